@@ -1,0 +1,705 @@
+"""The spaCy stage: case-note tokenisation, sentences, hazard and vulnerability matching, cues.
+
+The only module that imports spaCy. :func:`build_nlp` assembles ``spacy.blank("en")`` with
+three casenotes components (``casenotes_segmenter``, ``casenotes_hazards`` /
+``casenotes_vulnerability`` and ``casenotes_context``); :class:`MentionFinder` turns the
+annotated ``Doc`` into plain :class:`~casenotes.types.NoteFindings`, so no spaCy object
+escapes this module.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+import json
+import logging
+import re
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final, cast
+
+import spacy
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import compile_infix_regex
+
+from .context import CueHit, Reach, clause_bounds, clause_of, cues_reaching
+from .errors import CasenotesWarning, LexiconError, NoteTooLongError, NoteTypeError, describe_value
+from .lexicon import CueRule, HazardTerm, Lexicon, TokenPattern, VulnerabilityTerm, default_lexicon
+from .types import Category, Cue, Mention, NoteFindings, VulnerabilityCue, VulnerabilityGroup
+
+logger = logging.getLogger(__name__)
+
+HAZARDS_KEY: Final = "casenotes_hazards"
+VULNERABILITY_KEY: Final = "casenotes_vulnerability"
+CUES_KEY: Final = "casenotes_cues"
+TIMELINE_KEY: Final = "casenotes_timeline"
+CUES_EXTENSION: Final = "casenotes_cues"
+CLAUSE_EXTENSION: Final = "casenotes_clause"
+#: Tokens kept either side of a mention in ``Mention.before`` / ``Mention.after``.
+WINDOW: Final = 8
+#: Longest note the pipeline accepts, in characters (about 20 MB of text).
+MAX_NOTE_LENGTH: Final = 20_000_000
+
+#: Housing shorthand the default English tokenizer would split ("T/C" -> "T", "/", "C").
+SHORTHAND: Final = (
+    "t/c", "w/c", "o/s", "c/o", "f/u", "n/a", "a/c", "w/e", "h/o", "s/w", "u/s", "d/s",
+    "b/c", "r/h", "l/h", "i/d", "y/o", "p/w", "r&m", "r&d", "k&b", "a&e", "b&b",
+)
+SENTENCE_END: Final = frozenset({".", "!", "?", "...", "…", "!!", "??", "?!"})
+_DATE = re.compile(
+    r"^(\d{1,2}/\d{1,2}(/\d{2,4})?|\d{1,2}\.\d{1,2}\.\d{2,4}|\d{1,2}-\d{1,2}-\d{2,4}"
+    r"|\d{4}-\d{2}-\d{2})$"
+)
+_MONTH: Final = frozenset(
+    "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june "
+    "july august september october november december".split()
+)
+_WEEKDAY: Final = frozenset(
+    "mon tue tues wed thu thur thurs fri sat sun monday tuesday wednesday thursday friday "
+    "saturday sunday".split()
+)
+#: Words that make a following date part of the sentence ("due 03/25"), not a new entry.
+_DATE_GLUE: Final = frozenset(
+    "on since by from until till til to before after of at dated due w/c wc and or between "
+    "than for in the a until: next last every each per".split()
+)
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_NEEDS_NORMALISING = re.compile(
+    rf"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{{2,}}|[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+    rf"|[{_ZERO_WIDTH}]|\r\n?|[\x0b\x0c\u2028\u2029\x85]"
+)
+
+
+# ------------------------------------------------------------------------- text normalising
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetMap:
+    """Maps offsets in normalised text back to the original note.
+
+    ``positions[i]`` is the first normalised offset from which ``deltas[i]`` is added.
+    """
+
+    positions: tuple[int, ...] = (0,)
+    deltas: tuple[int, ...] = (0,)
+
+    def start(self, offset: int) -> int:
+        return offset + self.deltas[bisect.bisect_right(self.positions, offset) - 1]
+
+    def end(self, offset: int) -> int:
+        return self.start(offset - 1) + 1 if offset > 0 else 0
+
+
+IDENTITY: Final = OffsetMap()
+
+
+def normalise(text: str) -> tuple[str, OffsetMap]:
+    """Fold whitespace runs and drop zero-width characters, keeping a map to the original.
+
+    Double spaces, tabs, non-breaking spaces and "as\\u200bbestos" would otherwise split
+    phrases; offsets reported to users always refer to the original text.
+    """
+    if not _NEEDS_NORMALISING.search(text):
+        return text, IDENTITY
+    pieces: list[str] = []
+    positions, deltas = [0], [0]
+    cursor = 0
+    norm_length = 0
+    delta = 0
+    for match in _NEEDS_NORMALISING.finditer(text):
+        kept = text[cursor:match.start()]
+        pieces.append(kept)
+        norm_length += len(kept)
+        found = match.group()
+        if found[0] in _ZERO_WIDTH:
+            replacement = ""
+        elif found[0] in "\r\x0b\x0c\u2028\u2029\x85":
+            replacement = "\n"
+        else:
+            replacement = " "
+        pieces.append(replacement)
+        norm_length += len(replacement)
+        delta += len(found) - len(replacement)
+        positions.append(norm_length)
+        deltas.append(delta)
+        cursor = match.end()
+    pieces.append(text[cursor:])
+    return "".join(pieces), OffsetMap(tuple(positions), tuple(deltas))
+
+
+# ------------------------------------------------------------------------------ tokenizer
+
+
+def customise_tokenizer(nlp: Language) -> None:
+    """Teach the English tokenizer housing shorthand and split "bowing;no" at the semicolon."""
+    for short in SHORTHAND:
+        for variant in {short, short.upper(), short.capitalize()}:
+            nlp.tokenizer.add_special_case(variant, [{"ORTH": variant}])
+    infixes = [*nlp.Defaults.infixes, r"(?<=[\w)])[;+](?=[\w(])", r"(?<=[a-zA-Z])/(?=[a-zA-Z]{3,})"]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+
+
+# ------------------------------------------------------------------------------ segmenter
+
+
+def is_date(text: str) -> bool:
+    """True for numeric dates as case notes write them: 02/12, 02/12/24, 2.12.2024, 2024-12-02."""
+    return _DATE.match(text) is not None
+
+
+class Segmenter:
+    """Sets sentence starts at punctuation, line breaks and dated timeline entries.
+
+    Dated entries ("05/12 eng attended") start a sentence unless the date is glued to the
+    words before it ("due 03/25", "on 02/12"). Their starts are stored as single-token spans
+    in ``doc.spans["casenotes_timeline"]``.
+    """
+
+    def __init__(self, nlp: Language, name: str = "casenotes_segmenter", *,
+                 timeline_key: str = TIMELINE_KEY) -> None:
+        self.name = name
+        self.timeline_key = timeline_key
+
+    def __call__(self, doc: Doc) -> Doc:
+        starts = [False] * len(doc)
+        entries: list[int] = []
+        new_line = True
+        previous: str | None = None
+        for i, token in enumerate(doc):
+            text = token.text
+            if token.is_space:
+                if "\n" in text:
+                    new_line = True
+                continue
+            lower = token.lower_
+            if new_line or previous is None or previous in SENTENCE_END:
+                starts[i] = True
+            if self._starts_entry(doc, i, lower, previous, new_line):
+                first = i - 1 if i > 0 and doc[i - 1].lower_.rstrip(".,") in _WEEKDAY else i
+                starts[first] = True
+                entries.append(first)
+            new_line = False
+            previous = text
+        for token, start in zip(doc, starts):
+            token.is_sent_start = start
+        if len(doc):
+            doc[0].is_sent_start = True
+        doc.spans[self.timeline_key] = [Span(doc, i, i + 1, label="ENTRY") for i in entries]
+        return doc
+
+    @staticmethod
+    def _starts_entry(doc: Doc, i: int, lower: str, previous: str | None, new_line: bool) -> bool:
+        if is_date(lower):
+            return previous is None or new_line or previous.lower() not in _DATE_GLUE
+        if new_line and lower.isdigit() and len(lower) <= 2 and i + 1 < len(doc):
+            return doc[i + 1].lower_.rstrip(".") in _MONTH
+        return False
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        """Nothing to save: the segmenter is configured by its factory arguments."""
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> Segmenter:
+        return self
+
+
+# --------------------------------------------------------------------------- term matching
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    label: str
+    entry_id: str
+    blocker: bool
+    keep: tuple[int, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class TermHit:
+    """A lexicon entry matched at tokens ``[start, end)``."""
+
+    start: int
+    end: int
+    label: str
+    entry_id: str
+
+
+class TermMatcher:
+    """Phrase, exact and token-pattern matching with look-alike blocking and longest-first choice.
+
+    Case-insensitive phrases use spaCy's ``PhraseMatcher`` on ``LOWER``, exact forms one on
+    ``ORTH``, token patterns the ``Matcher``. A hit inside a look-alike is dropped; of
+    overlapping hits the longest wins (then the earliest, then the first entry added).
+    """
+
+    def __init__(self, nlp: Language) -> None:
+        self.nlp = nlp
+        self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.exact = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self.tokens = Matcher(nlp.vocab, validate=True)
+        self.entries: dict[str, _Entry] = {}
+        self.order: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return sum(not e.blocker for e in self.entries.values())
+
+    def add(self, label: str, entry_id: str, *, phrases: Sequence[str] = (),
+            exact: Sequence[str] = (), patterns: Sequence[TokenPattern] = (),
+            blockers: Sequence[str] = (), exact_blockers: Sequence[str] = (),
+            where: str = "") -> None:
+        """Add one lexicon entry; ``where`` names it in error messages."""
+        self._add_phrases(self.lower, f"{entry_id}", label, entry_id, phrases, blocker=False)
+        self._add_phrases(self.exact, f"{entry_id}#exact", label, entry_id, exact, blocker=False)
+        self._add_phrases(self.lower, f"{entry_id}#lookalike", label, entry_id, blockers,
+                          blocker=True)
+        self._add_phrases(self.exact, f"{entry_id}#lookalike_cased", label, entry_id,
+                          exact_blockers, blocker=True)
+        for number, pattern in enumerate(patterns):
+            key = f"{entry_id}#pattern{number}"
+            try:
+                self.tokens.add(key, [pattern.tokens])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise LexiconError(
+                    f"{where or entry_id}: pattern #{number + 1} is not a valid spaCy Matcher "
+                    f"pattern ({str(exc).splitlines()[0][:200]})"
+                ) from None
+            self._register(key, _Entry(label, entry_id, False, pattern.keep))
+
+    def _add_phrases(self, matcher: PhraseMatcher, key: str, label: str, entry_id: str,
+                     phrases: Sequence[str], *, blocker: bool) -> None:
+        if not phrases:
+            return
+        matcher.add(key, [self.nlp.make_doc(phrase) for phrase in phrases])
+        self._register(key, _Entry(label, entry_id, blocker, None))
+
+    def _register(self, key: str, entry: _Entry) -> None:
+        self.entries[key] = entry
+        self.order.setdefault(key, len(self.order))
+
+    def __call__(self, doc: Doc) -> list[TermHit]:
+        strings = self.nlp.vocab.strings
+        raw = [*self.lower(doc), *self.exact(doc), *self.tokens(doc)]
+        if not raw:
+            return []
+        blocks: list[tuple[int, int]] = []
+        hits: list[tuple[int, int, str]] = []
+        for match_id, start, end in raw:
+            key = strings[match_id]
+            if self.entries[key].blocker:
+                blocks.append((start, end))
+            else:
+                hits.append((start, end, key))
+        if blocks:
+            hits = [h for h in hits if not any(b0 <= h[0] and h[1] <= b1 for b0, b1 in blocks)]
+        hits.sort(key=lambda h: (h[0] - h[1], h[0], self.order[h[2]]))
+        taken = bytearray(len(doc))
+        chosen: list[TermHit] = []
+        for start, end, key in hits:
+            if any(taken[start:end]):
+                continue
+            taken[start:end] = b"\x01" * (end - start)
+            entry = self.entries[key]
+            if entry.keep is not None:
+                start, end = start + entry.keep[0], start + entry.keep[1]
+            chosen.append(TermHit(start, end, entry.label, entry.entry_id))
+        chosen.sort(key=lambda h: h.start)
+        return chosen
+
+
+def _hazard_matcher(nlp: Language, terms: Sequence[HazardTerm]) -> TermMatcher:
+    matcher = TermMatcher(nlp)
+    for term in terms:
+        matcher.add(term.category, term.id, phrases=term.phrases + term.misspellings,
+                    exact=term.abbreviations, patterns=term.patterns,
+                    blockers=term.lookalikes, exact_blockers=term.lookalikes_cased,
+                    where=f"hazard entry {term.id!r}")
+    return matcher
+
+
+def _vulnerability_matcher(nlp: Language, terms: Sequence[VulnerabilityTerm]) -> TermMatcher:
+    matcher = TermMatcher(nlp)
+    for term in terms:
+        matcher.add(term.group, term.id, phrases=term.phrases, exact=term.abbreviations,
+                    patterns=term.patterns, blockers=term.lookalikes,
+                    where=f"vulnerability entry {term.id!r}")
+    return matcher
+
+
+def _cue_matcher(nlp: Language, rules: Sequence[CueRule]) -> TermMatcher:
+    matcher = TermMatcher(nlp)
+    for rule in rules:
+        matcher.add(rule.kind, rule.id, phrases=rule.phrases, patterns=rule.patterns,
+                    where=f"cue rule {rule.id!r}")
+    return matcher
+
+
+class LexiconSpanFinder:
+    """Writes one lexicon section's matches to ``doc.spans[spans_key]`` (label, span id = entry id).
+
+    Used twice: ``casenotes_hazards`` for hazard terms (label = category) and
+    ``casenotes_vulnerability`` for vulnerability cues (label = group).
+    """
+
+    def __init__(self, nlp: Language, name: str, *, spans_key: str, section: str) -> None:
+        if section not in ("hazards", "vulnerability"):
+            raise ValueError(f"section must be 'hazards' or 'vulnerability', not {section!r}")
+        self.nlp = nlp
+        self.name = name
+        self.spans_key = spans_key
+        self.section = section
+        self.lexicon = Lexicon()
+        self.matcher = TermMatcher(nlp)
+
+    def add_lexicon(self, lexicon: Lexicon) -> None:
+        """Replace the patterns with this lexicon's section; warns once if it is empty."""
+        self.lexicon = lexicon
+        if self.section == "hazards":
+            self.matcher = _hazard_matcher(self.nlp, lexicon.hazards)
+        else:
+            self.matcher = _vulnerability_matcher(self.nlp, lexicon.vulnerability)
+        if not len(self.matcher):
+            warnings.warn(
+                f"{self.name}: the lexicon has no {self.section} entries, so nothing will be "
+                "found; load a lexicon with entries in that section",
+                CasenotesWarning, stacklevel=2,
+            )
+
+    def __call__(self, doc: Doc) -> Doc:
+        hits = self.matcher(doc)
+        doc.spans[self.spans_key] = [
+            Span(doc, hit.start, hit.end, label=hit.label, span_id=hit.entry_id) for hit in hits
+        ]
+        return doc
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        """Save the lexicon section as ``lexicon.json`` in ``path``."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        data = self.lexicon.to_dict()
+        keep = {self.section: data[self.section]}
+        (path / "lexicon.json").write_text(json.dumps(keep, indent=1), encoding="utf-8")
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> LexiconSpanFinder:
+        self.add_lexicon(Lexicon.from_file(Path(path) / "lexicon.json"))
+        return self
+
+
+class ContextAnnotator:
+    """Matches context cues and records, for every hazard span, the cues that reach it.
+
+    Cue spans go to ``doc.spans["casenotes_cues"]`` (label = kind). Each hazard span gets
+    ``span._.casenotes_cues`` (a tuple of :class:`~casenotes.context.Reach`) and
+    ``span._.casenotes_clause`` (its clause as a token range).
+    """
+
+    def __init__(self, nlp: Language, name: str = "casenotes_context", *,
+                 hazards_key: str = HAZARDS_KEY, cues_key: str = CUES_KEY) -> None:
+        self.nlp = nlp
+        self.name = name
+        self.hazards_key = hazards_key
+        self.cues_key = cues_key
+        self.lexicon = Lexicon()
+        self.matcher = TermMatcher(nlp)
+        self.rules: dict[str, CueRule] = {}
+
+    def add_lexicon(self, lexicon: Lexicon) -> None:
+        """Replace the cue rules with this lexicon's ``cues`` section."""
+        self.lexicon = lexicon
+        self.rules = {rule.id: rule for rule in lexicon.cues}
+        self.matcher = _cue_matcher(self.nlp, lexicon.cues)
+
+    def hits(self, doc: Doc) -> list[CueHit]:
+        """Every cue in the document, longest first where they overlap."""
+        return [CueHit(h.start, h.end, self.rules[h.entry_id]) for h in self.matcher(doc)]
+
+    def __call__(self, doc: Doc) -> Doc:
+        cue_hits = self.hits(doc)
+        doc.spans[self.cues_key] = [
+            Span(doc, h.start, h.end, label=h.rule.kind, span_id=h.rule.id) for h in cue_hits
+        ]
+        targets = [(span.start, span.end) for span in doc.spans.get(self.hazards_key, [])]
+        reached = self.reach(doc, cue_hits, targets)
+        for span, (clause, reaches) in zip(doc.spans.get(self.hazards_key, []), reached):
+            span._.set(CUES_EXTENSION, tuple(reaches))
+            span._.set(CLAUSE_EXTENSION, clause)
+        return doc
+
+    def reach(self, doc: Doc, cue_hits: Sequence[CueHit], targets: Sequence[tuple[int, int]],
+              ) -> list[tuple[tuple[int, int], list[Reach]]]:
+        """For each target token span: its clause and the cues that reach it."""
+        if not targets:
+            return []
+        sentence_starts = [t.i for t in doc if t.is_sent_start]
+        terminators = [h for h in cue_hits if h.rule.kind == "terminate"]
+        clauses = clause_bounds(len(doc), sentence_starts, terminators)
+        # A cue strictly inside or straddling a target belongs to the term ("no" in
+        # "no heating") and modifies nothing; a cue that *is* a term (LGSR) reaches others.
+        spans = set(targets)
+        usable = [
+            h for h in cue_hits
+            if (h.start, h.end) in spans
+            or not any(s < h.end and h.start < e for s, e in targets)
+        ]
+        out = []
+        for start, end in targets:
+            clause = clause_of(start, clauses)
+            clause = (clause[0], max(clause[1], end))
+            reaches = [r for r in cues_reaching((start, end), clause, usable)
+                       if (r.hit.start, r.hit.end) != (start, end)]
+            out.append((clause, reaches))
+        return out
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        data = {"cues": self.lexicon.to_dict()["cues"]}
+        (path / "lexicon.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> ContextAnnotator:
+        self.add_lexicon(Lexicon.from_file(Path(path) / "lexicon.json"))
+        return self
+
+
+# ------------------------------------------------------------------------------ factories
+
+
+@Language.factory(
+    "casenotes_segmenter", assigns=["token.is_sent_start", "doc.spans"],
+    default_config={"timeline_key": TIMELINE_KEY},
+)
+def make_segmenter(nlp: Language, name: str, timeline_key: str) -> Segmenter:
+    return Segmenter(nlp, name, timeline_key=timeline_key)
+
+
+@Language.factory(
+    "casenotes_hazards", assigns=["doc.spans"], default_config={"spans_key": HAZARDS_KEY},
+)
+def make_hazard_finder(nlp: Language, name: str, spans_key: str) -> LexiconSpanFinder:
+    return LexiconSpanFinder(nlp, name, spans_key=spans_key, section="hazards")
+
+
+@Language.factory(
+    "casenotes_vulnerability", assigns=["doc.spans"],
+    default_config={"spans_key": VULNERABILITY_KEY},
+)
+def make_vulnerability_finder(nlp: Language, name: str, spans_key: str) -> LexiconSpanFinder:
+    return LexiconSpanFinder(nlp, name, spans_key=spans_key, section="vulnerability")
+
+
+@Language.factory(
+    "casenotes_context", assigns=["doc.spans", f"span._.{CUES_EXTENSION}"],
+    default_config={"hazards_key": HAZARDS_KEY, "cues_key": CUES_KEY},
+)
+def make_context(nlp: Language, name: str, hazards_key: str, cues_key: str) -> ContextAnnotator:
+    return ContextAnnotator(nlp, name, hazards_key=hazards_key, cues_key=cues_key)
+
+
+for _extension in (CUES_EXTENSION, CLAUSE_EXTENSION):
+    if not Span.has_extension(_extension):
+        Span.set_extension(_extension, default=None)
+
+
+def build_nlp(lexicon: Lexicon | None = None, *, lemmatize: bool = True) -> Language:
+    """Build the casenotes pipeline on ``spacy.blank("en")``; no pretrained model is needed.
+
+    Parameters
+    ----------
+    lexicon : Lexicon, optional
+        Hazard, vulnerability and cue entries; the bundled lexicon when omitted.
+    lemmatize : bool, default=True
+        Add spaCy's lookup lemmatizer (tables from ``spacy-lookups-data``) so mention windows
+        carry lemmas.
+    """
+    lexicon = default_lexicon() if lexicon is None else lexicon
+    nlp = spacy.blank("en")
+    nlp.max_length = MAX_NOTE_LENGTH
+    customise_tokenizer(nlp)
+    nlp.add_pipe("casenotes_segmenter")
+    if lemmatize:
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    hazards = cast(LexiconSpanFinder, nlp.add_pipe("casenotes_hazards"))
+    vulnerability = cast(LexiconSpanFinder, nlp.add_pipe("casenotes_vulnerability"))
+    context = cast(ContextAnnotator, nlp.add_pipe("casenotes_context"))
+    nlp.initialize()
+    hazards.add_lexicon(lexicon)
+    vulnerability.add_lexicon(lexicon)
+    context.add_lexicon(lexicon)
+    return nlp
+
+
+# ---------------------------------------------------------------------------- the finder
+
+
+class MentionFinder:
+    """Finds hazard mentions, their cues and the vulnerability cues in case notes.
+
+    Holds one spaCy pipeline: build it once and reuse it (``find_mentions`` keeps a default
+    one per process).
+
+    Examples
+    --------
+    >>> finder = MentionFinder()
+    >>> [m.term for m in finder.find("T/C - smell of gas in kitchen")]
+    ['smell of gas']
+    """
+
+    def __init__(self, lexicon: Lexicon | None = None, *, batch_size: int = 256,
+                 lemmatize: bool = True) -> None:
+        self.lexicon = default_lexicon() if lexicon is None else lexicon
+        self.batch_size = batch_size
+        self.nlp = build_nlp(self.lexicon, lemmatize=lemmatize)
+        self._terms = {term.id: term for term in self.lexicon.hazards}
+
+    def find(self, text: str, note_id: str | None = None) -> list[Mention]:
+        """The hazard mentions in one note, in text order."""
+        return list(self.analyse(text, note_id).mentions)
+
+    def analyse(self, text: str, note_id: str | None = None) -> NoteFindings:
+        """Mentions, vulnerability cues and timeline entries of one note."""
+        return next(self.analyse_many([("" if note_id is None else note_id, text)]))
+
+    def analyse_many(self, notes: Iterable[tuple[str, str]]) -> Iterator[NoteFindings]:
+        """Stream findings for ``(note_id, text)`` pairs in input order, batching spaCy work.
+
+        Raises
+        ------
+        NoteTypeError
+            If a text is not a ``str`` (the message names the note id, never its text).
+        NoteTooLongError
+            If a text is longer than ``MAX_NOTE_LENGTH`` characters.
+        """
+        pending: deque[tuple[str, str, OffsetMap]] = deque()
+
+        def prepared() -> Iterator[str]:
+            for note_id, text in notes:
+                note_id = "" if note_id is None else str(note_id)
+                check_text(text, note_id)
+                normalised, offsets = normalise(text)
+                pending.append((note_id, text, offsets))
+                yield normalised
+
+        for doc in self.nlp.pipe(prepared(), batch_size=self.batch_size):
+            note_id, original, offsets = pending.popleft()
+            yield self._findings(doc, note_id, original, offsets)
+
+    def _findings(self, doc: Doc, note_id: str, original: str,
+                  offsets: OffsetMap) -> NoteFindings:
+        mentions = tuple(
+            self._mention(span, note_id, original, offsets) for span in doc.spans[HAZARDS_KEY]
+        )
+        vulnerabilities = tuple(
+            VulnerabilityCue(
+                start=(start := offsets.start(span.start_char)),
+                end=(end := offsets.end(span.end_char)),
+                term=original[start:end], cue_id=span.id_,
+                group=cast(VulnerabilityGroup, span.label_),
+            )
+            for span in doc.spans[VULNERABILITY_KEY]
+        )
+        timeline = tuple(offsets.start(span.start_char) for span in doc.spans[TIMELINE_KEY])
+        return NoteFindings(note_id, mentions, vulnerabilities, timeline)
+
+    def _mention(self, span: Span, note_id: str, original: str, offsets: OffsetMap) -> Mention:
+        doc = span.doc
+        term = self._terms[span.id_]
+        start, end = offsets.start(span.start_char), offsets.end(span.end_char)
+        sentence = span.sent
+        clause_start, clause_end = span._.get(CLAUSE_EXTENSION) or (sentence.start, sentence.end)
+        before = [t for t in doc[sentence.start:span.start] if not t.is_space][-WINDOW:]
+        after = [t for t in doc[span.end:sentence.end] if not t.is_space][:WINDOW]
+        cues = []
+        for reach in span._.get(CUES_EXTENSION) or ():
+            cue_span = doc[reach.hit.start:reach.hit.end]
+            cue_start, cue_end = offsets.start(cue_span.start_char), offsets.end(cue_span.end_char)
+            cues.append(Cue(
+                kind=reach.hit.rule.kind, cue_id=reach.hit.rule.id,
+                text=original[cue_start:cue_end], position=reach.position,
+                distance=reach.distance, start=cue_start, end=cue_end,
+            ))
+        return Mention(
+            note_id=note_id, start=start, end=end, term=original[start:end], term_id=term.id,
+            category=term.category, hhsrs_hazard=term.hhsrs_hazard,
+            sentence_start=offsets.start(sentence.start_char),
+            sentence_end=offsets.end(sentence.end_char),
+            clause_start=offsets.start(doc[clause_start].idx),
+            clause_end=offsets.end(_char_end(doc, clause_end)),
+            cues=tuple(cues),
+            before=tuple(t.lower_ for t in before), after=tuple(t.lower_ for t in after),
+            before_lemmas=tuple(_lemma(t) for t in before),
+            after_lemmas=tuple(_lemma(t) for t in after),
+        )
+
+
+def _char_end(doc: Doc, token_end: int) -> int:
+    last = doc[token_end - 1]
+    return last.idx + len(last.text)
+
+
+def _lemma(token: Any) -> str:
+    return cast(str, token.lemma_ or token.lower_).lower()
+
+
+def check_text(text: object, note_id: str) -> None:
+    """Raise a casenotes error for text the pipeline cannot take, naming only the note id."""
+    if not isinstance(text, str):
+        raise NoteTypeError(
+            f"note {note_id!r}: text must be a str, got {describe_value(text)}; "
+            "convert the column to strings or drop missing values first"
+        )
+    if len(text) > MAX_NOTE_LENGTH:
+        raise NoteTooLongError(
+            f"note {note_id!r} has {len(text):,} characters, more than the "
+            f"{MAX_NOTE_LENGTH:,} casenotes accepts; split it into parts first"
+        )
+
+
+@lru_cache(maxsize=1)
+def default_finder() -> MentionFinder:
+    """The per-process finder over the bundled lexicon, built on first use."""
+    return MentionFinder()
+
+
+def find_mentions(text: str, note_id: str | None = None, *,
+                  lexicon: Lexicon | None = None) -> list[Mention]:
+    """Find the hazard mentions in one case note.
+
+    Parameters
+    ----------
+    text : str
+        The note, as written.
+    note_id : str, optional
+        Copied into every mention; ``""`` when omitted.
+    lexicon : Lexicon, optional
+        A custom lexicon (see :func:`casenotes.load_lexicon`); builds a new pipeline, so for
+        many notes create one :class:`MentionFinder` instead.
+
+    Returns
+    -------
+    list of Mention
+        In text order; ``text[m.start:m.end] == m.term`` for each.
+
+    Examples
+    --------
+    >>> [(m.term, m.category, m.context) for m in find_mentions("No ACMs found in survey")]
+    [('ACMs', 'asbestos', 'negated')]
+    """
+    finder = default_finder() if lexicon is None else MentionFinder(lexicon)
+    return finder.find(text, note_id)
+
+
+def analyse_notes(notes: Iterable[tuple[str, str]], *, lexicon: Lexicon | None = None,
+                  batch_size: int = 256) -> Iterator[NoteFindings]:
+    """Stream :class:`NoteFindings` for an iterable of ``(note_id, text)`` pairs, in order.
+
+    The batch form of :func:`find_mentions`: notes are read lazily and processed in batches of
+    ``batch_size``, so any number of notes fits in memory.
+    """
+    if lexicon is None and batch_size == default_finder().batch_size:
+        finder = default_finder()
+    else:
+        finder = MentionFinder(lexicon, batch_size=batch_size)
+    return finder.analyse_many(notes)

@@ -1,0 +1,146 @@
+"""Small frozen records that flow between the stages of casenotes.
+
+Nothing here imports spaCy: a :class:`Mention` pickles, goes into a DataFrame row and into a
+report without any pipeline object attached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal, get_args
+
+Category = Literal[
+    "asbestos", "carbon_monoxide", "gas", "damp_mould", "fire",
+    "electrical", "structural", "water", "cold", "pests",
+]
+Label = Literal["risk", "routine"]
+Context = Literal[
+    "present", "negated", "hypothetical", "historical",
+    "inspection", "administrative", "other_person",
+]
+CueKind = Literal[
+    "negated", "hypothetical", "historical", "inspection", "administrative",
+    "other_person", "concern", "uncertain", "pseudo", "terminate",
+]
+Direction = Literal["forward", "backward", "both", "none"]
+Position = Literal["before", "after"]
+VulnerabilityGroup = Literal[
+    "child", "pregnancy", "elderly", "disability", "respiratory", "health",
+    "mental_health", "hoarding", "lives_alone", "general",
+]
+
+CATEGORIES: Final[tuple[Category, ...]] = get_args(Category)
+LABELS: Final[tuple[Label, ...]] = get_args(Label)
+CONTEXTS: Final[tuple[Context, ...]] = get_args(Context)
+CUE_KINDS: Final[tuple[CueKind, ...]] = get_args(CueKind)
+DIRECTIONS: Final[tuple[Direction, ...]] = get_args(Direction)
+VULNERABILITY_GROUPS: Final[tuple[VulnerabilityGroup, ...]] = get_args(VulnerabilityGroup)
+
+#: Cue kinds that map onto a mention context, nearest first wins; ties go to the earlier one here.
+CONTEXT_PRIORITY: Final[tuple[Context, ...]] = (
+    "negated", "other_person", "hypothetical", "historical", "inspection", "administrative",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """A context cue that reaches a mention: the "why" behind its context.
+
+    ``position`` says where the cue sits relative to the mention and ``distance`` counts the
+    tokens between them (0 when adjacent). ``start``/``end`` are character offsets in the note.
+    """
+
+    kind: CueKind
+    cue_id: str
+    text: str
+    position: Position
+    distance: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One hazard term in one note. ``start``/``end`` are character offsets, not token indices.
+
+    ``text[start:end] == term`` always holds for the note the mention was found in.
+    ``before``/``after`` are the lower-cased tokens left and right of the term within its
+    sentence (nearest last / nearest first), ``before_lemmas``/``after_lemmas`` their lemmas.
+    """
+
+    note_id: str
+    start: int
+    end: int
+    term: str
+    term_id: str
+    category: Category
+    hhsrs_hazard: str
+    sentence_start: int
+    sentence_end: int
+    clause_start: int
+    clause_end: int
+    cues: tuple[Cue, ...] = ()
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    before_lemmas: tuple[str, ...] = ()
+    after_lemmas: tuple[str, ...] = ()
+
+    @property
+    def context(self) -> Context:
+        """The rule-based context: the nearest cue that names one, else ``"present"``."""
+        return context_from_cues(self.cues)
+
+    @property
+    def cue_kinds(self) -> frozenset[CueKind]:
+        """The kinds of every cue that reached this mention."""
+        return frozenset(cue.kind for cue in self.cues)
+
+
+@dataclass(frozen=True, slots=True)
+class VulnerabilityCue:
+    """A mention of a vulnerable person or condition (a baby, COPD, lives alone) in a note."""
+
+    start: int
+    end: int
+    term: str
+    cue_id: str
+    group: VulnerabilityGroup
+
+
+@dataclass(frozen=True, slots=True)
+class NoteFindings:
+    """Everything the mention stage found in one note.
+
+    ``timeline`` holds the character offsets where dated entries ("02/12/24 14:30 - ...") start.
+    """
+
+    note_id: str
+    mentions: tuple[Mention, ...]
+    vulnerabilities: tuple[VulnerabilityCue, ...]
+    timeline: tuple[int, ...] = ()
+
+    @property
+    def vulnerability_groups(self) -> frozenset[VulnerabilityGroup]:
+        """The distinct vulnerability groups cued anywhere in the note."""
+        return frozenset(v.group for v in self.vulnerabilities)
+
+
+def context_from_cues(cues: tuple[Cue, ...]) -> Context:
+    """Choose a mention's context from its cues: nearest contextual cue wins, else present.
+
+    A concern cue ("reports", "sounding") that is nearer than every contextual cue keeps the
+    mention ``present``: "no access - tenant reports smell of gas" is a present concern.
+    """
+    best: tuple[int, int] | None = None
+    chosen: Context = "present"
+    for cue in cues:
+        if cue.kind == "concern":
+            rank = (cue.distance, len(CONTEXT_PRIORITY))
+            if best is None or rank < best:
+                best, chosen = rank, "present"
+        elif cue.kind in CONTEXT_PRIORITY:
+            context: Context = cue.kind  # type: ignore[assignment]
+            rank = (cue.distance, CONTEXT_PRIORITY.index(context))
+            if best is None or rank < best:
+                best, chosen = rank, context
+    return chosen

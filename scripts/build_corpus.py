@@ -1,0 +1,56 @@
+"""Build the labelled corpus splits from the hand-written marked-up sources.
+
+    python scripts/build_corpus.py
+
+Reads ``data/samples/source/*.marked.jsonl`` (see ``scripts/corpus_markup.py``) and writes
+``data/samples/{train,dev,test}.jsonl``. The split is fixed by note: a note goes to test when
+the first 8 hex digits of SHA-256(note_id) fall in the lowest 20% of the range, to dev when
+they fall in the next 15%, else to train. Adding notes never moves an existing note.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus_markup import read_marked, summarise  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "data" / "samples" / "source"
+OUT = ROOT / "data" / "samples"
+TEST_SHARE, DEV_SHARE = 0.20, 0.15
+
+
+def split_of(note_id: str) -> str:
+    """The fixed split of a note, from a hash of its id."""
+    bucket = int(hashlib.sha256(note_id.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF
+    if bucket < TEST_SHARE:
+        return "test"
+    if bucket < TEST_SHARE + DEV_SHARE:
+        return "dev"
+    return "train"
+
+
+def main() -> int:
+    splits: dict[str, list[dict[str, object]]] = {"train": [], "dev": [], "test": []}
+    seen: set[str] = set()
+    for path in sorted(SOURCE.glob("*.marked.jsonl")):
+        for record in read_marked(path):
+            note_id = str(record["note_id"])
+            if note_id in seen:
+                raise SystemExit(f"duplicate note_id {note_id!r} in {path.name}")
+            seen.add(note_id)
+            splits[split_of(note_id)].append(record)
+    for name, records in splits.items():
+        with (OUT / f"{name}.jsonl").open("w", encoding="utf-8") as out:
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        print(f"{name}: {summarise(records)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
