@@ -1,4 +1,4 @@
-"""casenotes: find hazard mentions in housing case notes and tell genuine risks from routine ones."""
+"""casenotes: find hazard mentions in housing case notes; tell genuine risks from routine ones."""
 
 from .__about__ import __version__
 from .errors import (

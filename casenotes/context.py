@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from .lexicon import CueRule
 from .types import Position
@@ -44,7 +45,7 @@ def clause_bounds(n_tokens: int, sentence_starts: Sequence[int],
     cuts.update(s for s in sentence_starts if 0 < s < n_tokens)
     cuts.update(hit.start for hit in terminators if 0 < hit.start < n_tokens)
     ordered = sorted(cuts)
-    return [(a, b) for a, b in zip(ordered, ordered[1:]) if a < b]
+    return [(a, b) for a, b in pairwise(ordered) if a < b]
 
 
 def clause_of(token: int, clauses: Sequence[tuple[int, int]]) -> tuple[int, int]:

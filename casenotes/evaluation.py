@@ -86,7 +86,7 @@ def _gold(raw: dict[str, object]) -> GoldMention:
     start, end = raw["start"], raw["end"]
     if not isinstance(start, int) or not isinstance(end, int):
         raise ValueError("start and end must be integers")
-    return GoldMention(start, end, str(raw["term"]), category, label, context)  # type: ignore[arg-type]
+    return GoldMention(start, end, str(raw["term"]), category, label, context)
 
 
 def overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
@@ -157,7 +157,8 @@ class DetectionReport:
         rows = [
             ("notes", f"{self.notes}"), ("gold mentions", f"{self.gold}"),
             ("predicted mentions", f"{self.predicted}"),
-            ("recall (overlap)", f"{self.recall:.3f}"), ("precision (overlap)", f"{self.precision:.3f}"),
+            ("recall (overlap)", f"{self.recall:.3f}"),
+            ("precision (overlap)", f"{self.precision:.3f}"),
             ("F1 (overlap)", f"{self.f1:.3f}"), ("recall (exact span)", f"{self.exact_recall:.3f}"),
             ("category agreement on matches", f"{self.category_accuracy:.3f}"),
             ("look-alike occurrences in text", f"{self.lookalike_occurrences}"),
@@ -190,7 +191,7 @@ def evaluate_detection(notes: Iterable[LabelledNote], predicted: Iterable[Sequen
     """
     report = DetectionReport()
     any_case, exact_case = lookalike_patterns(lexicon)
-    for note, mentions in zip(notes, predicted):
+    for note, mentions in zip(notes, predicted, strict=True):
         report.notes += 1
         report.gold += len(note.mentions)
         report.predicted += len(mentions)

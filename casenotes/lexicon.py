@@ -132,6 +132,19 @@ class Lexicon:
     cues: tuple[CueRule, ...] = ()
     sources: tuple[str, ...] = field(default=(), compare=False)
 
+    def __post_init__(self) -> None:
+        lookalikes = {
+            phrase.lower(): term.id for term in self.hazards for phrase in term.lookalikes
+        }
+        for term in self.hazards:
+            for phrase in term.phrases + term.misspellings:
+                owner = lookalikes.get(phrase.lower())
+                if owner is not None:
+                    raise LexiconError(
+                        f"hazard entry {term.id!r}: phrase {phrase!r} is also a look-alike of "
+                        f"entry {owner!r}; remove it from one of them"
+                    )
+
     @classmethod
     def from_dict(cls, data: object, *, source: str = "lexicon") -> Lexicon:
         """Build a lexicon from parsed JSON, validating every entry."""
@@ -157,7 +170,9 @@ class Lexicon:
         try:
             raw = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise LexiconError(f"lexicon file {str(path)!r} does not exist; check the path") from None
+            raise LexiconError(
+                f"lexicon file {str(path)!r} does not exist; check the path"
+            ) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise LexiconError(
                 f"cannot read lexicon file {str(path)!r} ({type(exc).__name__}); "
@@ -334,7 +349,9 @@ def _patterns(item: Mapping[str, object], key: str, label: str) -> tuple[TokenPa
     for number, spec in enumerate(value, 1):
         where = f"{label}: {key} #{number}"
         if not isinstance(spec, Mapping):
-            raise LexiconError(f"{where} must be an object like {{'pattern': [{{'LOWER': 'asb'}}]}}")
+            raise LexiconError(
+                f"{where} must be an object like {{'pattern': [{{'LOWER': 'asb'}}]}}"
+            )
         _check_keys(spec, where, ["pattern"], ["keep"])
         tokens = spec["pattern"]
         if not isinstance(tokens, list) or not tokens or not all(
@@ -388,7 +405,8 @@ def _hazard_from_dict(item: Mapping[str, object], label: str) -> HazardTerm:
 
 
 def _vulnerability_from_dict(item: Mapping[str, object], label: str) -> VulnerabilityTerm:
-    _check_keys(item, label, ["id", "group"], ["phrases", "abbreviations", "patterns", "lookalikes"])
+    _check_keys(item, label, ["id", "group"],
+                ["phrases", "abbreviations", "patterns", "lookalikes"])
     term = VulnerabilityTerm(
         id=_string(item, "id", label),
         group=cast(VulnerabilityGroup, _choice(item, "group", label, VULNERABILITY_GROUPS)),

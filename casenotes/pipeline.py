@@ -10,27 +10,30 @@ escapes this module.
 from __future__ import annotations
 
 import bisect
-from collections import deque
 import json
 import logging
 import re
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, cast
 
+import numpy
 import spacy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
-from spacy.util import compile_infix_regex
+from spacy.util import compile_infix_regex, compile_suffix_regex
 
-from .context import CueHit, Reach, clause_bounds, clause_of, cues_reaching
+from .context import CueHit, Reach, clause_bounds, cues_reaching
 from .errors import CasenotesWarning, LexiconError, NoteTooLongError, NoteTypeError, describe_value
 from .lexicon import CueRule, HazardTerm, Lexicon, TokenPattern, VulnerabilityTerm, default_lexicon
-from .types import Category, Cue, Mention, NoteFindings, VulnerabilityCue, VulnerabilityGroup
+from .types import Cue, Mention, NoteFindings, VulnerabilityCue, VulnerabilityGroup
 
 logger = logging.getLogger(__name__)
 
@@ -56,22 +59,30 @@ _DATE = re.compile(
     r"|\d{4}-\d{2}-\d{2})$"
 )
 _MONTH: Final = frozenset(
-    "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june "
-    "july august september october november december".split()
+    {
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+        "dec", "january", "february", "march", "april", "june", "july", "august", "september",
+        "october", "november", "december"
+    }
 )
 _WEEKDAY: Final = frozenset(
-    "mon tue tues wed thu thur thurs fri sat sun monday tuesday wednesday thursday friday "
-    "saturday sunday".split()
+    {
+        "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "monday",
+        "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    }
 )
 #: Words that make a following date part of the sentence ("due 03/25"), not a new entry.
 _DATE_GLUE: Final = frozenset(
-    "on since by from until till til to before after of at dated due w/c wc and or between "
-    "than for in the a until: next last every each per".split()
+    {
+        "on", "since", "by", "from", "until", "till", "til", "to", "before", "after", "of",
+        "at", "dated", "due", "w/c", "wc", "and", "or", "between", "than", "for", "in", "the",
+        "a", "until:", "next", "last", "every", "each", "per"
+    }
 )
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 _NEEDS_NORMALISING = re.compile(
     rf"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{{2,}}|[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
-    rf"|[{_ZERO_WIDTH}]|\r\n?|[\x0b\x0c\u2028\u2029\x85]"
+    rf"|[{_ZERO_WIDTH}]|\r\n?|[\x0b\x0c\u2028\u2029\x85]|[\ud800-\udfff]"
 )
 
 
@@ -102,7 +113,8 @@ def normalise(text: str) -> tuple[str, OffsetMap]:
     """Fold whitespace runs and drop zero-width characters, keeping a map to the original.
 
     Double spaces, tabs, non-breaking spaces and "as\\u200bbestos" would otherwise split
-    phrases; offsets reported to users always refer to the original text.
+    phrases, and a lone surrogate would crash the tokenizer; offsets reported to users always
+    refer to the original text.
     """
     if not _NEEDS_NORMALISING.search(text):
         return text, IDENTITY
@@ -118,6 +130,8 @@ def normalise(text: str) -> tuple[str, OffsetMap]:
         found = match.group()
         if found[0] in _ZERO_WIDTH:
             replacement = ""
+        elif "\ud800" <= found[0] <= "\udfff":
+            replacement = "\ufffd"  # a lone surrogate cannot be encoded; same length
         elif found[0] in "\r\x0b\x0c\u2028\u2029\x85":
             replacement = "\n"
         else:
@@ -135,13 +149,31 @@ def normalise(text: str) -> tuple[str, OffsetMap]:
 # ------------------------------------------------------------------------------ tokenizer
 
 
+def _casings(word: str) -> set[str]:
+    """Every upper/lower casing of a short word ("t/c" -> "t/c", "T/c", "t/C", "T/C")."""
+    variants = {""}
+    for char in word:
+        variants = {v + c for v in variants for c in {char.lower(), char.upper()}}
+    return variants
+
+
 def customise_tokenizer(nlp: Language) -> None:
     """Teach the English tokenizer housing shorthand and split "bowing;no" at the semicolon."""
+    # "Co." is kept whole by spaCy's English exceptions; split it so "tested for co." finds
+    # CO and the look-alike "& Co." is written in the same tokens as the text.
+    tokenizer = cast(Tokenizer, nlp.tokenizer)
+    tokenizer.rules = {
+        key: value for key, value in tokenizer.rules.items() if key.lower() != "co."
+    }
     for short in SHORTHAND:
-        for variant in {short, short.upper(), short.capitalize()}:
-            nlp.tokenizer.add_special_case(variant, [{"ORTH": variant}])
-    infixes = [*nlp.Defaults.infixes, r"(?<=[\w)])[;+](?=[\w(])", r"(?<=[a-zA-Z])/(?=[a-zA-Z]{3,})"]
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+        for variant in _casings(short):
+            tokenizer.add_special_case(variant, [{"ORTH": variant}])
+    infixes = [*(nlp.Defaults.infixes or ()), r"(?<=[\w)])[;+](?=[\w(])",
+               r"(?<=[a-zA-Z])/(?=[a-zA-Z]{3,})"]
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    # spaCy splits a final "." after lower-case or all-caps words; do it for mixed case too.
+    suffixes = [*(nlp.Defaults.suffixes or ()), r"(?<=[a-z][A-Z])\."]
+    tokenizer.suffix_search = compile_suffix_regex(suffixes).search
 
 
 # ------------------------------------------------------------------------------ segmenter
@@ -185,10 +217,11 @@ class Segmenter:
                 entries.append(first)
             new_line = False
             previous = text
-        for token, start in zip(doc, starts):
-            token.is_sent_start = start
         if len(doc):
-            doc[0].is_sent_start = True
+            starts[0] = True
+            # One array write: setting token.is_sent_start one by one is quadratic in spaCy.
+            values = numpy.where(numpy.array(starts, dtype=bool), 1, -1).astype("int32")
+            doc.from_array([SENT_START], cast(Any, values.astype("uint64").reshape(-1, 1)))
         doc.spans[self.timeline_key] = [Span(doc, i, i + 1, label="ENTRY") for i in entries]
         return doc
 
@@ -273,7 +306,20 @@ class TermMatcher:
                      phrases: Sequence[str], *, blocker: bool) -> None:
         if not phrases:
             return
-        matcher.add(key, [self.nlp.make_doc(phrase) for phrase in phrases])
+        if matcher is self.lower:
+            # Tokenisation can depend on case ("can't" splits, "CAN'T" does not), so a
+            # case-insensitive phrase is added in each casing that tokenises differently.
+            docs, seen = [], set()
+            for phrase in phrases:
+                for variant in (phrase, phrase.lower(), phrase.upper(), phrase.title()):
+                    doc = self.nlp.make_doc(variant)
+                    tokens = tuple(t.lower_ for t in doc)
+                    if tokens not in seen:
+                        seen.add(tokens)
+                        docs.append(doc)
+        else:
+            docs = [self.nlp.make_doc(phrase) for phrase in phrases]
+        matcher.add(key, docs)
         self._register(key, _Entry(label, entry_id, blocker, None))
 
     def _register(self, key: str, entry: _Entry) -> None:
@@ -293,19 +339,18 @@ class TermMatcher:
                 blocks.append((start, end))
             else:
                 hits.append((start, end, key))
-        if blocks:
-            hits = [h for h in hits if not any(b0 <= h[0] and h[1] <= b1 for b0, b1 in blocks)]
         hits.sort(key=lambda h: (h[0] - h[1], h[0], self.order[h[2]]))
         taken = bytearray(len(doc))
         chosen: list[TermHit] = []
         for start, end, key in hits:
+            entry = self.entries[key]
+            kept = (start + entry.keep[0], start + entry.keep[1]) if entry.keep else (start, end)
+            if any(b0 <= kept[0] and kept[1] <= b1 for b0, b1 in blocks):
+                continue
             if any(taken[start:end]):
                 continue
             taken[start:end] = b"\x01" * (end - start)
-            entry = self.entries[key]
-            if entry.keep is not None:
-                start, end = start + entry.keep[0], start + entry.keep[1]
-            chosen.append(TermHit(start, end, entry.label, entry.entry_id))
+            chosen.append(TermHit(kept[0], kept[1], entry.label, entry.entry_id))
         chosen.sort(key=lambda h: h.start)
         return chosen
 
@@ -423,7 +468,8 @@ class ContextAnnotator:
         ]
         targets = [(span.start, span.end) for span in doc.spans.get(self.hazards_key, [])]
         reached = self.reach(doc, cue_hits, targets)
-        for span, (clause, reaches) in zip(doc.spans.get(self.hazards_key, []), reached):
+        for span, (clause, reaches) in zip(doc.spans.get(self.hazards_key, []), reached,
+                                           strict=True):
             span._.set(CUES_EXTENSION, tuple(reaches))
             span._.set(CLAUSE_EXTENSION, clause)
         return doc
@@ -434,21 +480,29 @@ class ContextAnnotator:
         if not targets:
             return []
         sentence_starts = [t.i for t in doc if t.is_sent_start]
-        terminators = [h for h in cue_hits if h.rule.kind == "terminate"]
+        # A glued hyphen ("e-bike", "self-closer") is a word-internal mark, not a clause break.
+        terminators = [
+            h for h in cue_hits
+            if h.rule.kind == "terminate" and not _glued_punctuation(doc, h.start, h.end)
+        ]
         clauses = clause_bounds(len(doc), sentence_starts, terminators)
+        clause_starts = [start for start, _ in clauses]
         # A cue strictly inside or straddling a target belongs to the term ("no" in
         # "no heating") and modifies nothing; a cue that *is* a term (LGSR) reaches others.
+        covered = bytearray(len(doc))
+        for start, end in targets:
+            covered[start:end] = b"\x01" * (end - start)
         spans = set(targets)
-        usable = [
-            h for h in cue_hits
-            if (h.start, h.end) in spans
-            or not any(s < h.end and h.start < e for s, e in targets)
-        ]
+        by_clause: dict[int, list[CueHit]] = {}
+        for hit in cue_hits:
+            if (hit.start, hit.end) in spans or not any(covered[hit.start:hit.end]):
+                index = bisect.bisect_right(clause_starts, hit.start) - 1
+                by_clause.setdefault(index, []).append(hit)
         out = []
         for start, end in targets:
-            clause = clause_of(start, clauses)
-            clause = (clause[0], max(clause[1], end))
-            reaches = [r for r in cues_reaching((start, end), clause, usable)
+            index = bisect.bisect_right(clause_starts, start) - 1
+            clause = (clauses[index][0], max(clauses[index][1], end))
+            reaches = [r for r in cues_reaching((start, end), clause, by_clause.get(index, []))
                        if (r.hit.start, r.hit.end) != (start, end)]
             out.append((clause, reaches))
         return out
@@ -586,6 +640,35 @@ class MentionFinder:
             note_id, original, offsets = pending.popleft()
             yield self._findings(doc, note_id, original, offsets)
 
+    def cues_for(self, text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[Cue, ...]]:
+        """The cues reaching arbitrary character spans of ``text``, nearest first.
+
+        Lets the context rules run on targets that are not hazard terms, e.g. the clinical
+        conditions of the NegEx test set.
+        """
+        check_text(text, "")
+        normalised, offsets = normalise(text)
+        inverse = _inverse(offsets, len(text))
+        doc = self.nlp(normalised)
+        context = cast(ContextAnnotator, self.nlp.get_pipe("casenotes_context"))
+        targets = []
+        for start, end in spans:
+            span = doc.char_span(inverse[start], inverse[end], alignment_mode="expand")
+            if span is None or not len(span):
+                raise ValueError(f"span {start}-{end} covers no token of the text")
+            targets.append((span.start, span.end))
+        results = []
+        for _, reaches in context.reach(doc, context.hits(doc), targets):
+            results.append(tuple(self._cue(doc, reach, text, offsets) for reach in reaches))
+        return results
+
+    @staticmethod
+    def _cue(doc: Doc, reach: Reach, original: str, offsets: OffsetMap) -> Cue:
+        cue_span = doc[reach.hit.start:reach.hit.end]
+        start, end = offsets.start(cue_span.start_char), offsets.end(cue_span.end_char)
+        return Cue(kind=reach.hit.rule.kind, cue_id=reach.hit.rule.id, text=original[start:end],
+                   position=reach.position, distance=reach.distance, start=start, end=end)
+
     def _findings(self, doc: Doc, note_id: str, original: str,
                   offsets: OffsetMap) -> NoteFindings:
         mentions = tuple(
@@ -607,19 +690,13 @@ class MentionFinder:
         doc = span.doc
         term = self._terms[span.id_]
         start, end = offsets.start(span.start_char), offsets.end(span.end_char)
-        sentence = span.sent
+        # A phrase with a full stop inside ("c.o. alarm") can straddle a sentence break.
+        sentence = doc[span.sent.start:doc[span.end - 1].sent.end]
         clause_start, clause_end = span._.get(CLAUSE_EXTENSION) or (sentence.start, sentence.end)
         before = [t for t in doc[sentence.start:span.start] if not t.is_space][-WINDOW:]
         after = [t for t in doc[span.end:sentence.end] if not t.is_space][:WINDOW]
-        cues = []
-        for reach in span._.get(CUES_EXTENSION) or ():
-            cue_span = doc[reach.hit.start:reach.hit.end]
-            cue_start, cue_end = offsets.start(cue_span.start_char), offsets.end(cue_span.end_char)
-            cues.append(Cue(
-                kind=reach.hit.rule.kind, cue_id=reach.hit.rule.id,
-                text=original[cue_start:cue_end], position=reach.position,
-                distance=reach.distance, start=cue_start, end=cue_end,
-            ))
+        cues = [self._cue(doc, reach, original, offsets)
+                for reach in span._.get(CUES_EXTENSION) or ()]
         return Mention(
             note_id=note_id, start=start, end=end, term=original[start:end], term_id=term.id,
             category=term.category, hhsrs_hazard=term.hhsrs_hazard,
@@ -632,6 +709,29 @@ class MentionFinder:
             before_lemmas=tuple(_lemma(t) for t in before),
             after_lemmas=tuple(_lemma(t) for t in after),
         )
+
+
+def _glued_punctuation(doc: Doc, start: int, end: int) -> bool:
+    """True for a one-token punctuation mark with no space on either side ("e-bike")."""
+    if end - start != 1 or not doc[start].is_punct or start == 0:
+        return False
+    return not doc[start - 1].whitespace_ and not doc[start].whitespace_
+
+
+def _inverse(offsets: OffsetMap, length: int) -> list[int]:
+    """Original offset -> normalised offset, for every position 0..length."""
+    if offsets is IDENTITY:
+        return list(range(length + 1))
+    inverse = [0] * (length + 1)
+    position = 0
+    for normalised in range(length + 1):
+        original = offsets.start(normalised)
+        while position <= min(original, length):
+            inverse[position] = normalised
+            position += 1
+        if position > length:
+            break
+    return inverse
 
 
 def _char_end(doc: Doc, token_end: int) -> int:

@@ -139,7 +139,7 @@ def context_from_cues(cues: tuple[Cue, ...]) -> Context:
             if best is None or rank < best:
                 best, chosen = rank, "present"
         elif cue.kind in CONTEXT_PRIORITY:
-            context: Context = cue.kind  # type: ignore[assignment]
+            context: Context = cue.kind
             rank = (cue.distance, CONTEXT_PRIORITY.index(context))
             if best is None or rank < best:
                 best, chosen = rank, context

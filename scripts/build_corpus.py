@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus_markup import read_marked, summarise  # noqa: E402
+from corpus_markup import read_marked, summarise
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "data" / "samples" / "source"

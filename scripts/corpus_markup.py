@@ -2,7 +2,8 @@
 
 Source files (``data/samples/source/*.marked.jsonl``) hold one note per line::
 
-    {"note_id": "gas-0001", "voice": "gas_engineer", "text": "LGSR done. [[smell of gas|gas|risk|present]] reported"}
+    {"note_id": "gas-0001", "voice": "gas_engineer",
+     "text": "LGSR done. [[smell of gas|gas|risk|present]] reported"}
 
 Each ``[[surface|category|label|context]]`` marks one hazard mention. Writers edit the
 marked form; this script strips the markup and computes character offsets, so offsets can
@@ -73,7 +74,10 @@ def unmark(note: dict[str, Any]) -> dict[str, Any]:
     pieces.append(marked[cursor:])
     text = "".join(pieces)
     if "[[" in text or "]]" in text:
-        raise MarkupError(f"{note_id}: malformed markup left after conversion (need [[surface|category|label|context]])")
+        raise MarkupError(
+            f"{note_id}: malformed markup left after conversion "
+            "(need [[surface|category|label|context]])"
+        )
     for m in mentions:
         assert text[m["start"]:m["end"]] == m["term"]
     record = {"note_id": note_id, "text": text, "mentions": mentions}

@@ -1,0 +1,5 @@
+"""``python -m casenotes``."""
+
+from .cli import main
+
+main()

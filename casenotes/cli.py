@@ -1,0 +1,210 @@
+"""The ``casenotes`` command line: the only module that prints.
+
+Results go to files or stdout, diagnostics to stderr; a :class:`CasenotesError` becomes a
+one-line message and exit code 1, a bad option or path exit code 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+
+from .__about__ import __version__
+from .errors import CasenotesError, InputSchemaError
+from .lexicon import Lexicon, load_lexicon
+
+app = typer.Typer(
+    name="casenotes",
+    help="Find hazard mentions in housing case notes and tell genuine risks from routine ones.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+MENTION_FIELDS = (
+    "note_id", "start", "end", "term", "term_id", "category", "hhsrs_hazard", "context", "cues",
+)
+TEXT_COLUMNS = ("text", "note", "notes", "description", "body", "case_note", "note_text", "content")
+ID_COLUMNS = ("note_id", "id", "noteid", "case_note_id", "reference")
+
+
+class OutputFormat(str, Enum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"casenotes: error: {message}", err=True)
+    return typer.Exit(code=code)
+
+
+def _lexicon(paths: list[Path] | None, replace: bool) -> Lexicon:
+    return load_lexicon(*(paths or ()), replace=replace)
+
+
+def _read_notes(path: Path, text_column: str | None, id_column: str | None,
+                ) -> Iterator[tuple[str, Any]]:
+    """Yield (note_id, text) from JSON Lines, CSV/TSV or a plain text file (one note a line)."""
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        with path.open(encoding="utf-8-sig") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    raise InputSchemaError(
+                        f"{path.name} line {number} is not valid JSON; each line must be one "
+                        "JSON object"
+                    ) from None
+                if not isinstance(record, dict):
+                    raise InputSchemaError(f"{path.name} line {number} is not a JSON object")
+                text_key = _pick(path, list(record), text_column, TEXT_COLUMNS, "text")
+                id_key = id_column or next((c for c in ID_COLUMNS if c in record), None)
+                yield str(record[id_key]) if id_key else str(number), record.get(text_key)
+    elif suffix in (".csv", ".tsv", ".txt") and suffix != ".txt":
+        delimiter = "\t" if suffix == ".tsv" else ","
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle, delimiter=delimiter)
+            columns = list(reader.fieldnames or [])
+            text_key = _pick(path, columns, text_column, TEXT_COLUMNS, "text")
+            id_key = id_column or next((c for c in ID_COLUMNS if c in columns), None)
+            if id_key is not None and id_key not in columns:
+                raise InputSchemaError(
+                    f"{path.name} has no column {id_key!r} (found: {', '.join(columns)}); "
+                    "pass --id-column with one of those"
+                )
+            for number, row in enumerate(reader, 1):
+                yield (row[id_key] if id_key else str(number)), row.get(text_key)
+    else:
+        with path.open(encoding="utf-8-sig") as handle:
+            for number, line in enumerate(handle, 1):
+                yield str(number), line.rstrip("\n")
+
+
+def _pick(path: Path, columns: list[str], chosen: str | None, candidates: tuple[str, ...],
+          role: str) -> str:
+    if chosen is not None:
+        if chosen not in columns:
+            raise InputSchemaError(
+                f"{path.name} has no column {chosen!r} (found: {', '.join(columns)}); "
+                f"pass --{role}-column with one of those"
+            )
+        return chosen
+    lowered = {c.lower(): c for c in columns}
+    found = [lowered[c] for c in candidates if c in lowered]
+    if len(found) != 1:
+        raise InputSchemaError(
+            f"{path.name}: cannot tell which column holds the note {role} (found: "
+            f"{', '.join(columns) or 'no columns'}); pass --{role}-column NAME"
+        )
+    return found[0]
+
+
+@app.command("mentions")
+def mentions_command(
+    input_path: Annotated[Path, typer.Argument(
+        metavar="INPUT", exists=True, dir_okay=False, readable=True,
+        help="Notes as JSON Lines, CSV/TSV (with a header) or plain text (one note a line).")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", dir_okay=False, help="Write here instead of stdout.")] = None,
+    output_format: Annotated[OutputFormat | None, typer.Option(
+        "--format", help="csv or jsonl; default from the output file's extension, else csv.",
+    )] = None,
+    text_column: Annotated[str | None, typer.Option(help="Column holding the note text.")] = None,
+    id_column: Annotated[str | None, typer.Option(help="Column holding the note id.")] = None,
+    lexicon: Annotated[list[Path] | None, typer.Option(
+        exists=True, dir_okay=False, help="Extra lexicon file(s) extending the default.")] = None,
+    replace_lexicon: Annotated[bool, typer.Option(
+        help="Let the --lexicon files replace the default sections instead of extending.")] = False,
+) -> None:
+    """List every hazard mention with its category, context and the cues behind it."""
+    from .pipeline import MentionFinder
+
+    fmt = output_format or (OutputFormat.jsonl if output and output.suffix.lower() in (
+        ".jsonl", ".ndjson") else OutputFormat.csv)
+    finder = MentionFinder(_lexicon(lexicon, replace_lexicon))
+    notes = _read_notes(input_path, text_column, id_column)
+    handle: TextIO = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    n_notes = n_mentions = 0
+    try:
+        writer = csv.DictWriter(handle, MENTION_FIELDS) if fmt is OutputFormat.csv else None
+        if writer:
+            writer.writeheader()
+        for findings in finder.analyse_many(notes):
+            n_notes += 1
+            for mention in findings.mentions:
+                n_mentions += 1
+                row: dict[str, Any] = {
+                    "note_id": mention.note_id, "start": mention.start, "end": mention.end,
+                    "term": mention.term, "term_id": mention.term_id,
+                    "category": mention.category, "hhsrs_hazard": mention.hhsrs_hazard,
+                    "context": mention.context,
+                    "cues": "; ".join(f"{c.kind}:{c.text}" for c in mention.cues),
+                }
+                if writer:
+                    writer.writerow(row)
+                else:
+                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    finally:
+        if output:
+            handle.close()
+    typer.echo(f"casenotes: {n_notes} notes, {n_mentions} mentions", err=True)
+
+
+@app.command("lexicon")
+def lexicon_command(
+    lexicon: Annotated[list[Path] | None, typer.Option(
+        exists=True, dir_okay=False, help="Lexicon file(s) to validate and merge.")] = None,
+    replace_lexicon: Annotated[bool, typer.Option(
+        help="Let the files replace the default sections instead of extending.")] = False,
+    export: Annotated[Path | None, typer.Option(
+        dir_okay=False, help="Write the merged lexicon as one JSON file.")] = None,
+) -> None:
+    """Validate lexicon files and summarise the lexicon in use."""
+    merged = _lexicon(lexicon, replace_lexicon)
+    phrases = sum(len(t.phrases) + len(t.misspellings) + len(t.abbreviations) + len(t.patterns)
+                  for t in merged.hazards)
+    lookalikes = sum(len(t.lookalikes) + len(t.lookalikes_cased) for t in merged.hazards)
+    typer.echo(
+        f"hazard entries: {len(merged.hazards)} ({phrases} phrases, {lookalikes} look-alikes)"
+    )
+    typer.echo(f"vulnerability entries: {len(merged.vulnerability)}")
+    typer.echo(f"cue rules: {len(merged.cues)}")
+    typer.echo(f"sources: {', '.join(merged.sources)}")
+    typer.echo(f"sha256: {merged.hash}")
+    if export:
+        export.write_text(json.dumps(merged.to_dict(), indent=1, ensure_ascii=False) + "\n",
+                          encoding="utf-8")
+
+
+@app.callback(invoke_without_command=True)
+def main_options(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True,
+                                         help="More log output (-v info, -vv debug).")] = 0,
+) -> None:
+    """casenotes command line."""
+    if version:
+        typer.echo(f"casenotes {__version__}")
+        raise typer.Exit()
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="casenotes: %(levelname)s: %(message)s")
+
+
+def main() -> None:
+    """Console entry point: usage errors exit 2 (Typer), casenotes errors exit 1 in one line."""
+    try:
+        app()
+    except CasenotesError as exc:
+        typer.echo(f"casenotes: error: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,87 @@
+"""The command line, through Typer's CliRunner and as a real subprocess."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from casenotes.cli import app
+
+runner = CliRunner()
+
+
+def test_mentions_from_jsonl_to_csv(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text("\n".join(json.dumps(r) for r in [
+        {"note_id": "a", "text": "No ACMs found"}, {"note_id": "b", "text": "gas bill paid"},
+        {"note_id": "c", "text": "smell of gas reported"}]) + "\n", encoding="utf-8")
+    out = tmp_path / "mentions.csv"
+    result = runner.invoke(app, ["mentions", str(notes), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(r["note_id"], r["term"], r["context"]) for r in rows] == [
+        ("a", "ACMs", "negated"), ("c", "smell of gas", "present")]
+    assert "3 notes, 2 mentions" in result.stderr
+
+
+def test_mentions_from_csv_picks_the_obvious_text_column(tmp_path: Path) -> None:
+    notes = tmp_path / "export.csv"
+    notes.write_text("id,targetId,description\n1,T9,CO alarm sounding\n", encoding="utf-8")
+    result = runner.invoke(app, ["mentions", str(notes), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    (row,) = [json.loads(line) for line in io.StringIO(result.stdout) if line.strip()]
+    assert (row["note_id"], row["term"], row["category"]) == ("1", "CO alarm", "carbon_monoxide")
+
+
+def test_ambiguous_or_missing_text_column_fails_listing_the_columns(tmp_path: Path) -> None:
+    notes = tmp_path / "export.csv"
+    notes.write_text("id,body,note\n1,a,b\n", encoding="utf-8")
+    result = runner.invoke(app, ["mentions", str(notes)])
+    assert result.exit_code == 1
+    assert "cannot tell which column holds the note text (found: id, body, note)" in str(
+        result.exception)
+    result = runner.invoke(app, ["mentions", str(notes), "--text-column", "words"])
+    assert "has no column 'words' (found: id, body, note)" in str(result.exception)
+
+
+def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["mentions", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 2
+    assert "does not exist" in re.sub(r"[\s│╭╮╰╯─]+", " ", result.output)
+
+
+def test_lexicon_command_validates_user_files(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["lexicon"])
+    assert result.exit_code == 0
+    assert "hazard entries: 31" in result.stdout
+    bad = tmp_path / "mine.json"
+    bad.write_text('{"hazards": [{"id": "x", "catgory": "gas"}]}', encoding="utf-8")
+    result = runner.invoke(app, ["lexicon", "--lexicon", str(bad)])
+    assert result.exit_code == 1
+    assert "mine.json entry 'x': unknown key 'catgory'" in str(result.exception)
+
+
+@pytest.mark.parametrize("args", [["--version"], ["lexicon"]])
+def test_python_dash_m_runs(args: list[str]) -> None:
+    result = subprocess.run([sys.executable, "-m", "casenotes", *args], capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_console_errors_are_one_line_with_exit_code_1(tmp_path: Path) -> None:
+    bad = tmp_path / "mine.json"
+    bad.write_text("{", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "casenotes", "lexicon", "--lexicon", str(bad)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "casenotes: error: mine.json: not valid JSON at line 1 column 2 (Expecting property "
+        "name enclosed in double quotes); fix the file and try again"]
