@@ -15,7 +15,7 @@ import logging
 import re
 import warnings
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,7 +28,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
-from spacy.util import compile_infix_regex, compile_suffix_regex
+from spacy.util import compile_infix_regex, registry
 
 from .context import CueHit, Reach, clause_bounds, cues_reaching
 from .errors import CasenotesWarning, LexiconError, NoteTooLongError, NoteTypeError, describe_value
@@ -78,6 +78,10 @@ _DATE_GLUE: Final = frozenset(
         "at", "dated", "due", "w/c", "wc", "and", "or", "between", "than", "for", "in", "the",
         "a", "until:", "next", "last", "every", "each", "per"
     }
+)
+_URL = re.compile(
+    r"^(?:(?:https?|ftp)://|www\.)\S+$|^[\w.-]+\.(?:com|org|net|uk|gov|io|info|eu)(?:/\S*)?$",
+    re.IGNORECASE,
 )
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 _NEEDS_NORMALISING = re.compile(
@@ -149,31 +153,80 @@ def normalise(text: str) -> tuple[str, OffsetMap]:
 # ------------------------------------------------------------------------------ tokenizer
 
 
-def _casings(word: str) -> set[str]:
-    """Every upper/lower casing of a short word ("t/c" -> "t/c", "T/c", "t/C", "T/C")."""
-    variants = {""}
-    for char in word:
-        variants = {v + c for v in variants for c in {char.lower(), char.upper()}}
-    return variants
+def customise_tokenizer(tokenizer: Tokenizer, defaults: Any) -> Tokenizer:
+    """Teach spaCy's English tokenizer housing shorthand and a few splits notes need.
 
-
-def customise_tokenizer(nlp: Language) -> None:
-    """Teach the English tokenizer housing shorthand and split "bowing;no" at the semicolon."""
-    # "Co." is kept whole by spaCy's English exceptions; split it so "tested for co." finds
-    # CO and the look-alike "& Co." is written in the same tokens as the text.
-    tokenizer = cast(Tokenizer, nlp.tokenizer)
+    "T/C", "w/c", "R&M" stay whole; "bowing;no" and "leak+mould" split; "asbestos.ceiling"
+    (a missing space after a full stop) splits, and only real web addresses stay whole;
+    "co." is no longer kept whole, so "tested for co." finds CO and the look-alike "& Co." is
+    written in the same tokens as the text.
+    """
     tokenizer.rules = {
-        key: value for key, value in tokenizer.rules.items() if key.lower() != "co."
+        key: value for key, value in (tokenizer.rules or {}).items() if key.lower() != "co."
     }
     for short in SHORTHAND:
-        for variant in _casings(short):
-            tokenizer.add_special_case(variant, [{"ORTH": variant}])
-    infixes = [*(nlp.Defaults.infixes or ()), r"(?<=[\w)])[;+](?=[\w(])",
-               r"(?<=[a-zA-Z])/(?=[a-zA-Z]{3,})"]
+        tokenizer.add_special_case(short, [{"ORTH": short}])
+    infixes = [
+        *(defaults.infixes or ()),
+        r"(?<=[\w)])[;+](?=[\w(])",
+        r"(?<=[a-zA-Z])/(?=[a-zA-Z]{3,})",
+        r"(?<=[^\W\d_]{2})\.(?=[^\W\d_]{2})",
+    ]
     tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-    # spaCy splits a final "." after lower-case or all-caps words; do it for mixed case too.
-    suffixes = [*(nlp.Defaults.suffixes or ()), r"(?<=[a-z][A-Z])\."]
-    tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    # spaCy reads any "word.word" as a web address; in notes it is a missing space.
+    tokenizer.url_match = _URL.match
+    return tokenizer
+
+
+class CaseFoldingTokenizer:
+    """Tokenises the lower-cased text, so token boundaries never depend on case.
+
+    spaCy's English rules split "can't" but not "CAN'T", and "wastE." differently from
+    "waste."; case notes come in every casing. Tokens keep the original characters, so exact
+    abbreviations ("CO" but not "Co") still match on ``ORTH``. A text whose lower-casing
+    changes its length (a dotted capital I) is tokenised as written.
+    """
+
+    def __init__(self, inner: Tokenizer) -> None:
+        self.inner = inner
+        self.vocab = inner.vocab
+
+    def __call__(self, text: str) -> Doc:
+        folded = text.lower()
+        if folded == text or len(folded) != len(text):
+            return cast(Doc, self.inner(text))
+        tokens = self.inner(folded)
+        words = [text[t.idx:t.idx + len(t.text)] for t in tokens]
+        return Doc(self.vocab, words=words, spaces=[bool(t.whitespace_) for t in tokens])
+
+    def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
+        for text in texts:
+            yield self(text)
+
+    def to_disk(self, path: str | Path, **kwargs: Any) -> None:
+        self.inner.to_disk(path, **kwargs)
+
+    def from_disk(self, path: str | Path, **kwargs: Any) -> CaseFoldingTokenizer:
+        self.inner.from_disk(path, **kwargs)
+        return self
+
+    def to_bytes(self, **kwargs: Any) -> bytes:
+        return cast(bytes, self.inner.to_bytes(**kwargs))
+
+    def from_bytes(self, data: bytes, **kwargs: Any) -> CaseFoldingTokenizer:
+        self.inner.from_bytes(data, **kwargs)
+        return self
+
+
+@registry.tokenizers("casenotes.case_folding_tokenizer.v1")  # type: ignore[untyped-decorator]
+def create_case_folding_tokenizer() -> Callable[[Language], CaseFoldingTokenizer]:
+    """Registered tokenizer: spaCy's English tokenizer, customised and made case-blind."""
+
+    def create(nlp: Language) -> CaseFoldingTokenizer:
+        inner = registry.tokenizers.get("spacy.Tokenizer.v1")()(nlp)
+        return CaseFoldingTokenizer(customise_tokenizer(inner, nlp.Defaults))
+
+    return create
 
 
 # ------------------------------------------------------------------------------ segmenter
@@ -306,19 +359,7 @@ class TermMatcher:
                      phrases: Sequence[str], *, blocker: bool) -> None:
         if not phrases:
             return
-        if matcher is self.lower:
-            # Tokenisation can depend on case ("can't" splits, "CAN'T" does not), so a
-            # case-insensitive phrase is added in each casing that tokenises differently.
-            docs, seen = [], set()
-            for phrase in phrases:
-                for variant in (phrase, phrase.lower(), phrase.upper(), phrase.title()):
-                    doc = self.nlp.make_doc(variant)
-                    tokens = tuple(t.lower_ for t in doc)
-                    if tokens not in seen:
-                        seen.add(tokens)
-                        docs.append(doc)
-        else:
-            docs = [self.nlp.make_doc(phrase) for phrase in phrases]
+        docs = [self.nlp.make_doc(phrase) for phrase in phrases]
         matcher.add(key, docs)
         self._register(key, _Entry(label, entry_id, blocker, None))
 
@@ -569,9 +610,10 @@ def build_nlp(lexicon: Lexicon | None = None, *, lemmatize: bool = True) -> Lang
         carry lemmas.
     """
     lexicon = default_lexicon() if lexicon is None else lexicon
-    nlp = spacy.blank("en")
+    nlp = spacy.blank("en", config={
+        "nlp": {"tokenizer": {"@tokenizers": "casenotes.case_folding_tokenizer.v1"}}
+    })
     nlp.max_length = MAX_NOTE_LENGTH
-    customise_tokenizer(nlp)
     nlp.add_pipe("casenotes_segmenter")
     if lemmatize:
         nlp.add_pipe("lemmatizer", config={"mode": "lookup"})

@@ -214,3 +214,15 @@ def test_pipeline_components_are_registered_and_round_trip(tmp_path: Path) -> No
     spans = [(s.text, s.label_, s.id_) for s in loaded_doc.spans["casenotes_hazards"]]
     assert spans == [(s.text, s.label_, s.id_) for s in built_doc.spans["casenotes_hazards"]]
     assert spans == [("ACMs", "asbestos", "acm"), ("Smell of gas", "gas", "gas_smell")]
+
+
+def test_tokenisation_does_not_depend_on_case(finder: MentionFinder) -> None:
+    for text in ["can't afford to heat", "CAN'T AFFORD TO HEAT", "caN't AFFord to heat"]:
+        assert [m.term for m in finder.find(text)] == [text]
+
+
+def test_a_missing_space_after_a_full_stop_still_splits(finder: MentionFinder) -> None:
+    assert terms(finder, "asbestos.Ceiling damp.mould") == [
+        ("asbestos", "asbestos"), ("damp", "damp_mould"), ("mould", "damp_mould")]
+    doc = finder.nlp.make_doc("see www.gov.uk/damp")
+    assert [t.text for t in doc] == ["see", "www.gov.uk/damp"]
