@@ -1,5 +1,10 @@
 """casenotes: find hazard mentions in housing case notes; tell genuine risks from routine ones."""
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .__about__ import __version__
 from .errors import (
     CasenotesError,
@@ -12,11 +17,32 @@ from .errors import (
 )
 from .lexicon import CueRule, HazardTerm, Lexicon, VulnerabilityTerm, default_lexicon, load_lexicon
 from .pipeline import MentionFinder, analyse_notes, build_nlp, find_mentions
-from .types import Cue, Mention, NoteFindings, VulnerabilityCue
+from .types import Cue, CueMatch, Mention, NoteFindings, VulnerabilityCue
+
+if TYPE_CHECKING:
+    from .model import RiskModel, load_model
+    from .scoring import ScoredMention, ScoredNote, Scorer, score_text
+    from .training import train_model
+
+#: Names served lazily, so ``import casenotes`` does not import scikit-learn.
+_LAZY = {
+    "RiskModel": "model", "load_model": "model", "ScoredMention": "scoring",
+    "ScoredNote": "scoring", "Scorer": "scoring", "score_text": "scoring",
+    "train_model": "training",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'casenotes' has no attribute {name!r}")
+
 
 __all__ = [
-    "CasenotesError", "CasenotesWarning", "Cue", "CueRule", "HazardTerm", "InputSchemaError",
-    "Lexicon", "LexiconError", "Mention", "MentionFinder", "ModelError", "NoteFindings",
-    "NoteTooLongError", "NoteTypeError", "VulnerabilityCue", "VulnerabilityTerm", "__version__",
+    "CasenotesError", "CasenotesWarning", "Cue", "CueMatch", "CueRule", "HazardTerm",
+    "InputSchemaError", "Lexicon", "LexiconError", "Mention", "MentionFinder", "ModelError",
+    "NoteFindings", "NoteTooLongError", "NoteTypeError", "RiskModel", "ScoredMention",
+    "ScoredNote", "Scorer", "VulnerabilityCue", "VulnerabilityTerm", "__version__",
     "analyse_notes", "build_nlp", "default_lexicon", "find_mentions", "load_lexicon",
+    "load_model", "score_text", "train_model",
 ]

@@ -31,6 +31,7 @@ app = typer.Typer(
 
 MENTION_FIELDS = (
     "note_id", "start", "end", "term", "term_id", "category", "hhsrs_hazard", "context", "cues",
+    "risk_probability", "label", "reasons",
 )
 TEXT_COLUMNS = ("text", "note", "notes", "description", "body", "case_note", "note_text", "content")
 ID_COLUMNS = ("note_id", "id", "noteid", "case_note_id", "reference")
@@ -126,30 +127,41 @@ def mentions_command(
         exists=True, dir_okay=False, help="Extra lexicon file(s) extending the default.")] = None,
     replace_lexicon: Annotated[bool, typer.Option(
         help="Let the --lexicon files replace the default sections instead of extending.")] = False,
+    model: Annotated[Path | None, typer.Option(
+        file_okay=False, help="Model folder; the bundled model when omitted.")] = None,
+    threshold: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="P(risk) cut; the model's own when omitted.")] = None,
 ) -> None:
-    """List every hazard mention with its category, context and the cues behind it."""
-    from .pipeline import MentionFinder
+    """List every hazard mention with its context, cues, P(risk), label and reasons."""
+    from .model import load_model
+    from .scoring import Scorer
 
     fmt = output_format or (OutputFormat.jsonl if output and output.suffix.lower() in (
         ".jsonl", ".ndjson") else OutputFormat.csv)
-    finder = MentionFinder(_lexicon(lexicon, replace_lexicon))
+    chosen = _lexicon(lexicon, replace_lexicon)
+    risk_model = load_model(model, lexicon_sha256=chosen.hash)
+    scorer = Scorer(risk_model, lexicon=chosen, threshold=threshold)
     notes = _read_notes(input_path, text_column, id_column)
     handle: TextIO = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
-    n_notes = n_mentions = 0
+    n_notes = n_mentions = n_risk = 0
     try:
         writer = csv.DictWriter(handle, MENTION_FIELDS) if fmt is OutputFormat.csv else None
         if writer:
             writer.writeheader()
-        for findings in finder.analyse_many(notes):
+        for scored in scorer.score_notes(notes):
             n_notes += 1
-            for mention in findings.mentions:
+            for item in scored.mentions:
+                mention = item.mention
                 n_mentions += 1
+                n_risk += item.label == "risk"
                 row: dict[str, Any] = {
                     "note_id": mention.note_id, "start": mention.start, "end": mention.end,
                     "term": mention.term, "term_id": mention.term_id,
                     "category": mention.category, "hhsrs_hazard": mention.hhsrs_hazard,
                     "context": mention.context,
                     "cues": "; ".join(f"{c.kind}:{c.text}" for c in mention.cues),
+                    "risk_probability": round(item.risk_probability, 4),
+                    "label": item.label, "reasons": "; ".join(item.reasons),
                 }
                 if writer:
                     writer.writerow(row)
@@ -158,7 +170,74 @@ def mentions_command(
     finally:
         if output:
             handle.close()
-    typer.echo(f"casenotes: {n_notes} notes, {n_mentions} mentions", err=True)
+    typer.echo(f"casenotes: {n_notes} notes, {n_mentions} mentions, {n_risk} labelled risk",
+               err=True)
+
+
+@app.command("train")
+def train_command(
+    data: Annotated[list[Path], typer.Argument(
+        metavar="DATA.jsonl...", exists=True, dir_okay=False,
+        help="Labelled notes (JSON Lines as in data/samples).")],
+    output: Annotated[Path, typer.Option("--output", "-o", file_okay=False,
+                                         help="Folder to write model.json and card.json to.")],
+    dev: Annotated[list[Path] | None, typer.Option(
+        exists=True, dir_okay=False, help="Labelled notes to choose the threshold on.")] = None,
+    labels: Annotated[list[Path] | None, typer.Option(
+        exists=True, dir_okay=False, help="Analyst labels to merge (issue 4/6).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the calibration folds.")] = 0,
+    c: Annotated[float, typer.Option("--C", help="Inverse regularisation strength.")] = 0.3,
+    model_id: Annotated[str, typer.Option(help="Name recorded on the card.")] = "hazard-risk-local",
+) -> None:
+    """Train a risk model on labelled notes (reproducible for the same data and seed)."""
+    from .evaluation import read_labelled
+    from .model import save_model
+    from .training import train_model
+
+    if labels:
+        raise typer.BadParameter("merging analyst labels arrives with issue 4/6",
+                                 param_hint="--labels")
+    train_notes = [note for path in data for note in read_labelled(path)]
+    dev_notes = [note for path in dev or () for note in read_labelled(path)]
+    risk_model = train_model(train_notes, dev_notes=dev_notes, C=c, seed=seed, model_id=model_id)
+    card = save_model(risk_model, output)
+    typer.echo(f"casenotes: trained {card.model_id} on {len(train_notes)} notes "
+               f"({card.training['train_mentions']} mentions); threshold {card.threshold:.2f} "
+               f"({card.training['threshold_chosen_on']}); wrote {output}", err=True)
+
+
+@app.command("evaluate")
+def evaluate_command(
+    data: Annotated[list[Path], typer.Argument(
+        metavar="DATA.jsonl...", exists=True, dir_okay=False, help="Labelled notes.")],
+    model: Annotated[Path | None, typer.Option(
+        file_okay=False, help="Model folder; the bundled model when omitted.")] = None,
+    plots: Annotated[Path | None, typer.Option(
+        file_okay=False, help="Write pr_curve.png and calibration.png here (needs matplotlib).",
+    )] = None,
+    json_output: Annotated[Path | None, typer.Option(
+        "--json", dir_okay=False, help="Also write the figures as JSON.")] = None,
+) -> None:
+    """Compare the model with keyword-only and rules-only baselines on labelled notes."""
+    from .evaluation import SYSTEMS, baseline, format_table, read_labelled, risk_figures
+    from .model import load_model
+    from .scoring import Scorer
+
+    notes = [note for path in data for note in read_labelled(path)]
+    scorer = Scorer(load_model(model))
+    scored = list(scorer.score_notes((n.note_id, n.text) for n in notes))
+    figures = {system: risk_figures(notes, baseline(scored, system)) for system in SYSTEMS}
+    typer.echo(f"model {scorer.model.model_id}, threshold {scorer.threshold:.2f}, "
+               f"data {', '.join(p.name for p in data)}")
+    typer.echo(format_table(figures))
+    if json_output:
+        json_output.write_text(json.dumps({k: v.to_dict() for k, v in figures.items()},
+                                          indent=1) + "\n", encoding="utf-8")
+    if plots:
+        from .plots import write_plots
+
+        for written in write_plots(notes, scored, plots):
+            typer.echo(f"wrote {written}")
 
 
 @app.command("lexicon")

@@ -12,6 +12,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from .errors import InputSchemaError
 from .lexicon import Lexicon
@@ -217,3 +220,224 @@ def evaluate_detection(notes: Iterable[LabelledNote], predicted: Iterable[Sequen
                 report.lookalike_hits += 1
                 report.lookalike_hit_list.append((note.note_id, pm))
     return report
+
+
+# ------------------------------------------------------------------------- risk evaluation
+
+if TYPE_CHECKING:
+    from .scoring import ScoredNote
+
+
+@dataclass(frozen=True)
+class RiskFigures:
+    """Headline figures for one system on one labelled set."""
+
+    detection_precision: float
+    detection_recall: float
+    matched_macro_f1: float
+    risk_precision: float
+    risk_recall: float
+    risk_f1: float
+    note_auc: float
+    brier: float
+    ece: float
+    mentions: int
+    notes: int
+
+    def to_dict(self) -> dict[str, float]:
+        return {name: round(float(getattr(self, name)), 4) for name in self.__dataclass_fields__}
+
+
+def _risk_counts(note: LabelledNote, predicted: Sequence[tuple[int, int, str]],
+                 ) -> tuple[int, int, int, int]:
+    """(risk predictions overlapping gold risk, risk predictions, gold risk found, gold risk)."""
+    gold_risk = [g for g in note.mentions if g.label == "risk"]
+    risky = [(s, e) for s, e, label in predicted if label == "risk"]
+    hits = sum(any(overlaps(s, e, g.start, g.end) for g in gold_risk) for s, e in risky)
+    found = sum(any(overlaps(s, e, g.start, g.end) for s, e in risky) for g in gold_risk)
+    return hits, len(risky), found, len(gold_risk)
+
+
+def _f1(precision: float, recall: float) -> float:
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def gold_label_of(start: int, end: int, note: LabelledNote) -> Label:
+    """The label of the gold mention overlapping ``[start, end)`` most, else routine."""
+    best: tuple[int, Label] | None = None
+    for gold in note.mentions:
+        if overlaps(gold.start, gold.end, start, end):
+            shared = min(gold.end, end) - max(gold.start, start)
+            if best is None or shared > best[0]:
+                best = (shared, gold.label)
+    return "routine" if best is None else best[1]
+
+
+def risk_figures(notes: Sequence[LabelledNote], scored: Sequence[ScoredNote]) -> RiskFigures:
+    """Mention detection, risk/routine and note-level figures for scored notes.
+
+    * detection P/R: overlap-aligned, one to one (see :func:`align`);
+    * matched macro-F1: risk/routine macro-F1 over the aligned pairs;
+    * end-to-end risk P/R/F1: a predicted risk mention is correct when it overlaps a gold risk
+      mention; a gold risk mention is found when a predicted risk mention overlaps it;
+    * note AUC: a note's score is its highest P(risk), its truth whether any gold mention is
+      risk;
+    * Brier score and expected calibration error (10 bins) of P(risk) over every predicted
+      mention, against the label of the gold mention it overlaps (routine if none).
+    """
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    detection = DetectionReport()
+    gold_labels: list[str] = []
+    predicted_labels: list[str] = []
+    hits = risky = found = gold_risk = 0
+    note_scores: list[float] = []
+    note_truth: list[bool] = []
+    probabilities: list[float] = []
+    outcomes: list[float] = []
+    for note, result in zip(notes, scored, strict=True):
+        mentions = [s.mention for s in result.mentions]
+        detection.gold += len(note.mentions)
+        detection.predicted += len(mentions)
+        pairs = align(note.mentions, mentions)
+        detection.matched += len(pairs)
+        for g, p in pairs:
+            gold_labels.append(note.mentions[g].label)
+            predicted_labels.append(result.mentions[p].label)
+        counts = _risk_counts(note, [(s.mention.start, s.mention.end, s.label)
+                                     for s in result.mentions])
+        hits, risky = hits + counts[0], risky + counts[1]
+        found, gold_risk = found + counts[2], gold_risk + counts[3]
+        note_scores.append(result.risk_score)
+        note_truth.append(any(g.label == "risk" for g in note.mentions))
+        for s in result.mentions:
+            probabilities.append(s.risk_probability)
+            outcomes.append(float(gold_label_of(s.mention.start, s.mention.end, note) == "risk"))
+    precision = hits / risky if risky else 0.0
+    recall = found / gold_risk if gold_risk else 0.0
+    macro = (float(f1_score(gold_labels, predicted_labels, average="macro",
+                            labels=["risk", "routine"], zero_division=0))
+             if gold_labels else 0.0)
+    auc = (float(roc_auc_score(note_truth, note_scores))
+           if 0 < sum(note_truth) < len(note_truth) else float("nan"))
+    predicted_p = np.asarray(probabilities)
+    observed = np.asarray(outcomes)
+    brier = float(np.mean((predicted_p - observed) ** 2)) if len(predicted_p) else float("nan")
+    return RiskFigures(
+        detection_precision=detection.precision, detection_recall=detection.recall,
+        matched_macro_f1=macro, risk_precision=precision, risk_recall=recall,
+        risk_f1=_f1(precision, recall), note_auc=auc, brier=brier,
+        ece=expected_calibration_error(predicted_p, observed), mentions=len(probabilities),
+        notes=len(notes),
+    )
+
+
+def expected_calibration_error(probabilities: np.ndarray, outcomes: np.ndarray,
+                               bins: int = 10) -> float:
+    """Mean |observed rate - mean probability| over equal-width bins, weighted by size."""
+    if not len(probabilities):
+        return float("nan")
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.digitize(probabilities, edges[1:-1]), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        members = index == b
+        if members.any():
+            total += members.sum() * abs(outcomes[members].mean() - probabilities[members].mean())
+    return float(total / len(probabilities))
+
+
+def bootstrap_intervals(notes: Sequence[LabelledNote], scored: Sequence[ScoredNote], *,
+                        rounds: int = 1000, seed: int = 0,
+                        ) -> dict[str, tuple[float, float]]:
+    """95% percentile intervals for risk F1, matched macro-F1 and note AUC, resampling notes."""
+    rng = np.random.default_rng(seed)
+    samples: dict[str, list[float]] = {"risk_f1": [], "matched_macro_f1": [], "note_auc": []}
+    n = len(notes)
+    for _ in range(rounds):
+        picks = rng.integers(0, n, n)
+        figures = risk_figures([notes[i] for i in picks], [scored[i] for i in picks])
+        for name in samples:
+            value = getattr(figures, name)
+            if not np.isnan(value):
+                samples[name].append(value)
+    return {name: (round(float(np.percentile(values, 2.5)), 4),
+                   round(float(np.percentile(values, 97.5)), 4))
+            for name, values in samples.items() if values}
+
+
+def per_category_risk_f1(notes: Sequence[LabelledNote], scored: Sequence[ScoredNote],
+                         ) -> dict[str, dict[str, float]]:
+    """End-to-end risk P/R/F1 per category (gold category for recall, predicted for precision)."""
+    out: dict[str, dict[str, float]] = {}
+    for category in CATEGORIES:
+        hits = risky = found = gold_risk = 0
+        for note, result in zip(notes, scored, strict=True):
+            gold = LabelledNote(note.note_id, note.text,
+                                tuple(g for g in note.mentions if g.category == category))
+            all_gold_risk = [g for g in note.mentions if g.label == "risk"]
+            predicted = [(s.mention.start, s.mention.end, s.label) for s in result.mentions
+                         if s.mention.category == category]
+            risky_spans = [(s, e) for s, e, label in predicted if label == "risk"]
+            hits += sum(any(overlaps(s, e, g.start, g.end) for g in all_gold_risk)
+                        for s, e in risky_spans)
+            risky += len(risky_spans)
+            counts = _risk_counts(gold, [(s.mention.start, s.mention.end, s.label)
+                                         for s in result.mentions])
+            found, gold_risk = found + counts[2], gold_risk + counts[3]
+        precision = hits / risky if risky else 0.0
+        recall = found / gold_risk if gold_risk else 0.0
+        out[category] = {"gold_risk": gold_risk, "precision": round(precision, 4),
+                         "recall": round(recall, 4), "f1": round(_f1(precision, recall), 4)}
+    return out
+
+
+SYSTEMS: tuple[str, ...] = ("keyword-only", "rules-only", "model")
+
+
+def baseline(scored: Sequence[ScoredNote], system: str) -> list[ScoredNote]:
+    """The same mentions labelled by a baseline.
+
+    ``keyword-only`` calls every mention risk; ``rules-only`` calls a mention risk when its
+    rule-based context is ``present`` (no negation, advice, history, inspection,
+    administration or other household reaches it).
+    """
+    from dataclasses import replace as clone
+
+    if system == "model":
+        return list(scored)
+    if system not in SYSTEMS:
+        raise ValueError(f"unknown system {system!r}; choose from {', '.join(SYSTEMS)}")
+    out = []
+    for note in scored:
+        relabelled = []
+        for s in note.mentions:
+            risky = system == "keyword-only" or s.mention.context == "present"
+            relabelled.append(clone(s, risk_probability=1.0 if risky else 0.0,
+                                    label="risk" if risky else "routine",
+                                    reasons=(f"{system} baseline",), model_id=system))
+        out.append(clone(note, mentions=tuple(relabelled)))
+    return out
+
+
+def format_table(figures: dict[str, RiskFigures]) -> str:
+    """A plain-text comparison table, one column per system."""
+    rows = [
+        ("mention detection precision", "detection_precision"),
+        ("mention detection recall", "detection_recall"),
+        ("risk/routine macro-F1 (matched)", "matched_macro_f1"),
+        ("end-to-end risk precision", "risk_precision"),
+        ("end-to-end risk recall", "risk_recall"),
+        ("end-to-end risk F1", "risk_f1"),
+        ("note-level AUC", "note_auc"),
+        ("Brier score", "brier"),
+        ("expected calibration error", "ece"),
+    ]
+    names = list(figures)
+    lines = [f"{'':34}" + "".join(f"{name:>14}" for name in names)]
+    for title, attribute in rows:
+        lines.append(f"{title:34}" + "".join(f"{getattr(figures[n], attribute):>14.3f}"
+                                             for n in names))
+    first = figures[names[0]]
+    lines.append(f"{'notes / predicted mentions':34}{first.notes:>14} {first.mentions:>13}")
+    return "\n".join(lines)

@@ -33,7 +33,15 @@ from spacy.util import compile_infix_regex, registry
 from .context import CueHit, Reach, clause_bounds, cues_reaching
 from .errors import CasenotesWarning, LexiconError, NoteTooLongError, NoteTypeError, describe_value
 from .lexicon import CueRule, HazardTerm, Lexicon, TokenPattern, VulnerabilityTerm, default_lexicon
-from .types import Cue, Mention, NoteFindings, VulnerabilityCue, VulnerabilityGroup
+from .types import (
+    Cue,
+    CueKind,
+    CueMatch,
+    Mention,
+    NoteFindings,
+    VulnerabilityCue,
+    VulnerabilityGroup,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -726,7 +734,14 @@ class MentionFinder:
             for span in doc.spans[VULNERABILITY_KEY]
         )
         timeline = tuple(offsets.start(span.start_char) for span in doc.spans[TIMELINE_KEY])
-        return NoteFindings(note_id, mentions, vulnerabilities, timeline)
+        cues = tuple(
+            CueMatch(kind=cast(CueKind, span.label_), cue_id=span.id_,
+                     text=original[start:end], start=start, end=end)
+            for span in doc.spans[CUES_KEY]
+            if span.label_ not in ("terminate", "pseudo")
+            for start, end in [(offsets.start(span.start_char), offsets.end(span.end_char))]
+        )
+        return NoteFindings(note_id, mentions, vulnerabilities, timeline, cues)
 
     def _mention(self, span: Span, note_id: str, original: str, offsets: OffsetMap) -> Mention:
         doc = span.doc

@@ -108,16 +108,29 @@ class VulnerabilityCue:
 
 
 @dataclass(frozen=True, slots=True)
+class CueMatch:
+    """A context cue found anywhere in a note, whether or not it reaches a mention."""
+
+    kind: CueKind
+    cue_id: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class NoteFindings:
     """Everything the mention stage found in one note.
 
-    ``timeline`` holds the character offsets where dated entries ("02/12/24 14:30 - ...") start.
+    ``timeline`` holds the character offsets where dated entries ("02/12/24 14:30 - ...") start;
+    ``cues`` every context cue in the note (those reaching a mention are also on the mention).
     """
 
     note_id: str
     mentions: tuple[Mention, ...]
     vulnerabilities: tuple[VulnerabilityCue, ...]
     timeline: tuple[int, ...] = ()
+    cues: tuple[CueMatch, ...] = ()
 
     @property
     def vulnerability_groups(self) -> frozenset[VulnerabilityGroup]:

@@ -29,7 +29,9 @@ def test_mentions_from_jsonl_to_csv(tmp_path: Path) -> None:
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [(r["note_id"], r["term"], r["context"]) for r in rows] == [
         ("a", "ACMs", "negated"), ("c", "smell of gas", "present")]
-    assert "3 notes, 2 mentions" in result.stderr
+    assert [r["label"] for r in rows] == ["routine", "risk"]
+    assert all(0 <= float(r["risk_probability"]) <= 1 and r["reasons"] for r in rows)
+    assert "3 notes, 2 mentions, 1 labelled risk" in result.stderr
 
 
 def test_mentions_from_csv_picks_the_obvious_text_column(tmp_path: Path) -> None:
@@ -85,3 +87,22 @@ def test_console_errors_are_one_line_with_exit_code_1(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "casenotes: error: mine.json: not valid JSON at line 1 column 2 (Expecting property "
         "name enclosed in double quotes); fix the file and try again"]
+
+
+def test_evaluate_prints_the_comparison_and_writes_plots(samples: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["evaluate", str(samples / "dev.jsonl"), "--plots",
+                                 str(tmp_path / "plots"), "--json", str(tmp_path / "f.json")])
+    assert result.exit_code == 0, result.output
+    assert "keyword-only" in result.stdout and "rules-only" in result.stdout
+    assert "end-to-end risk F1" in result.stdout
+    assert (tmp_path / "plots" / "pr_curve.png").stat().st_size > 1000
+    assert (tmp_path / "plots" / "calibration.png").stat().st_size > 1000
+    figures = json.loads((tmp_path / "f.json").read_text())
+    assert figures["model"]["risk_f1"] > figures["rules-only"]["risk_f1"]
+
+
+def test_train_refuses_analyst_labels_until_the_review_loop_exists(samples: Path,
+                                                                    tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", str(samples / "dev.jsonl"), "--labels",
+                                 str(samples / "dev.jsonl"), "-o", str(tmp_path / "m")])
+    assert result.exit_code == 2

@@ -1,0 +1,388 @@
+"""The risk classifier: a plain scikit-learn pipeline, its calibration, and safe persistence.
+
+``make_model()`` builds ``Pipeline([("vectorize", DictVectorizer()), ("classify",
+PlattLogisticRegression())])``. The persisted form is JSON (feature names, weights, the
+calibration and a card), so loading never runs code from a file; the card's SHA-256 of the
+weights is checked before the weights are parsed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import unquote, urlparse
+
+import numpy as np
+import sklearn
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .__about__ import __version__
+from .errors import CasenotesWarning, ModelError
+from .features import FEATURES_VERSION, Features
+
+MODEL_FORMAT: Final = 1
+MODEL_FILE: Final = "model.json"
+CARD_FILE: Final = "card.json"
+BUNDLED_MODEL: Final = "hazard-risk-v1"
+
+
+class PlattLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Binary logistic regression with Platt-scaled probabilities from out-of-fold scores.
+
+    The weights are fitted on all the data; the sigmoid that turns decision values into
+    probabilities is fitted on decision values predicted out of fold, so the probabilities are
+    calibrated. Pass ``groups`` (e.g. note ids) to ``fit`` so folds never split a note.
+    ``decision_function`` returns the calibrated log-odds, so ``predict``, ``predict_proba``
+    and ``decision_function`` agree.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse regularisation strength.
+    cv : int, default=5
+        Folds for the out-of-fold decision values (fewer when a class is smaller).
+    max_iter : int, default=2000
+    random_state : int or None, default=None
+        Seeds the stratified folds used when no groups are given.
+    """
+
+    def __init__(self, *, C: float = 1.0, cv: int = 5, max_iter: int = 2000,
+                 random_state: int | None = None) -> None:
+        self.C = C
+        self.cv = cv
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.input_tags.sparse = True
+        return tags
+
+    def _logistic(self) -> LogisticRegression:
+        return LogisticRegression(C=self.C, max_iter=self.max_iter)
+
+    def fit(self, X: Any, y: Any, groups: Any = None) -> PlattLogisticRegression:
+        """Fit the weights on all rows and the calibration on out-of-fold scores."""
+        X, y = validate_data(self, X, y, accept_sparse="csr")
+        check_classification_targets(y)
+        self.classes_ = unique_labels(y)
+        if len(self.classes_) > 2:
+            raise ValueError(
+                "Only binary classification is supported. The type of the target is "
+                f"{type_of_target(y)}."
+            )
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "PlattLogisticRegression needs two classes in y; got 1 class"
+            )
+        positive = np.asarray(y == self.classes_[1])
+        smallest = int(min(positive.sum(), (~positive).sum()))
+        n_splits = min(self.cv, smallest)
+        if groups is not None:
+            n_splits = min(n_splits, len(np.unique(groups)))
+        if n_splits >= 2:
+            if groups is not None:
+                splits = GroupKFold(n_splits=n_splits).split(X, y, groups)
+            else:
+                splits = StratifiedKFold(n_splits=n_splits, shuffle=True,
+                                         random_state=self.random_state).split(X, y)
+            scores = np.zeros(X.shape[0])
+            for train, test in splits:
+                if len(np.unique(y[train])) < 2:
+                    scores[test] = 0.0
+                    continue
+                fold = self._logistic().fit(X[train], y[train])
+                scores[test] = fold.decision_function(X[test])
+            platt = LogisticRegression(C=1e4, max_iter=1000).fit(scores.reshape(-1, 1), positive)
+            self.calibration_ = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
+        else:
+            self.calibration_ = (1.0, 0.0)
+        final = self._logistic().fit(X, y)
+        self.coef_ = final.coef_
+        self.intercept_ = final.intercept_
+        self.n_iter_ = final.n_iter_
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Calibrated log-odds of ``classes_[1]``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        raw = np.asarray(X @ self.coef_.T).ravel() + self.intercept_[0]
+        slope, offset = self.calibration_
+        return np.asarray(slope * raw + offset)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Calibrated probabilities, columns in ``classes_`` order."""
+        positive = np.asarray(expit(self.decision_function(X)), dtype=float)
+        return np.asarray(np.column_stack([1.0 - positive, positive]), dtype=float)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The more probable class of each row."""
+        positive = self.decision_function(X) > 0
+        labels: np.ndarray = np.asarray(self.classes_)
+        return np.asarray(labels[positive.astype(int)])
+
+
+def make_model(*, C: float = 1.0, random_state: int | None = 0) -> Pipeline:
+    """The untrained risk pipeline: named features in, calibrated P(risk) out."""
+    return Pipeline([
+        ("vectorize", DictVectorizer()),
+        ("classify", PlattLogisticRegression(C=C, random_state=random_state)),
+    ])
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCard:
+    """Provenance and figures that travel with a model (``card.json``)."""
+
+    model_id: str
+    threshold: float
+    lexicon_sha256: str
+    model_sha256: str = ""
+    model_format: int = MODEL_FORMAT
+    features_version: int = FEATURES_VERSION
+    casenotes_version: str = __version__
+    versions: dict[str, str] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = CARD_FILE) -> ModelCard:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(data) - known)
+        missing = sorted({"model_id", "threshold", "lexicon_sha256"} - set(data))
+        if unknown or missing:
+            raise ModelError(
+                f"{source} is not a casenotes model card "
+                f"({'unknown keys ' + ', '.join(unknown) if unknown else ''}"
+                f"{'; ' if unknown and missing else ''}"
+                f"{'missing keys ' + ', '.join(missing) if missing else ''}); "
+                "retrain with `casenotes train` or use the bundled model"
+            )
+        return cls(**dict(data))
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that a model records and that loading compares."""
+    return {"casenotes": __version__, "scikit-learn": sklearn.__version__,
+            "spacy": metadata.version("spacy"), "numpy": np.__version__,
+            "python": platform.python_version()}
+
+
+class RiskModel:
+    """A trained risk pipeline with its decision threshold and card.
+
+    ``predict_proba(features)`` returns P(risk) per mention; ``explain`` the named features
+    that pushed a mention towards risk or routine most.
+    """
+
+    def __init__(self, pipeline: Pipeline, card: ModelCard) -> None:
+        check_is_fitted(pipeline)
+        self.pipeline = pipeline
+        self.card = card
+        classes = list(pipeline.classes_)
+        if classes != ["risk", "routine"] and classes != ["routine", "risk"]:
+            raise ModelError(f"model classes must be risk and routine, got {classes}")
+        self._risk_column = classes.index("risk")
+        classify: PlattLogisticRegression = pipeline.named_steps["classify"]
+        sign = 1.0 if self._risk_column == 1 else -1.0
+        self._weights = sign * np.asarray(classify.coef_).ravel()
+        self._names = pipeline.named_steps["vectorize"].get_feature_names_out()
+
+    @property
+    def threshold(self) -> float:
+        return self.card.threshold
+
+    @property
+    def model_id(self) -> str:
+        return self.card.model_id
+
+    def predict_proba(self, features: Sequence[Features]) -> np.ndarray:
+        """P(risk) for each mention's features (an empty input gives an empty array)."""
+        if not features:
+            return np.zeros(0)
+        probabilities = self.pipeline.predict_proba(list(features))
+        return np.asarray(probabilities[:, self._risk_column], dtype=float)
+
+    def explain(self, features: Features, *, top: int = 5) -> list[tuple[str, float]]:
+        """The ``top`` features by contribution to the risk score (positive: towards risk)."""
+        vectorizer: DictVectorizer = self.pipeline.named_steps["vectorize"]
+        row = vectorizer.transform([features])
+        contributions = [
+            (str(self._names[j]), float(value * self._weights[j]))
+            for j, value in zip(row.indices, row.data, strict=True)
+            if self._names[j] != "bias"
+        ]
+        contributions.sort(key=lambda item: (-abs(item[1]), item[0]))
+        return contributions[:top]
+
+
+# ------------------------------------------------------------------------------ persistence
+
+
+def _pipeline_to_dict(pipeline: Pipeline) -> dict[str, Any]:
+    vectorizer: DictVectorizer = pipeline.named_steps["vectorize"]
+    classify: PlattLogisticRegression = pipeline.named_steps["classify"]
+    return {
+        "format": MODEL_FORMAT,
+        "classes": [str(c) for c in classify.classes_],
+        "params": classify.get_params(),
+        "calibration": list(classify.calibration_),
+        "intercept": float(classify.intercept_[0]),
+        "features": [str(n) for n in vectorizer.get_feature_names_out()],
+        "weights": [float(w) for w in classify.coef_.ravel()],
+    }
+
+
+def _pipeline_from_dict(data: Mapping[str, Any]) -> Pipeline:
+    names = list(data["features"])
+    weights = np.asarray(data["weights"], dtype=float)
+    if len(names) != len(weights):
+        raise ModelError("model.json has a different number of features and weights")
+    pipeline = make_model()
+    vectorizer: DictVectorizer = pipeline.named_steps["vectorize"]
+    vectorizer.feature_names_ = names
+    vectorizer.vocabulary_ = {name: i for i, name in enumerate(names)}
+    classify: PlattLogisticRegression = pipeline.named_steps["classify"]
+    classify.set_params(**data["params"])
+    classify.classes_ = np.asarray(data["classes"], dtype=object)
+    classify.coef_ = weights.reshape(1, -1)
+    classify.intercept_ = np.asarray([float(data["intercept"])])
+    slope, offset = data["calibration"]
+    classify.calibration_ = (float(slope), float(offset))
+    classify.n_features_in_ = len(names)
+    return pipeline
+
+
+def save_model(model: RiskModel, directory: str | Path) -> ModelCard:
+    """Write ``model.json`` and ``card.json`` (with the SHA-256 of model.json) to a folder."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps(_pipeline_to_dict(model.pipeline), sort_keys=True).encode("utf-8")
+    digest = hashlib.sha256(payload).hexdigest()
+    card = ModelCard(**{**model.card.to_dict(), "model_sha256": digest})
+    _write_atomically(directory / MODEL_FILE, payload)
+    _write_atomically(directory / CARD_FILE,
+                      (json.dumps(card.to_dict(), indent=1, sort_keys=True) + "\n").encode())
+    return card
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+
+
+def load_model(path: str | Path | None = None, *, lexicon_sha256: str | None = None) -> RiskModel:
+    """Load a model folder, or the bundled model when ``path`` is None.
+
+    The SHA-256 of ``model.json`` is compared with the card before the weights are parsed;
+    a different model format or feature version is refused; a model trained with another
+    lexicon or other library versions loads with a :class:`CasenotesWarning`.
+
+    Raises
+    ------
+    ModelError
+        If the folder, card or weights are missing, altered or incompatible; the message
+        says how to fix it.
+    """
+    if path is None:
+        bundled = bundled_model_dir()
+        card_bytes = _read(bundled.joinpath(CARD_FILE), "the bundled model card")
+        model_bytes = _read(bundled.joinpath(MODEL_FILE), "the bundled model")
+        source = f"bundled model {BUNDLED_MODEL}"
+    else:
+        folder = Path(path)
+        if not folder.is_dir():
+            raise ModelError(
+                f"model folder {str(folder)!r} does not exist; pass the folder that "
+                "`casenotes train -o` wrote (it holds card.json and model.json)"
+            )
+        card_bytes = _read(folder / CARD_FILE, f"{folder}/{CARD_FILE}")
+        model_bytes = _read(folder / MODEL_FILE, f"{folder}/{MODEL_FILE}")
+        source = str(folder)
+    try:
+        card = ModelCard.from_dict(json.loads(card_bytes), source=f"{source} card")
+    except json.JSONDecodeError:
+        raise ModelError(f"{source}: card.json is not valid JSON; retrain the model") from None
+    digest = hashlib.sha256(model_bytes).hexdigest()
+    if digest != card.model_sha256:
+        raise ModelError(
+            f"{source}: model.json does not match its card (SHA-256 {digest[:12]}... but the "
+            f"card records {card.model_sha256[:12]}...); the file was altered or replaced. "
+            "Refusing to load it: retrain with `casenotes train` or reinstall casenotes"
+        )
+    if card.model_format != MODEL_FORMAT or card.features_version != FEATURES_VERSION:
+        raise ModelError(
+            f"{source}: model format {card.model_format}/features v{card.features_version}, "
+            f"but this casenotes reads format {MODEL_FORMAT}/features v{FEATURES_VERSION}; "
+            "retrain the model with this version (`casenotes train`)"
+        )
+    pipeline = _pipeline_from_dict(json.loads(model_bytes))
+    if lexicon_sha256 is not None and lexicon_sha256 != card.lexicon_sha256:
+        warnings.warn(
+            f"{source} was trained with lexicon {card.lexicon_sha256[:12]}, but the lexicon "
+            f"in use is {lexicon_sha256[:12]}; new terms get no learned weight. Retrain with "
+            "`casenotes train` for full accuracy", CasenotesWarning, stacklevel=2,
+        )
+    installed = library_versions()
+    drift = {k: (v, installed.get(k)) for k, v in card.versions.items()
+             if k in ("casenotes", "scikit-learn", "spacy") and installed.get(k) != v}
+    if drift:
+        described = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in sorted(drift.items()))
+        warnings.warn(f"{source} was trained with other library versions ({described}); "
+                      "figures on its card may differ slightly", CasenotesWarning, stacklevel=2)
+    return RiskModel(pipeline, card)
+
+
+def bundled_model_dir() -> Any:
+    """Where the bundled model lives: inside the installed package (``casenotes/_models``).
+
+    An editable install has no copy there; it reads ``models/`` of the checkout it points to,
+    found through the install record (``direct_url.json``), not through ``__file__``.
+    """
+    packaged = resources.files("casenotes").joinpath("_models").joinpath(BUNDLED_MODEL)
+    if packaged.joinpath(CARD_FILE).is_file():
+        return packaged
+    try:
+        record = json.loads(metadata.distribution("casenotes").read_text("direct_url.json") or "{}")
+    except (metadata.PackageNotFoundError, json.JSONDecodeError):
+        record = {}
+    url = str(record.get("url", ""))
+    if record.get("dir_info", {}).get("editable") and url.startswith("file://"):
+        return Path(unquote(urlparse(url).path)) / "models" / BUNDLED_MODEL
+    return packaged
+
+
+def _read(resource: Any, what: str) -> bytes:
+    try:
+        return bytes(resource.read_bytes())
+    except (FileNotFoundError, OSError):
+        raise ModelError(
+            f"{what} is missing; reinstall casenotes or pass a model folder written by "
+            "`casenotes train`"
+        ) from None
+
+
+__all__ = [
+    "BUNDLED_MODEL", "ModelCard", "PlattLogisticRegression", "RiskModel", "library_versions",
+    "load_model", "make_model", "save_model",
+]

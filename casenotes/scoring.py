@@ -1,0 +1,119 @@
+"""Score notes: find mentions, compute features, and attach P(risk), a label and reasons."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .features import note_features
+from .lexicon import Lexicon
+from .model import RiskModel, load_model
+from .pipeline import MentionFinder
+from .types import Label, Mention, NoteFindings
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredMention:
+    """A mention with its calibrated risk probability, label and the reasons behind it.
+
+    ``reasons`` name the features that moved the score most, with their contribution to the
+    log-odds of risk, e.g. ``"cue=negated:before:0-1 (-2.31)"``.
+    """
+
+    mention: Mention
+    risk_probability: float
+    label: Label
+    reasons: tuple[str, ...]
+    model_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredNote:
+    """One note's findings and scored mentions; ``risk_score`` is the highest probability."""
+
+    note_id: str
+    findings: NoteFindings
+    mentions: tuple[ScoredMention, ...]
+
+    @property
+    def risk_score(self) -> float:
+        return max((m.risk_probability for m in self.mentions), default=0.0)
+
+    @property
+    def flagged(self) -> bool:
+        return any(m.label == "risk" for m in self.mentions)
+
+
+class Scorer:
+    """Finds and scores hazard mentions with one pipeline and one model.
+
+    Parameters
+    ----------
+    model : RiskModel, optional
+        The bundled model when omitted.
+    lexicon : Lexicon, optional
+        The bundled lexicon when omitted; a different one warns if the model was trained
+        with another.
+    threshold : float, optional
+        P(risk) at or above which a mention is labelled risk; the model's own by default.
+    n_reasons : int, default=3
+    """
+
+    def __init__(self, model: RiskModel | None = None, *, lexicon: Lexicon | None = None,
+                 threshold: float | None = None, n_reasons: int = 3,
+                 batch_size: int = 256) -> None:
+        self.finder = MentionFinder(lexicon, batch_size=batch_size)
+        self.model = model if model is not None else load_model(
+            lexicon_sha256=self.finder.lexicon.hash)
+        self.threshold = self.model.threshold if threshold is None else threshold
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
+        self.n_reasons = n_reasons
+
+    def score_note(self, text: str, note_id: str | None = None) -> ScoredNote:
+        """Score one note."""
+        return next(self.score_notes([("" if note_id is None else note_id, text)]))
+
+    def score_notes(self, notes: Iterable[tuple[str, str]]) -> Iterator[ScoredNote]:
+        """Stream scored notes for ``(note_id, text)`` pairs, in input order."""
+        pending: deque[str] = deque()
+
+        def remember() -> Iterator[tuple[str, str]]:
+            for note_id, text in notes:
+                pending.append(text)
+                yield note_id, text
+
+        for findings in self.finder.analyse_many(remember()):
+            yield self._score(pending.popleft(), findings)
+
+    def _score(self, text: str, findings: NoteFindings) -> ScoredNote:
+        features = note_features(text, findings)
+        probabilities = self.model.predict_proba(features)
+        scored = []
+        for mention, row, probability in zip(findings.mentions, features, probabilities,
+                                             strict=True):
+            reasons = tuple(f"{name} ({weight:+.2f})"
+                            for name, weight in self.model.explain(row, top=self.n_reasons))
+            label: Label = "risk" if probability >= self.threshold else "routine"
+            scored.append(ScoredMention(mention, float(probability), label, reasons,
+                                        self.model.model_id))
+        return ScoredNote(findings.note_id, findings, tuple(scored))
+
+
+@lru_cache(maxsize=1)
+def default_scorer() -> Scorer:
+    """The per-process scorer over the bundled lexicon and model, built on first use."""
+    return Scorer()
+
+
+def score_text(text: str, note_id: str | None = None) -> list[ScoredMention]:
+    """Find and score every hazard mention in one note with the bundled model.
+
+    Examples
+    --------
+    >>> [(s.mention.term, s.label) for s in score_text("No ACMs found in the survey")]
+    [('ACMs', 'routine')]
+    """
+    return list(default_scorer().score_note(text, note_id).mentions)

@@ -1,0 +1,119 @@
+"""Turn labelled notes into training examples and train a calibrated risk model.
+
+Each mention the pipeline finds takes the label of the gold mention it overlaps most; a found
+mention that overlaps no gold mention (a hazard word the writer left unmarked, such as
+"electrician") is labelled routine, because that is what scoring must say about it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .evaluation import LabelledNote, overlaps
+from .features import Features, note_features
+from .model import ModelCard, RiskModel, library_versions, make_model
+from .pipeline import MentionFinder
+from .types import Label, Mention
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Aligned training rows: features, labels and the note each row came from."""
+
+    features: list[Features]
+    labels: list[Label]
+    groups: list[str]
+    mentions: list[Mention]
+
+
+def gold_label(mention: Mention, note: LabelledNote) -> Label:
+    """The label of the gold mention overlapping ``mention`` most, else routine."""
+    best: tuple[int, Label] | None = None
+    for gold in note.mentions:
+        if overlaps(gold.start, gold.end, mention.start, mention.end):
+            shared = min(gold.end, mention.end) - max(gold.start, mention.start)
+            if best is None or shared > best[0]:
+                best = (shared, gold.label)
+    return "routine" if best is None else best[1]
+
+
+def build_examples(notes: Sequence[LabelledNote], finder: MentionFinder) -> Examples:
+    """Find mentions in labelled notes and pair their features with gold labels."""
+    examples = Examples([], [], [], [])
+    findings = finder.analyse_many((note.note_id, note.text) for note in notes)
+    for note, found in zip(notes, findings, strict=True):
+        for mention, features in zip(found.mentions, note_features(note.text, found),
+                                     strict=True):
+            examples.features.append(features)
+            examples.labels.append(gold_label(mention, note))
+            examples.groups.append(note.note_id)
+            examples.mentions.append(mention)
+    return examples
+
+
+def best_threshold(probabilities: Sequence[float], labels: Sequence[Label]) -> float:
+    """The P(risk) cut that maximises risk F1 on these rows (ties: the lower cut)."""
+    scores = np.asarray(probabilities, dtype=float)
+    truth = np.asarray([label == "risk" for label in labels])
+    best_f1, best_cut = -1.0, 0.5
+    for cut in np.round(np.arange(0.05, 0.96, 0.01), 2):
+        predicted = scores >= cut
+        tp = float(np.sum(predicted & truth))
+        fp = float(np.sum(predicted & ~truth))
+        fn = float(np.sum(~predicted & truth))
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        if f1 > best_f1 + 1e-12:
+            best_f1, best_cut = f1, float(cut)
+    return best_cut
+
+
+def data_fingerprint(notes: Sequence[LabelledNote]) -> str:
+    """SHA-256 over note ids, texts and labels: which data a model was trained on."""
+    digest = hashlib.sha256()
+    for note in notes:
+        digest.update(json.dumps([note.note_id, note.text,
+                                  [(m.start, m.end, m.label) for m in note.mentions]]).encode())
+    return digest.hexdigest()
+
+
+def train_model(train_notes: Sequence[LabelledNote], *,
+                dev_notes: Sequence[LabelledNote] = (), finder: MentionFinder | None = None,
+                C: float = 0.3, seed: int = 0, model_id: str = "hazard-risk-local",
+                ) -> RiskModel:
+    """Train a risk model; pick its threshold on ``dev_notes`` (or out of fold on train).
+
+    Deterministic for the same notes, ``C`` and ``seed``.
+    """
+    finder = finder or MentionFinder()
+    train = build_examples(train_notes, finder)
+    if len(set(train.labels)) < 2:
+        raise ValueError("training data needs both risk and routine mentions")
+    pipeline = make_model(C=C, random_state=seed)
+    pipeline.fit(train.features, train.labels, classify__groups=train.groups)
+    risk_column = list(pipeline.classes_).index("risk")
+    if dev_notes:
+        dev = build_examples(dev_notes, finder)
+        threshold = best_threshold(pipeline.predict_proba(dev.features)[:, risk_column],
+                                   dev.labels)
+        threshold_source = "dev"
+    else:
+        threshold = 0.5
+        threshold_source = "default 0.5 (no dev notes given)"
+    card = ModelCard(
+        model_id=model_id, threshold=threshold, lexicon_sha256=finder.lexicon.hash,
+        versions=library_versions(),
+        training={
+            "seed": seed, "C": C, "train_notes": len(train_notes),
+            "train_mentions": len(train.labels),
+            "train_risk_share": round(train.labels.count("risk") / len(train.labels), 4),
+            "train_sha256": data_fingerprint(train_notes),
+            "dev_notes": len(dev_notes), "dev_sha256": data_fingerprint(dev_notes),
+            "threshold_chosen_on": threshold_source,
+        },
+    )
+    return RiskModel(pipeline, card)

@@ -1,0 +1,104 @@
+"""The classifier contract, persistence and the refusal to load altered files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from casenotes import ModelError
+from casenotes.model import (
+    CARD_FILE,
+    MODEL_FILE,
+    ModelCard,
+    PlattLogisticRegression,
+    RiskModel,
+    load_model,
+    make_model,
+    save_model,
+)
+
+
+@parametrize_with_checks([PlattLogisticRegression(random_state=0)])
+def test_sklearn_contract(estimator: PlattLogisticRegression, check) -> None:  # type: ignore[no-untyped-def]
+    check(estimator)
+
+
+def toy_model() -> RiskModel:
+    features = [{"cue=negated": 1.0, "term_id=damp": 1.0},
+                {"cue=concern": 1.0, "term_id=damp": 1.0},
+                {"cue=negated": 1.0, "term_id=gas": 1.0},
+                {"cue=concern": 1.0, "term_id=gas": 1.0}] * 10
+    labels = ["routine", "risk", "routine", "risk"] * 10
+    pipeline = make_model(C=1.0).fit(features, labels)
+    return RiskModel(pipeline, ModelCard(model_id="toy", threshold=0.5, lexicon_sha256="x"))
+
+
+def test_probabilities_are_calibrated_and_ordered() -> None:
+    model = toy_model()
+    p = model.predict_proba([{"cue=concern": 1.0, "term_id=gas": 1.0},
+                             {"cue=negated": 1.0, "term_id=gas": 1.0}])
+    assert p[0] > 0.5 > p[1]
+    assert model.predict_proba([]).shape == (0,)
+
+
+def test_explain_names_the_features_that_moved_the_score() -> None:
+    model = toy_model()
+    reasons = model.explain({"cue=negated": 1.0, "term_id=gas": 1.0}, top=1)
+    assert reasons[0][0] == "cue=negated" and reasons[0][1] < 0
+
+
+def test_round_trip_gives_the_same_probabilities(tmp_path: Path) -> None:
+    model = toy_model()
+    card = save_model(model, tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    rows = [{"cue=concern": 1.0, "term_id=damp": 1.0}, {"unknown": 1.0}]
+    assert np.allclose(loaded.predict_proba(rows), model.predict_proba(rows))
+    assert loaded.card.model_sha256 == card.model_sha256 != ""
+
+
+def test_an_altered_model_file_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    save_model(toy_model(), tmp_path / "m")
+    (tmp_path / "m" / MODEL_FILE).write_text("not json at all", encoding="utf-8")
+    with pytest.raises(ModelError, match=r"model.json does not match its card"):
+        load_model(tmp_path / "m")
+
+
+def test_missing_or_foreign_files_get_clear_messages(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match=r"does not exist; pass the folder"):
+        load_model(tmp_path / "nowhere")
+    save_model(toy_model(), tmp_path / "m")
+    shutil.copy(tmp_path / "m" / CARD_FILE, tmp_path / "card-copy.json")
+    (tmp_path / "m" / CARD_FILE).write_text(json.dumps({"hello": 1}), encoding="utf-8")
+    with pytest.raises(ModelError, match="not a casenotes model card"):
+        load_model(tmp_path / "m")
+    (tmp_path / "m" / CARD_FILE).unlink()
+    with pytest.raises(ModelError, match="is missing"):
+        load_model(tmp_path / "m")
+
+
+def test_a_pickle_in_place_of_the_weights_never_runs(tmp_path: Path) -> None:
+    import pickle
+
+    class Boom:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (Path.touch, (tmp_path / "ran",))
+
+    save_model(toy_model(), tmp_path / "m")
+    (tmp_path / "m" / MODEL_FILE).write_bytes(pickle.dumps(Boom()))
+    with pytest.raises(ModelError):
+        load_model(tmp_path / "m")
+    assert not (tmp_path / "ran").exists()
+
+
+def test_other_model_formats_are_refused(tmp_path: Path) -> None:
+    save_model(toy_model(), tmp_path / "m")
+    card = json.loads((tmp_path / "m" / CARD_FILE).read_text())
+    card["features_version"] = 99
+    (tmp_path / "m" / CARD_FILE).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="retrain the model with this version"):
+        load_model(tmp_path / "m")

@@ -1,0 +1,48 @@
+"""Scoring notes with the bundled model: labels, reasons, batch equals single."""
+
+from __future__ import annotations
+
+import pytest
+
+from casenotes import score_text
+from casenotes.scoring import Scorer, default_scorer
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    return default_scorer()
+
+
+@pytest.mark.parametrize(("text", "term", "label"), [
+    ("T/C from Mrs K, strong smell of gas in the kitchen, baby in the flat", "strong smell of gas",
+     "risk"),
+    ("Annual gas safety check completed, all appliances pass", "Annual gas safety check",
+     "routine"),
+    ("No ACMs found in the asbestos survey", "ACMs", "routine"),
+    ("CO alarm sounding and tenant has headaches", "CO alarm", "risk"),
+    ("Black mould in the baby's bedroom, spreading", "Black mould", "risk"),
+])
+def test_clear_cases_get_the_expected_label(scorer: Scorer, text: str, term: str,
+                                            label: str) -> None:
+    (scored,) = [s for s in scorer.score_note(text).mentions if s.mention.term == term]
+    assert scored.label == label
+    assert 0.0 <= scored.risk_probability <= 1.0
+    assert scored.reasons and all("(" in reason for reason in scored.reasons)
+
+
+def test_score_text_uses_the_bundled_model() -> None:
+    scored = score_text("no mould seen")
+    assert [(s.mention.term, s.model_id) for s in scored] == [("mould", "hazard-risk-v1")]
+
+
+def test_batch_equals_one_by_one(scorer: Scorer) -> None:
+    notes = [("a", "smell of gas"), ("b", ""), ("c", "LGSR done, CO alarm tested")]
+    batch = list(scorer.score_notes(notes))
+    assert [n.note_id for n in batch] == ["a", "b", "c"]
+    assert batch == [scorer.score_note(text, note_id) for note_id, text in notes]
+    assert batch[1].risk_score == 0.0 and not batch[1].flagged
+
+
+def test_threshold_must_be_a_probability() -> None:
+    with pytest.raises(ValueError, match="threshold must be between 0 and 1"):
+        Scorer(default_scorer().model, threshold=1.5)
