@@ -441,3 +441,31 @@ def format_table(figures: dict[str, RiskFigures]) -> str:
     first = figures[names[0]]
     lines.append(f"{'notes / predicted mentions':34}{first.notes:>14} {first.mentions:>13}")
     return "\n".join(lines)
+
+
+def adjudicated_spans(folder: str | Path) -> set[tuple[str, int, int]]:
+    """``(note_id, start, end)`` of every mention added by adjudication (not by the writers).
+
+    Mention-detection recall is measured without them: they were chosen from the lexicon's own
+    hits, so counting them would flatter recall.
+    """
+    spans: set[tuple[str, int, int]] = set()
+    for path in sorted(Path(folder).glob("*.decisions.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                if row.get("decision") == "mention":
+                    note_id, span = str(row["cid"]).rsplit("@", 1)
+                    start, end = (int(x) for x in span.split("-"))
+                    spans.add((note_id, start, end))
+    return spans
+
+
+def writers_marks_only(notes: Sequence[LabelledNote], adjudicated: set[tuple[str, int, int]],
+                       ) -> list[LabelledNote]:
+    """The notes with only the mentions their writers marked."""
+    return [
+        LabelledNote(n.note_id, n.text, tuple(
+            m for m in n.mentions if (n.note_id, m.start, m.end) not in adjudicated), n.voice)
+        for n in notes
+    ]

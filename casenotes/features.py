@@ -17,7 +17,7 @@ from .types import Mention, NoteFindings
 Features = dict[str, float]
 
 #: Feature-set version: bump when features change, so older models are refused.
-FEATURES_VERSION: Final = 1
+FEATURES_VERSION: Final = 2
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _CLAUSE_WORDS: Final = 30
 
@@ -124,7 +124,10 @@ def _mention_features(mention: Mention) -> Features:
         features[f"negated_and_concern:nearer={first}"] = 1.0
     for side, words, lemmas in (("L", mention.before[::-1], mention.before_lemmas[::-1]),
                                 ("R", mention.after, mention.after_lemmas)):
-        for position, (word, lemma) in enumerate(zip(words, lemmas, strict=True), 1):
+        # Punctuation is left out of the windows: it reads badly as a reason.
+        kept = [(w, lemma) for w, lemma in zip(words, lemmas, strict=True) if _WORD.search(w)]
+        words = tuple(w for w, _ in kept)
+        for position, (word, lemma) in enumerate(kept, 1):
             features[f"{side}{_position_bucket(position)}={lemma}"] = 1.0
             features[f"{side}_bag={word}"] = 1.0
         if not words:

@@ -222,8 +222,13 @@ class RiskModel:
         probabilities = self.pipeline.predict_proba(list(features))
         return np.asarray(probabilities[:, self._risk_column], dtype=float)
 
-    def explain(self, features: Features, *, top: int = 5) -> list[tuple[str, float]]:
-        """The ``top`` features by contribution to the risk score (positive: towards risk)."""
+    def explain(self, features: Features, *, top: int = 5,
+                toward: str | None = None) -> list[tuple[str, float]]:
+        """The ``top`` features by contribution to the risk log-odds (positive: towards risk).
+
+        With ``toward="risk"`` (or ``"routine"``) only the features pushing that way are
+        listed: the reasons for a label.
+        """
         vectorizer: DictVectorizer = self.pipeline.named_steps["vectorize"]
         row = vectorizer.transform([features])
         contributions = [
@@ -231,6 +236,10 @@ class RiskModel:
             for j, value in zip(row.indices, row.data, strict=True)
             if self._names[j] != "bias"
         ]
+        if toward == "risk":
+            contributions = [c for c in contributions if c[1] > 0]
+        elif toward == "routine":
+            contributions = [c for c in contributions if c[1] < 0]
         contributions.sort(key=lambda item: (-abs(item[1]), item[0]))
         return contributions[:top]
 

@@ -18,8 +18,8 @@ from .types import Label, Mention, NoteFindings
 class ScoredMention:
     """A mention with its calibrated risk probability, label and the reasons behind it.
 
-    ``reasons`` name the features that moved the score most, with their contribution to the
-    log-odds of risk, e.g. ``"cue=negated:before:0-1 (-2.31)"``.
+    ``reasons`` name the features that pushed hardest towards the label, with their
+    contribution to the log-odds of risk, e.g. ``"cue=negated:before:0-1 (-2.31)"``.
     """
 
     mention: Mention
@@ -94,9 +94,9 @@ class Scorer:
         scored = []
         for mention, row, probability in zip(findings.mentions, features, probabilities,
                                              strict=True):
-            reasons = tuple(f"{name} ({weight:+.2f})"
-                            for name, weight in self.model.explain(row, top=self.n_reasons))
             label: Label = "risk" if probability >= self.threshold else "routine"
+            reasons = tuple(f"{name} ({weight:+.2f})" for name, weight
+                            in self.model.explain(row, top=self.n_reasons, toward=label))
             scored.append(ScoredMention(mention, float(probability), label, reasons,
                                         self.model.model_id))
         return ScoredNote(findings.note_id, findings, tuple(scored))

@@ -22,13 +22,14 @@ def test_mentions_from_jsonl_to_csv(tmp_path: Path) -> None:
     notes = tmp_path / "notes.jsonl"
     notes.write_text("\n".join(json.dumps(r) for r in [
         {"note_id": "a", "text": "No ACMs found"}, {"note_id": "b", "text": "gas bill paid"},
-        {"note_id": "c", "text": "smell of gas reported"}]) + "\n", encoding="utf-8")
+        {"note_id": "c", "text": "T/C strong smell of gas in the kitchen, tenant has headaches"},
+    ]) + "\n", encoding="utf-8")
     out = tmp_path / "mentions.csv"
     result = runner.invoke(app, ["mentions", str(notes), "-o", str(out)])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [(r["note_id"], r["term"], r["context"]) for r in rows] == [
-        ("a", "ACMs", "negated"), ("c", "smell of gas", "present")]
+        ("a", "ACMs", "negated"), ("c", "strong smell of gas", "present")]
     assert [r["label"] for r in rows] == ["routine", "risk"]
     assert all(0 <= float(r["risk_probability"]) <= 1 and r["reasons"] for r in rows)
     assert "3 notes, 2 mentions, 1 labelled risk" in result.stderr
