@@ -26,8 +26,8 @@ def test_labelled_splits_are_well_formed(samples: Path) -> None:
 
 
 def test_dev_split_mention_recall_and_lookalikes(finder: MentionFinder, samples: Path) -> None:
-    """Issue 1/6 gate: recall >= 0.97 on the dev split's writer marks, no look-alike hits."""
-    notes = writers_marks_only(read_labelled(samples / "dev.jsonl"),
+    """Issue 1/6 gate: recall >= 0.97 on the lexicon dev set's writer marks, no look-alikes."""
+    notes = writers_marks_only(read_labelled(samples / "lexicon-dev.jsonl"),
                                adjudicated_spans(samples / "source" / "adjudication"))
     findings = finder.analyse_many((n.note_id, n.text) for n in notes)
     report = evaluate_detection(notes, (f.mentions for f in findings), finder.lexicon)
