@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .evaluation import LabelledNote, overlaps
+from .evaluation import LabelledNote, gold_label_of
 from .features import Features, note_features
 from .model import ModelCard, RiskModel, library_versions, make_model
 from .pipeline import MentionFinder
@@ -31,17 +31,6 @@ class Examples:
     mentions: list[Mention]
 
 
-def gold_label(mention: Mention, note: LabelledNote) -> Label:
-    """The label of the gold mention overlapping ``mention`` most, else routine."""
-    best: tuple[int, Label] | None = None
-    for gold in note.mentions:
-        if overlaps(gold.start, gold.end, mention.start, mention.end):
-            shared = min(gold.end, mention.end) - max(gold.start, mention.start)
-            if best is None or shared > best[0]:
-                best = (shared, gold.label)
-    return "routine" if best is None else best[1]
-
-
 def build_examples(notes: Sequence[LabelledNote], finder: MentionFinder) -> Examples:
     """Find mentions in labelled notes and pair their features with gold labels."""
     examples = Examples([], [], [], [])
@@ -50,7 +39,7 @@ def build_examples(notes: Sequence[LabelledNote], finder: MentionFinder) -> Exam
         for mention, features in zip(found.mentions, note_features(note.text, found),
                                      strict=True):
             examples.features.append(features)
-            examples.labels.append(gold_label(mention, note))
+            examples.labels.append(gold_label_of(mention.start, mention.end, note))
             examples.groups.append(note.note_id)
             examples.mentions.append(mention)
     return examples
