@@ -72,7 +72,7 @@ def _read_notes(path: Path, text_column: str | None, id_column: str | None,
                 text_key = _pick(path, list(record), text_column, TEXT_COLUMNS, "text")
                 id_key = id_column or next((c for c in ID_COLUMNS if c in record), None)
                 yield str(record[id_key]) if id_key else str(number), record.get(text_key)
-    elif suffix in (".csv", ".tsv", ".txt") and suffix != ".txt":
+    elif suffix in (".csv", ".tsv"):
         delimiter = "\t" if suffix == ".tsv" else ","
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle, delimiter=delimiter)

@@ -84,7 +84,7 @@ _DATE_GLUE: Final = frozenset(
     {
         "on", "since", "by", "from", "until", "till", "til", "to", "before", "after", "of",
         "at", "dated", "due", "w/c", "wc", "and", "or", "between", "than", "for", "in", "the",
-        "a", "until:", "next", "last", "every", "each", "per"
+        "a", "next", "last", "every", "each", "per"
     }
 )
 _URL = re.compile(
