@@ -2,8 +2,9 @@
 
     python scripts/annotator_agreement.py
 
-The second annotator saw each dev note with its gold mention spans wrapped (no labels, no
-model output) and labelled every mention risk or routine
+The second annotator saw each dev note written before the hard-case batches (292 notes) with
+its gold mention spans wrapped (no labels, no model output) and labelled every mention risk or
+routine
 (``data/samples/source/adjudication/dev_second_annotator.labels.jsonl``). The figures are a
 ceiling for what a classifier can be expected to reach on these labels.
 """

@@ -197,7 +197,8 @@ curve and the precision-recall curve.
 
 ### How far from a person
 
-A second annotator labelled every dev mention independently (spans shown, no labels):
+A second annotator labelled the mentions of the first 292 dev notes (all dev notes written before
+the hard-case batches) independently, spans shown and labels hidden:
 agreement with the gold labels is accuracy {human.get('accuracy', float('nan')):.3f}, Cohen's
 kappa {human.get('cohen_kappa', float('nan')):.3f}, risk F1 {human.get('risk_f1', float('nan')):.3f}
 ({human.get('mentions', 0)} mentions; `python scripts/annotator_agreement.py`). The model's
