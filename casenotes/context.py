@@ -8,6 +8,7 @@ target, and no more than the rule's ``max_scope`` tokens lie between them.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -48,19 +49,10 @@ def clause_bounds(n_tokens: int, sentence_starts: Sequence[int],
     return [(a, b) for a, b in pairwise(ordered) if a < b]
 
 
-def clause_of(token: int, clauses: Sequence[tuple[int, int]]) -> tuple[int, int]:
-    """The clause holding ``token`` (clauses as returned by :func:`clause_bounds`)."""
-    lo, hi = 0, len(clauses) - 1
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        start, end = clauses[mid]
-        if token < start:
-            hi = mid - 1
-        elif token >= end:
-            lo = mid + 1
-        else:
-            return start, end
-    raise ValueError(f"token {token} lies outside every clause")
+def clause_index(token: int, clause_starts: Sequence[int]) -> int:
+    """Index of the clause holding ``token``, given the sorted starts of contiguous clauses
+    (as :func:`clause_bounds` returns them, which always begin at token 0)."""
+    return bisect_right(clause_starts, token) - 1
 
 
 def cues_reaching(target: tuple[int, int], clause: tuple[int, int],

@@ -30,7 +30,7 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex, registry
 
-from .context import CueHit, Reach, clause_bounds, cues_reaching
+from .context import CueHit, Reach, clause_bounds, clause_index, cues_reaching
 from .errors import CasenotesWarning, LexiconError, NoteTooLongError, NoteTypeError, describe_value
 from .lexicon import CueRule, HazardTerm, Lexicon, TokenPattern, VulnerabilityTerm, default_lexicon
 from .types import (
@@ -545,11 +545,10 @@ class ContextAnnotator:
         by_clause: dict[int, list[CueHit]] = {}
         for hit in cue_hits:
             if (hit.start, hit.end) in spans or not any(covered[hit.start:hit.end]):
-                index = bisect.bisect_right(clause_starts, hit.start) - 1
-                by_clause.setdefault(index, []).append(hit)
+                by_clause.setdefault(clause_index(hit.start, clause_starts), []).append(hit)
         out = []
         for start, end in targets:
-            index = bisect.bisect_right(clause_starts, start) - 1
+            index = clause_index(start, clause_starts)
             clause = (clauses[index][0], max(clauses[index][1], end))
             reaches = [r for r in cues_reaching((start, end), clause, by_clause.get(index, []))
                        if (r.hit.start, r.hit.end) != (start, end)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -45,7 +45,7 @@ def build_examples(notes: Sequence[LabelledNote], finder: MentionFinder) -> Exam
     return examples
 
 
-def best_threshold(probabilities: Sequence[float], labels: Sequence[Label]) -> float:
+def best_threshold(probabilities: Sequence[float] | np.ndarray, labels: Sequence[Label]) -> float:
     """The P(risk) cut that maximises risk F1 on these rows (ties: the lower cut)."""
     scores = np.asarray(probabilities, dtype=float)
     truth = np.asarray([label == "risk" for label in labels])
@@ -74,7 +74,7 @@ def train_model(train_notes: Sequence[LabelledNote], *,
                 dev_notes: Sequence[LabelledNote] = (), finder: MentionFinder | None = None,
                 C: float = 0.3, seed: int = 0, model_id: str = "hazard-risk-local",
                 ) -> RiskModel:
-    """Train a risk model; pick its threshold on ``dev_notes`` (or out of fold on train).
+    """Train a risk model; pick its threshold on ``dev_notes`` (0.5 when none are given).
 
     Deterministic for the same notes, ``C`` and ``seed``.
     """
@@ -84,17 +84,8 @@ def train_model(train_notes: Sequence[LabelledNote], *,
         raise ValueError("training data needs both risk and routine mentions")
     pipeline = make_model(C=C, random_state=seed)
     pipeline.fit(train.features, train.labels, classify__groups=train.groups)
-    risk_column = list(pipeline.classes_).index("risk")
-    if dev_notes:
-        dev = build_examples(dev_notes, finder)
-        threshold = best_threshold(pipeline.predict_proba(dev.features)[:, risk_column],
-                                   dev.labels)
-        threshold_source = "dev"
-    else:
-        threshold = 0.5
-        threshold_source = "default 0.5 (no dev notes given)"
     card = ModelCard(
-        model_id=model_id, threshold=threshold, lexicon_sha256=finder.lexicon.hash,
+        model_id=model_id, threshold=0.5, lexicon_sha256=finder.lexicon.hash,
         versions=library_versions(),
         training={
             "seed": seed, "C": C, "train_notes": len(train_notes),
@@ -102,7 +93,13 @@ def train_model(train_notes: Sequence[LabelledNote], *,
             "train_risk_share": round(train.labels.count("risk") / len(train.labels), 4),
             "train_sha256": data_fingerprint(train_notes),
             "dev_notes": len(dev_notes), "dev_sha256": data_fingerprint(dev_notes),
-            "threshold_chosen_on": threshold_source,
+            "threshold_chosen_on": "default 0.5 (no dev notes given)",
         },
     )
-    return RiskModel(pipeline, card)
+    model = RiskModel(pipeline, card)
+    if dev_notes:
+        dev = build_examples(dev_notes, finder)
+        threshold = best_threshold(model.predict_proba(dev.features), dev.labels)
+        model.card = replace(card, threshold=threshold,
+                             training={**card.training, "threshold_chosen_on": "dev"})
+    return model

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from casenotes import MentionFinder
-from casenotes.context import CueHit, clause_bounds, clause_of, cues_reaching
+from casenotes.context import CueHit, clause_bounds, clause_index, cues_reaching
 from casenotes.lexicon import CueRule
 from casenotes.types import Cue, context_from_cues
 
@@ -94,7 +94,9 @@ RULE_T = CueRule(id="t", kind="terminate", direction="none", phrases=("but",))
 
 def test_clause_bounds_cut_at_sentences_and_terminators() -> None:
     assert clause_bounds(10, [0, 6], [CueHit(3, 4, RULE_T)]) == [(0, 3), (3, 6), (6, 10)]
-    assert clause_of(4, [(0, 3), (3, 6), (6, 10)]) == (3, 6)
+    assert clause_index(4, [0, 3, 6]) == 1
+    assert clause_index(0, [0, 3, 6]) == 0
+    assert clause_index(9, [0, 3, 6]) == 2
 
 
 def test_cues_reaching_honours_direction_and_scope() -> None:
