@@ -142,7 +142,9 @@ def mentions_command(
     risk_model = load_model(model, lexicon_sha256=chosen.hash)
     scorer = Scorer(risk_model, lexicon=chosen, threshold=threshold)
     notes = _read_notes(input_path, text_column, id_column)
-    handle: TextIO = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    # Write beside the target and rename on success: a failed run leaves no partial file.
+    partial = output.with_name(f".{output.name}.partial") if output else None
+    handle: TextIO = partial.open("w", encoding="utf-8", newline="") if partial else sys.stdout
     n_notes = n_mentions = n_risk = 0
     try:
         writer = csv.DictWriter(handle, MENTION_FIELDS) if fmt is OutputFormat.csv else None
@@ -167,9 +169,14 @@ def mentions_command(
                     writer.writerow(row)
                 else:
                     handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    finally:
-        if output:
+    except BaseException:
+        if partial:
             handle.close()
+            partial.unlink(missing_ok=True)
+        raise
+    if partial and output:
+        handle.close()
+        partial.replace(output)
     typer.echo(f"casenotes: {n_notes} notes, {n_mentions} mentions, {n_risk} labelled risk",
                err=True)
 

@@ -107,3 +107,14 @@ def test_train_refuses_analyst_labels_until_the_review_loop_exists(samples: Path
     result = runner.invoke(app, ["train", str(samples / "dev.jsonl"), "--labels",
                                  str(samples / "dev.jsonl"), "-o", str(tmp_path / "m")])
     assert result.exit_code == 2
+
+
+def test_a_failed_run_leaves_no_partial_output(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text('{"note_id": "a", "text": "damp"}\n{"note_id": "b", "text": null}\n',
+                     encoding="utf-8")
+    out = tmp_path / "mentions.csv"
+    result = runner.invoke(app, ["mentions", str(notes), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "note 'b': text must be a str, got NoneType" in str(result.exception)
+    assert list(tmp_path.iterdir()) == [notes]
