@@ -229,19 +229,46 @@ class RiskModel:
         With ``toward="risk"`` (or ``"routine"``) only the features pushing that way are
         listed: the reasons for a label.
         """
-        vectorizer: DictVectorizer = self.pipeline.named_steps["vectorize"]
-        row = vectorizer.transform([features])
-        contributions = [
-            (str(self._names[j]), float(value * self._weights[j]))
-            for j, value in zip(row.indices, row.data, strict=True)
-            if self._names[j] != "bias"
-        ]
-        if toward == "risk":
-            contributions = [c for c in contributions if c[1] > 0]
-        elif toward == "routine":
-            contributions = [c for c in contributions if c[1] < 0]
-        contributions.sort(key=lambda item: (-abs(item[1]), item[0]))
-        return contributions[:top]
+        return self.explain_many([features], top=top, toward=[toward])[0]
+
+    def explain_many(self, features: Sequence[Features], *, top: int = 5,
+                     toward: Sequence[str | None] | None = None,
+                     ) -> list[list[tuple[str, float]]]:
+        """:meth:`explain` for many mentions at once (one vectorising pass)."""
+        if not features:
+            return []
+        rows = self.pipeline.named_steps["vectorize"].transform(list(features)).tocsr()
+        return self._explain_rows(rows, top, toward or [None] * len(features))
+
+    def assess(self, features: Sequence[Features], *, threshold: float, top: int,
+               ) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
+        """P(risk) and the reasons for the label at ``threshold``, for many mentions at once."""
+        if not features:
+            return np.zeros(0), []
+        rows = self.pipeline.named_steps["vectorize"].transform(list(features)).tocsr()
+        classify: PlattLogisticRegression = self.pipeline.named_steps["classify"]
+        probabilities = np.asarray(classify.predict_proba(rows)[:, self._risk_column],
+                                   dtype=float)
+        toward = ["risk" if p >= threshold else "routine" for p in probabilities]
+        return probabilities, self._explain_rows(rows, top, toward)
+
+    def _explain_rows(self, rows: Any, top: int, toward: Sequence[str | None],
+                      ) -> list[list[tuple[str, float]]]:
+        out = []
+        for i, direction in enumerate(toward):
+            begin, end = rows.indptr[i], rows.indptr[i + 1]
+            contributions = [
+                (str(self._names[j]), float(value * self._weights[j]))
+                for j, value in zip(rows.indices[begin:end], rows.data[begin:end], strict=True)
+                if self._names[j] != "bias"
+            ]
+            if direction == "risk":
+                contributions = [c for c in contributions if c[1] > 0]
+            elif direction == "routine":
+                contributions = [c for c in contributions if c[1] < 0]
+            contributions.sort(key=lambda item: (-abs(item[1]), item[0]))
+            out.append(contributions[:top])
+        return out
 
 
 # ------------------------------------------------------------------------------ persistence

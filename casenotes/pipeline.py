@@ -23,7 +23,7 @@ from typing import Any, Final, cast
 
 import numpy
 import spacy
-from spacy.attrs import SENT_START
+from spacy.attrs import ORTH, SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokenizer import Tokenizer
@@ -33,6 +33,7 @@ from spacy.util import compile_infix_regex, registry
 from .context import CueHit, Reach, clause_bounds, clause_index, cues_reaching
 from .errors import CasenotesWarning, LexiconError, NoteTooLongError, NoteTypeError, describe_value
 from .lexicon import CueRule, HazardTerm, Lexicon, TokenPattern, VulnerabilityTerm, default_lexicon
+from .prefilter import Prefilter
 from .types import (
     Cue,
     CueKind,
@@ -656,6 +657,17 @@ class MentionFinder:
         self.batch_size = batch_size
         self.nlp = build_nlp(self.lexicon, lemmatize=lemmatize)
         self._terms = {term.id: term for term in self.lexicon.hazards}
+        self._prefilter: Prefilter | None = None
+
+    @property
+    def prefilter(self) -> Prefilter:
+        """The raw-text check that a note could hold one of this finder's hazard terms."""
+        if self._prefilter is None:
+            self._prefilter = Prefilter.from_lexicon(
+                self.lexicon, lambda text: [t.text for t in self.nlp.make_doc(text)],
+                split_pieces=letter_split_pieces(self.nlp),
+            )
+        return self._prefilter
 
     def find(self, text: str, note_id: str | None = None) -> list[Mention]:
         """The hazard mentions in one note, in text order."""
@@ -765,6 +777,28 @@ class MentionFinder:
             before_lemmas=tuple(_lemma(t) for t in before),
             after_lemmas=tuple(_lemma(t) for t in after),
         )
+
+
+def letter_split_pieces(nlp: Language) -> set[str]:
+    """Lower-cased pieces the tokenizer's special cases cut from a word between two letters.
+
+    "cannot" -> "can", "not" and "gonna" -> "gon", "na": such a piece can match a lexicon token
+    with a letter right beside it, which the prefilter must allow for.
+    """
+    tokenizer = cast(Any, nlp.tokenizer)
+    rules = getattr(getattr(tokenizer, "inner", tokenizer), "rules", None) or {}
+    pieces: set[str] = set()
+    for text, parts in rules.items():
+        forms = [part.get("ORTH", part.get(ORTH)) for part in parts]
+        if len(forms) < 2 or "".join(map(str, forms)) != text:
+            continue
+        position = 0
+        for form in forms[:-1]:
+            position += len(form)
+            if text[position - 1].isalpha() and text[position].isalpha():
+                pieces.update(str(f).lower() for f in forms)
+                break
+    return pieces
 
 
 def _glued_punctuation(doc: Doc, start: int, end: int) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -76,30 +75,53 @@ class Scorer:
         """Score one note."""
         return next(self.score_notes([("" if note_id is None else note_id, text)]))
 
-    def score_notes(self, notes: Iterable[tuple[str, str]]) -> Iterator[ScoredNote]:
-        """Stream scored notes for ``(note_id, text)`` pairs, in input order."""
-        pending: deque[str] = deque()
+    def score_notes(self, notes: Iterable[tuple[str, str]], *,
+                    prefilter: bool = False) -> Iterator[ScoredNote]:
+        """Stream scored notes for ``(note_id, text)`` pairs, in input order.
 
-        def remember() -> Iterator[tuple[str, str]]:
-            for note_id, text in notes:
-                pending.append(text)
-                yield note_id, text
+        Notes are scored in batches (one model call per batch). With ``prefilter=True``, notes
+        the raw-text prefilter rules out skip the spaCy pipeline: their mentions are the same
+        (none), but their findings carry no vulnerability cues, cues or timeline.
+        """
+        batch: list[tuple[str, str]] = []
+        for note in notes:
+            batch.append(note)
+            if len(batch) >= self.finder.batch_size:
+                yield from self._score_batch(batch, prefilter)
+                batch = []
+        if batch:
+            yield from self._score_batch(batch, prefilter)
 
-        for findings in self.finder.analyse_many(remember()):
-            yield self._score(pending.popleft(), findings)
-
-    def _score(self, text: str, findings: NoteFindings) -> ScoredNote:
-        features = note_features(text, findings)
-        probabilities = self.model.predict_proba(features)
-        scored = []
-        for mention, row, probability in zip(findings.mentions, features, probabilities,
-                                             strict=True):
-            label: Label = "risk" if probability >= self.threshold else "routine"
-            reasons = tuple(f"{name} ({weight:+.2f})" for name, weight
-                            in self.model.explain(row, top=self.n_reasons, toward=label))
-            scored.append(ScoredMention(mention, float(probability), label, reasons,
-                                        self.model.model_id))
-        return ScoredNote(findings.note_id, findings, tuple(scored))
+    def _score_batch(self, batch: list[tuple[str, str]], prefilter: bool) -> list[ScoredNote]:
+        if prefilter:
+            could_match = self.finder.prefilter.could_match
+            passing = [not isinstance(text, str) or could_match(text) for _, text in batch]
+        else:
+            passing = [True] * len(batch)
+        analysed = iter(self.finder.analyse_many(
+            (note_id, text) for (note_id, text), keep in zip(batch, passing, strict=True)
+            if keep))
+        findings = [next(analysed) if keep else NoteFindings("" if note_id is None
+                                                              else str(note_id), (), (), (), ())
+                    for (note_id, _), keep in zip(batch, passing, strict=True)]
+        rows = [note_features(text, found) if found.mentions else []
+                for (_, text), found in zip(batch, findings, strict=True)]
+        flat = [row for note_rows in rows for row in note_rows]
+        probabilities, reasons = self.model.assess(flat, threshold=self.threshold,
+                                                   top=self.n_reasons)
+        scored, position = [], 0
+        for found in findings:
+            mentions = []
+            for mention in found.mentions:
+                probability = float(probabilities[position])
+                label: Label = "risk" if probability >= self.threshold else "routine"
+                mentions.append(ScoredMention(
+                    mention, probability, label,
+                    tuple(f"{name} ({weight:+.2f})" for name, weight in reasons[position]),
+                    self.model.model_id))
+                position += 1
+            scored.append(ScoredNote(found.note_id, found, tuple(mentions)))
+        return scored
 
 
 @lru_cache(maxsize=1)

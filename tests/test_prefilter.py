@@ -1,0 +1,114 @@
+"""The prefilter never turns away a note the pipeline would find a hazard in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from casenotes import MentionFinder
+from casenotes.evaluation import read_labelled
+from casenotes.lexicon import Lexicon, TokenPattern, default_lexicon
+from casenotes.prefilter import (
+    Prefilter,
+    UnanchoredPatternError,
+    pattern_anchors,
+    phrase_anchors,
+)
+
+LEXICON = default_lexicon()
+TERMS = sorted({p for t in LEXICON.hazards
+                for p in (*t.phrases, *t.misspellings, *t.abbreviations, *t.lookalikes)})
+PATTERN_WORDS = sorted({
+    word
+    for t in LEXICON.hazards for p in t.patterns for spec in p.tokens for value in spec.values()
+    for word in ([value] if isinstance(value, str) else
+                 value.get("IN", []) if isinstance(value, dict) else [])
+    if isinstance(word, str)
+})
+#: Tokenizer special cases that cut a word between letters, and ordinary words around anchors.
+TRICKY = ["cannot", "dunno", "gonna", "could", "council", "income", "pirates", "separate",
+          "escort", "co-op", "Co.", "& Co", "c/o", "co2", "2co", "x", "s", "'s", "n't"]
+GAPS = [" ", "  ", "\t", "\u00a0", "\u200b", "", "-", ".", "/", "\n", ",", "(", ")", ";", "'"]
+
+
+def tokenize_with(finder: MentionFinder):  # type: ignore[no-untyped-def]
+    return lambda text: [t.text for t in finder.nlp.make_doc(text)]
+
+
+@st.composite
+def risky_text(draw: st.DrawFn) -> str:
+    """Lexicon terms, pattern words and tricky words glued by every kind of gap, any case."""
+    parts = draw(st.lists(st.one_of(st.sampled_from(TERMS), st.sampled_from(PATTERN_WORDS),
+                                    st.sampled_from(TRICKY), st.text(max_size=6)),
+                          min_size=1, max_size=8))
+    text = ""
+    for part in parts:
+        text += draw(st.sampled_from(GAPS)) + part
+    casing = draw(st.sampled_from([str, str.lower, str.upper, str.title]))
+    return casing(text)
+
+
+def test_pair_anchors_are_preferred_to_common_single_words(finder: MentionFinder) -> None:
+    assert phrase_anchors("come down", tokenize_with(finder)) == {"comedown", "come down"}
+    assert phrase_anchors("asbestos", tokenize_with(finder)) == {"asbestos"}
+
+
+def test_a_pattern_without_a_literal_token_cannot_be_anchored(finder: MentionFinder) -> None:
+    pattern = TokenPattern(json.dumps([{"TEXT": {"REGEX": "^x+$"}}]))
+    with pytest.raises(UnanchoredPatternError, match="add such a token"):
+        pattern_anchors(pattern, tokenize_with(finder))
+
+
+def test_an_unanchored_pattern_lets_every_note_through(finder: MentionFinder) -> None:
+    data = {"casenotes_lexicon": 1, "hazards": [{
+        "id": "xs", "category": "fire", "hhsrs_hazard": "Fire",
+        "patterns": [{"pattern": [{"TEXT": {"REGEX": "^x+$"}}]}],
+    }]}
+    prefilter = Prefilter.from_lexicon(Lexicon.from_dict(data), tokenize_with(finder))
+    assert prefilter.always
+    assert prefilter.could_match("nothing to see")
+
+
+@pytest.mark.parametrize("text", [
+    "T/C smell of gas in kitchen", "CO alarm sounding", "ceiling has come  down",
+    "ceiling has come\tdown", "as\u200bbestos in loft", "BLACK MOULD", "no ch/hw since fri",
+])
+def test_notes_with_a_hazard_pass(finder: MentionFinder, text: str) -> None:
+    assert finder.find(text)
+    assert finder.prefilter.could_match(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Could you call the council about the rent", "Rent account cleared, thanks",
+    "Tenancy audit done, ID seen", "",
+])
+def test_everyday_notes_are_turned_away(finder: MentionFinder, text: str) -> None:
+    assert not finder.find(text)
+    assert not finder.prefilter.could_match(text)
+
+
+def test_every_sample_note_with_a_mention_passes(finder: MentionFinder, samples: Path) -> None:
+    notes = [n for split in ("train", "dev", "test") for n in read_labelled(samples /
+                                                                           f"{split}.jsonl")]
+    variants = [(n.note_id + suffix, change(n.text)) for n in notes
+                for suffix, change in (("", str), (":lower", str.lower), (":upper", str.upper))]
+    missed = [note_id for (note_id, text), found in zip(
+        variants, finder.analyse_many(variants), strict=True)
+        if found.mentions and not finder.prefilter.could_match(text)]
+    assert missed == []
+
+
+@given(text=risky_text())
+def test_a_note_the_pipeline_finds_a_hazard_in_always_passes(finder: MentionFinder,
+                                                              text: str) -> None:
+    if finder.find(text):
+        assert finder.prefilter.could_match(text)
+
+
+@given(text=st.text(max_size=200))
+def test_the_prefilter_accepts_any_string(finder: MentionFinder, text: str) -> None:
+    assert finder.prefilter.could_match(text) in (True, False)
