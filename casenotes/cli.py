@@ -10,15 +10,19 @@ import csv
 import json
 import logging
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
+import pandas as pd
 import typer
 
 from .__about__ import __version__
-from .errors import CasenotesError, InputSchemaError
+from .errors import CasenotesError, InputError, InputSchemaError, OutputError
 from .lexicon import Lexicon, load_lexicon
 
 app = typer.Typer(
@@ -181,6 +185,162 @@ def mentions_command(
                err=True)
 
 
+@app.command("score")
+def score_command(
+    input_path: Annotated[Path, typer.Argument(
+        metavar="INPUT",
+        help="A notes export: .csv/.tsv (optionally .gz), .parquet, .jsonl or .xlsx.")],
+    text_column: Annotated[str | None, typer.Option(
+        "--text-column", help="Column with the note text (default: the one obvious name).")
+    ] = None,
+    id_column: Annotated[str | None, typer.Option(
+        "--id-column", help="Column with the note id (default: the one obvious name, else the "
+        "row number).")] = None,
+    mentions_out: Annotated[str | None, typer.Option(
+        "--mentions", metavar="OUT", help="Write the mentions table here (.csv, .tsv, .parquet, "
+        ".jsonl, .xlsx; - for CSV on stdout).")] = None,
+    notes_out: Annotated[str | None, typer.Option(
+        "--notes", metavar="OUT", help="Write the notes table here (same formats). Without "
+        "--notes or --mentions, the notes table goes to stdout as CSV.")] = None,
+    keep: Annotated[str | None, typer.Option(
+        "--keep", metavar="COL,...", help="Columns to carry into the notes table.")] = None,
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold", min=0.0, max=1.0, help="P(risk) at which a mention is labelled risk "
+        "(default: the model's).")] = None,
+    model: Annotated[Path | None, typer.Option(
+        "--model", file_okay=False, help="Model folder (default: the bundled model).")] = None,
+    lexicon: Annotated[list[Path] | None, typer.Option(
+        "--lexicon", exists=True, dir_okay=False, help="Extra lexicon JSON (repeatable).")
+    ] = None,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Processes to score with (default: all cores).")] = None,
+    chunk_size: Annotated[int, typer.Option(
+        "--chunk-size", min=1, help="Rows read, scored and written at a time.")] = 2_000,
+    encoding: Annotated[str, typer.Option(
+        "--encoding", help="Text encoding of CSV/JSONL input: auto (UTF-8, UTF-8 with BOM or "
+        "cp1252), utf-8, utf-8-sig, cp1252, latin-1, utf-16.")] = "auto",
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No progress bar and no summary.")] = False,
+) -> None:
+    """Score a notes export: a notes table (every input row, in order) and a mentions table."""
+    from .batch import ScorerSpec, default_jobs, score_chunks
+    from .errors import InputError
+    from .tables import TableReader, TableWriter, mentions_dtypes, notes_dtypes
+
+    if mentions_out == "-" and notes_out == "-":
+        raise _fail("only one table can go to stdout; give the other a file name", code=2)
+    if mentions_out is None and notes_out is None:
+        notes_out = "-"
+    kept = [c.strip() for c in keep.split(",") if c.strip()] if keep else []
+    try:
+        reader = TableReader(input_path, text=text_column, id=id_column, keep=kept,
+                             chunk_size=chunk_size, encoding=encoding)
+    except (InputError, InputSchemaError) as exc:
+        raise _fail(str(exc), code=2) from None
+    spec = ScorerSpec(model=str(model) if model else None, threshold=threshold,
+                      lexicon=tuple(str(p) for p in lexicon or ()))
+    writers = []
+    if notes_out is not None:
+        writers.append(("notes", TableWriter(notes_out, notes_dtypes(reader.keep))))
+    if mentions_out is not None:
+        writers.append(("mentions", TableWriter(mentions_out, mentions_dtypes())))
+    from .batch import ChunkStats
+
+    stats = ChunkStats()
+    id_hashes: list[Any] = []
+    started = time.perf_counter()
+    show_progress = not quiet and sys.stderr.isatty()
+    try:
+        with _progress(show_progress, reader) as advance:
+            for scored in score_chunks(reader.chunks(), spec, jobs=jobs or default_jobs()):
+                for name, writer in writers:
+                    writer.write(scored.notes if name == "notes" else scored.mentions)
+                stats.add(scored.stats)
+                if reader.id_column is not None:
+                    id_hashes.append(pd.util.hash_array(
+                        scored.notes["note_id"].to_numpy(dtype=object)))
+                advance(scored.stats.notes)
+        for _, writer in writers:
+            writer.commit()
+    except BaseException:
+        for _, writer in writers:
+            writer.abort()
+        raise
+    duplicates = _count_duplicates(id_hashes)
+    if not quiet:
+        _summary(reader, stats, duplicates, time.perf_counter() - started, writers)
+
+
+def _count_duplicates(hashes: list[Any]) -> int:
+    """Rows whose id hash equals an earlier row's (64-bit hashes: flat memory per row)."""
+    if not hashes:
+        return 0
+    import numpy as np
+
+    joined = np.concatenate(hashes)
+    return int(len(joined) - len(np.unique(joined)))
+
+
+@contextmanager
+def _progress(show: bool, reader: Any) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on stderr with rows/s and ETA (bytes read when rows are unknown)."""
+    if not show:
+        yield lambda _: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    by_rows = reader.total_rows is not None
+    total = reader.total_rows if by_rows else (reader.total_bytes or None)
+    progress = Progress(
+        TextColumn("scoring"), BarColumn(), TextColumn("{task.fields[rows]:,} rows"),
+        TextColumn("{task.fields[rate]:,.0f} rows/s"), TimeElapsedColumn(),
+        TextColumn("ETA"), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=True,
+    )
+    started = time.perf_counter()
+    with progress:
+        task = progress.add_task("score", total=total, rows=0, rate=0.0)
+
+        def advance(_: int) -> None:
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            progress.update(task, completed=reader.rows_read if by_rows else reader.bytes_read,
+                            rows=reader.rows_read, rate=reader.rows_read / elapsed)
+        yield advance
+
+
+def _summary(reader: Any, stats: Any, duplicates: int, seconds: float, writers: list[Any],
+             ) -> None:
+    echo = partial(typer.echo, err=True)
+    rate = stats.notes / seconds if seconds else 0.0
+    echo(f"casenotes score: {reader.path.name}"
+         + (f" ({reader.used_encoding})" if reader.used_encoding else ""))
+    echo(f"  notes read     {stats.notes:>12,}   ({seconds:,.1f} s, {rate:,.0f} notes/s)")
+    echo(f"  scored         {stats.scored:>12,}")
+    echo(f"  empty          {stats.empty:>12,}")
+    echo(f"  failed         {stats.failed:>12,}" + ("   (see the status and error columns)"
+                                                   if stats.failed else ""))
+    echo(f"  mentions       {stats.mentions:>12,}")
+    echo(f"  flagged notes  {stats.flagged:>12,}")
+    for category, count in sorted(stats.flagged_by_category.items(),
+                                  key=lambda item: (-item[1], item[0])):
+        echo(f"    {category:<18}{count:>10,}")
+    if reader.id_column is None:
+        echo("  note_id is the row number: no id column was found (use --id-column)")
+    if duplicates:
+        echo(f"  warning: {duplicates:,} notes share an id with an earlier note; all are kept "
+             "(use --id-column to pick a unique column)")
+    for name, writer in writers:
+        where = "stdout" if writer.to_stdout else str(writer.target)
+        echo(f"  {name} table -> {where} ({writer.rows:,} rows)")
+
+
 @app.command("train")
 def train_command(
     data: Annotated[list[Path], typer.Argument(
@@ -291,6 +451,12 @@ def main() -> None:
     """Console entry point: usage errors exit 2 (Typer), casenotes errors exit 1 in one line."""
     try:
         app()
+    except (InputError, InputSchemaError, OutputError) as exc:
+        typer.echo(f"casenotes: error: {exc}", err=True)
+        sys.exit(2)
     except CasenotesError as exc:
         typer.echo(f"casenotes: error: {exc}", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("casenotes: interrupted; no output was written", err=True)
+        sys.exit(130)

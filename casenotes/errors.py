@@ -19,8 +19,20 @@ class NoteTypeError(CasenotesError, TypeError):
     """A note whose text is not a string."""
 
 
+class InputError(CasenotesError, OSError):
+    """An input that cannot be read: missing, a folder, unreadable, or not in its format."""
+
+
 class InputSchemaError(CasenotesError, ValueError):
     """A table of notes with missing or mistyped columns."""
+
+
+class OutputError(CasenotesError, OSError):
+    """An output that cannot be written: a bad extension, a missing folder, too many rows."""
+
+
+class ScoringError(CasenotesError, RuntimeError):
+    """Batch scoring stopped: a worker process died or was interrupted."""
 
 
 class NoteTooLongError(CasenotesError, ValueError):

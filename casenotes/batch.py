@@ -1,0 +1,464 @@
+"""Batch scoring: notes in, two tables out, for any number of rows.
+
+The stage after :mod:`casenotes.scoring`. :func:`score_rows` turns one chunk of raw cells
+(ids, texts, kept columns) into a *notes* table (one row for every input row, in input order)
+and a *mentions* table (one row per hazard mention), with the fixed schemas
+:data:`NOTE_COLUMNS` and :data:`MENTION_COLUMNS`. Every front end uses it: :func:`score_frame`
+for pandas, ``casenotes score`` (through :mod:`casenotes.tables`) for files,
+:mod:`casenotes.spark` and :mod:`casenotes.dask` for clusters, so all give the same columns and
+dtypes. A bad cell never stops a run: its row gets ``status="empty"`` or ``"error"`` and a
+message that names no note text.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from functools import lru_cache
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from .errors import (
+    CasenotesError,
+    CasenotesWarning,
+    InputSchemaError,
+    ScoringError,
+    describe_value,
+)
+from .pipeline import MAX_NOTE_LENGTH
+
+#: The notes table: one row per input row. Kept columns follow ``note_id``.
+NOTE_COLUMNS: Final[dict[str, str]] = {
+    "note_id": "string",
+    "n_mentions": "int64",
+    "n_risk": "int64",
+    "risk_score": "float64",
+    "flagged": "bool",
+    "categories": "string",
+    "vulnerability": "string",
+    "status": "string",
+    "error": "string",
+}
+#: The mentions table: one row per hazard mention, in note order then text order.
+MENTION_COLUMNS: Final[dict[str, str]] = {
+    "note_id": "string",
+    "start": "int64",
+    "end": "int64",
+    "term": "string",
+    "term_id": "string",
+    "category": "string",
+    "hhsrs_hazard": "string",
+    "context": "string",
+    "label": "string",
+    "risk_probability": "float64",
+    "reasons": "string",
+}
+#: Column names tried, in order, when the text or id column is not given (case-insensitive).
+TEXT_COLUMN_NAMES: Final = (
+    "text", "note", "notes", "description", "body", "note_text", "notetext", "case_note",
+    "casenote", "case_notes", "content", "comment", "comments", "details",
+)
+ID_COLUMN_NAMES: Final = (
+    "note_id", "noteid", "id", "case_note_id", "casenote_id", "record_id", "uuid", "reference",
+)
+#: Separator inside the ``categories``, ``vulnerability`` and ``reasons`` cells.
+LIST_SEPARATOR: Final = "; "
+DEFAULT_CHUNK_SIZE: Final = 2_000
+
+
+# ----------------------------------------------------------------------------- columns
+
+
+def pick_column(columns: Sequence[str], given: str | None, candidates: Sequence[str], *,
+                what: str, option: str, required: bool = True) -> str | None:
+    """The column to read ``what`` from: ``given`` if present, else the one obvious candidate.
+
+    Raises :class:`InputSchemaError` listing the columns found when ``given`` is missing, when
+    no candidate is present (if ``required``), or when several are.
+    """
+    listed = ", ".join(repr(c) for c in columns) or "none"
+    if given is not None:
+        if given in columns:
+            return given
+        folded = [c for c in columns if c.lower() == given.lower()]
+        if len(folded) == 1:
+            return folded[0]
+        raise InputSchemaError(
+            f"no column {given!r} for the {what}; the columns are {listed}; pass one of them "
+            f"with {option}"
+        )
+    by_name = {c.lower().strip(): c for c in columns}
+    found = [by_name[name] for name in candidates if name in by_name]
+    found = list(dict.fromkeys(found))
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        raise InputSchemaError(
+            f"several columns could hold the {what} ({', '.join(map(repr, found))}); choose "
+            f"one with {option}"
+        )
+    if not required:
+        return None
+    raise InputSchemaError(
+        f"no column looks like the {what}; the columns are {listed}; name it with {option}"
+    )
+
+
+def empty_notes(kept: Sequence[str] = ()) -> pd.DataFrame:
+    """A notes table with no rows and the documented dtypes."""
+    columns = {"note_id": pd.Series(dtype="string")}
+    columns.update({name: pd.Series(dtype="object") for name in kept})
+    columns.update({name: pd.Series(dtype=dtype) for name, dtype in NOTE_COLUMNS.items()
+                    if name != "note_id"})
+    return pd.DataFrame(columns)  # type: ignore[no-any-return]
+
+
+def empty_mentions() -> pd.DataFrame:
+    """A mentions table with no rows and the documented dtypes."""
+    return pd.DataFrame(  # type: ignore[no-any-return]
+        {name: pd.Series(dtype=dtype) for name, dtype in MENTION_COLUMNS.items()})
+
+
+# ----------------------------------------------------------------------------- scoring
+
+
+@dataclass(frozen=True)
+class ScorerSpec:
+    """How a process builds its scorer: picklable, so workers can build the same one."""
+
+    model: str | None = None
+    threshold: float | None = None
+    lexicon: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=4)
+def scorer_for(spec: ScorerSpec) -> Any:
+    """The process's scorer for ``spec``, built once (the model loads once per process)."""
+    from .lexicon import load_lexicon
+    from .model import load_model
+    from .scoring import Scorer
+
+    lexicon = load_lexicon(*spec.lexicon) if spec.lexicon else None
+    model = load_model(spec.model, lexicon_sha256=lexicon.hash if lexicon else None) \
+        if spec.model else None
+    return Scorer(model, lexicon=lexicon, threshold=spec.threshold)
+
+
+@dataclass
+class ChunkStats:
+    """Counts for the end-of-run summary, added up over chunks."""
+
+    notes: int = 0
+    scored: int = 0
+    empty: int = 0
+    failed: int = 0
+    mentions: int = 0
+    flagged: int = 0
+    flagged_by_category: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: ChunkStats) -> None:
+        self.notes += other.notes
+        self.scored += other.scored
+        self.empty += other.empty
+        self.failed += other.failed
+        self.mentions += other.mentions
+        self.flagged += other.flagged
+        self.flagged_by_category.update(other.flagged_by_category)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Raw cells of consecutive input rows; ``problems[i]`` is a reader's complaint, if any."""
+
+    ids: list[object]
+    texts: list[object]
+    kept: dict[str, list[object]] = field(default_factory=dict)
+    problems: list[str | None] | None = None
+    first_row: int = 1
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    """The two tables for one chunk, and its counts."""
+
+    notes: pd.DataFrame
+    mentions: pd.DataFrame
+    stats: ChunkStats
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _note_id(value: object) -> str:
+    if _is_missing(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # an Excel or pandas id read as 1001.0
+    return str(value)
+
+
+def _classify(text: object) -> tuple[str, str]:
+    """(status, error) for a cell before scoring: ok, empty or error."""
+    if _is_missing(text):
+        return "empty", ""
+    if not isinstance(text, str):
+        return "error", (f"the text is of type {describe_value(text)}, not a string; convert the "
+                         "text column to strings")
+    if not text.strip():
+        return "empty", ""
+    if len(text) > MAX_NOTE_LENGTH:
+        return "error", (f"the text has {len(text):,} characters, more than the "
+                         f"{MAX_NOTE_LENGTH:,} casenotes accepts; split the note")
+    return "ok", ""
+
+
+def score_rows(chunk: Chunk, scorer: Any) -> ScoredChunk:
+    """Score one chunk of rows: the notes and mentions tables, in input order."""
+    count = len(chunk.texts)
+    note_ids = [_note_id(v) for v in chunk.ids]
+    status, errors = ["ok"] * count, [""] * count
+    for i, text in enumerate(chunk.texts):
+        if chunk.problems and chunk.problems[i]:
+            status[i], errors[i] = "error", str(chunk.problems[i])
+        else:
+            status[i], errors[i] = _classify(text)
+    to_score = [i for i in range(count) if status[i] == "ok"]
+    scored: dict[int, Any] = {}
+    try:
+        for i, note in zip(to_score, scorer.score_notes(
+                ((note_ids[i], chunk.texts[i]) for i in to_score), prefilter=True),
+                strict=True):
+            scored[i] = note
+    except Exception:
+        scored = {}
+        for i in to_score:
+            try:
+                scored[i] = scorer.score_note(chunk.texts[i], note_ids[i])
+            except CasenotesError as exc:
+                status[i], errors[i] = "error", str(exc)
+            except Exception as exc:
+                status[i], errors[i] = "error", (
+                    f"internal error ({type(exc).__name__}) while scoring this note; please "
+                    "report it with the note id")
+
+    stats = ChunkStats(notes=count)
+    n_mentions = np.zeros(count, dtype="int64")
+    n_risk = np.zeros(count, dtype="int64")
+    risk_score = np.full(count, np.nan)
+    flagged = np.zeros(count, dtype=bool)
+    categories, vulnerability = [""] * count, [""] * count
+    mention_rows: dict[str, list[Any]] = {name: [] for name in MENTION_COLUMNS}
+    for i in range(count):
+        note = scored.get(i)
+        if note is None:
+            continue
+        n_mentions[i] = len(note.mentions)
+        n_risk[i] = sum(m.label == "risk" for m in note.mentions)
+        risk_score[i] = note.risk_score
+        flagged[i] = note.flagged
+        categories[i] = LIST_SEPARATOR.join(sorted({m.mention.category for m in note.mentions}))
+        if note.mentions:
+            vulnerability[i] = LIST_SEPARATOR.join(sorted(note.findings.vulnerability_groups))
+        if note.flagged:
+            stats.flagged += 1
+            stats.flagged_by_category.update(
+                {m.mention.category for m in note.mentions if m.label == "risk"})
+        for m in note.mentions:
+            mention = m.mention
+            mention_rows["note_id"].append(note_ids[i])
+            mention_rows["start"].append(mention.start)
+            mention_rows["end"].append(mention.end)
+            mention_rows["term"].append(mention.term)
+            mention_rows["term_id"].append(mention.term_id)
+            mention_rows["category"].append(mention.category)
+            mention_rows["hhsrs_hazard"].append(mention.hhsrs_hazard)
+            mention_rows["context"].append(mention.context)
+            mention_rows["label"].append(m.label)
+            mention_rows["risk_probability"].append(m.risk_probability)
+            mention_rows["reasons"].append(LIST_SEPARATOR.join(m.reasons))
+    stats.scored = sum(s == "ok" for s in status)
+    stats.empty = status.count("empty")
+    stats.failed = status.count("error")
+    stats.mentions = int(n_mentions.sum())
+
+    notes = pd.DataFrame({"note_id": pd.array(note_ids, dtype="string")})
+    for name, values in chunk.kept.items():
+        notes[name] = values
+    notes["n_mentions"] = n_mentions
+    notes["n_risk"] = n_risk
+    notes["risk_score"] = risk_score
+    notes["flagged"] = flagged
+    notes["categories"] = pd.array(categories, dtype="string")
+    notes["vulnerability"] = pd.array(vulnerability, dtype="string")
+    notes["status"] = pd.array(status, dtype="string")
+    notes["error"] = pd.array(errors, dtype="string")
+    mentions = pd.DataFrame({name: pd.Series(values, dtype=MENTION_COLUMNS[name])
+                             for name, values in mention_rows.items()})
+    return ScoredChunk(notes, mentions, stats)
+
+
+# ------------------------------------------------------------------------- processes
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_WORKER_SPEC: ScorerSpec | None = None
+
+
+def _start_worker(spec: ScorerSpec) -> None:
+    global _WORKER_SPEC
+    _WORKER_SPEC = spec
+    scorer_for(spec)
+
+
+def _score_in_worker(chunk: Chunk) -> ScoredChunk:
+    assert _WORKER_SPEC is not None
+    return score_rows(chunk, scorer_for(_WORKER_SPEC))
+
+
+def score_chunks(chunks: Iterable[Chunk], spec: ScorerSpec = ScorerSpec(), *,
+                 jobs: int = 1) -> Iterator[ScoredChunk]:
+    """Score chunks in input order, over ``jobs`` processes.
+
+    At most two chunks per process are in flight, so memory stays flat however many chunks
+    the iterable yields. Raises :class:`ScoringError` if a worker process dies.
+    """
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    if jobs == 1:
+        scorer = scorer_for(spec)
+        for chunk in chunks:
+            yield score_rows(chunk, scorer)
+        return
+    context = get_context("forkserver" if os.name == "posix" else "spawn")
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
+                               initargs=(spec,))
+    pending: deque[Future[ScoredChunk]] = deque()
+    try:
+        for chunk in chunks:
+            pending.append(pool.submit(_score_in_worker, chunk))
+            while len(pending) >= 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    except BrokenProcessPool:
+        raise ScoringError(
+            "a scoring process died (often from running out of memory); rerun with fewer "
+            "--jobs or a smaller --chunk-size"
+        ) from None
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ----------------------------------------------------------------------------- pandas
+
+
+def chunks_of_frame(frame: pd.DataFrame, *, text: str, id: str | None,
+                    keep: Sequence[str], chunk_size: int) -> Iterator[Chunk]:
+    """Cut a DataFrame into chunks of raw cells (the index stands in for a missing id)."""
+    for begin in range(0, len(frame), chunk_size):
+        part = frame.iloc[begin:begin + chunk_size]
+        ids = part[id].tolist() if id is not None else [str(v) for v in part.index]
+        yield Chunk(ids=ids, texts=part[text].tolist(),
+                    kept={name: part[name].tolist() for name in keep}, first_row=begin + 1)
+
+
+def combine(scored: Iterable[ScoredChunk], kept: Sequence[str] = (),
+            on_chunk: Callable[[ScoredChunk], None] | None = None,
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Concatenate scored chunks into one notes and one mentions table."""
+    notes, mentions = [], []
+    for chunk in scored:
+        notes.append(chunk.notes)
+        mentions.append(chunk.mentions)
+        if on_chunk:
+            on_chunk(chunk)
+    notes_table = (pd.concat(notes, ignore_index=True) if notes else empty_notes(kept))
+    mentions_table = (pd.concat(mentions, ignore_index=True) if mentions else empty_mentions())
+    return notes_table, mentions_table
+
+
+def score_frame(frame: pd.DataFrame, *, text: str | None = None, id: str | None = None,
+                keep: Sequence[str] | str = (), threshold: float | None = None,
+                model: str | Path | None = None, jobs: int = 1,
+                chunk_size: int = DEFAULT_CHUNK_SIZE) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score a DataFrame of notes: ``(notes, mentions)`` tables.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One note per row.
+    text, id : str, optional
+        The text and id columns; when omitted, the one obvious column by name ("text",
+        "description", ... / "note_id", "id", ...). Without an id column the index is used.
+    keep : list of str, optional
+        Columns carried through to the notes table.
+    threshold : float, optional
+        P(risk) at which a mention is labelled risk; the model's own by default.
+    model : path, optional
+        A model folder (checked like the bundled one); the bundled model by default.
+    jobs : int, default=1
+        Processes to score with; the model loads once per process.
+
+    Returns
+    -------
+    notes : DataFrame
+        One row per input row, in order: ``note_id``, the kept columns, then
+        :data:`NOTE_COLUMNS`.
+    mentions : DataFrame
+        One row per hazard mention, with :data:`MENTION_COLUMNS`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"id": [1, 2], "text": ["Smell of gas in hall", "Rent paid"]})
+    >>> notes, mentions = score_frame(frame)
+    >>> notes[["note_id", "n_mentions", "flagged", "status"]].values.tolist()
+    [['1', 1, True, 'ok'], ['2', 0, False, 'ok']]
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise InputSchemaError(
+            f"score_frame needs a pandas DataFrame, got a {describe_value(frame)}; wrap your "
+            "notes with pandas.DataFrame({'text': notes})")
+    columns = [str(c) for c in frame.columns]
+    text_column = str(pick_column(columns, text, TEXT_COLUMN_NAMES, what="note text",
+                                  option="text=..."))
+    id_column = pick_column(columns, id, ID_COLUMN_NAMES, what="note id", option="id=...",
+                            required=False)
+    kept = [keep] if isinstance(keep, str) else list(keep)
+    for name in kept:
+        pick_column(columns, name, (), what="kept column", option="keep=[...]")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+    if id_column is not None:
+        duplicated = int(frame[id_column].duplicated().sum())
+        if duplicated:
+            warnings.warn(
+                f"{duplicated} notes share an id with an earlier note; all are kept, but "
+                f"mentions cannot be told apart by note_id (choose a unique id column)",
+                CasenotesWarning, stacklevel=2)
+    spec = ScorerSpec(model=str(model) if model is not None else None, threshold=threshold)
+    chunks = chunks_of_frame(frame, text=text_column, id=id_column, keep=kept,
+                             chunk_size=chunk_size)
+    return combine(score_chunks(chunks, spec, jobs=jobs), kept)

@@ -1,0 +1,448 @@
+"""Reading note exports and writing result tables, chunk by chunk.
+
+Readers stream CSV/TSV (UTF-8, UTF-8 with BOM or cp1252, found by reading the bytes), Parquet,
+JSON Lines and Excel ``.xlsx`` as :class:`~casenotes.batch.Chunk` objects, so memory does not
+grow with the file. Writers pick the format from the extension (``-`` is CSV on stdout) and
+write beside the target, renaming on success: an interrupted run leaves no half-written file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Final
+
+import pandas as pd
+
+from .batch import (
+    ID_COLUMN_NAMES,
+    MENTION_COLUMNS,
+    NOTE_COLUMNS,
+    TEXT_COLUMN_NAMES,
+    Chunk,
+    pick_column,
+)
+from .errors import InputError, OutputError
+
+INPUT_FORMATS: Final = {
+    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".parquet": "parquet",
+    ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+    ".xlsx": "xlsx",
+}
+OUTPUT_FORMATS: Final = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet",
+                         ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
+ENCODINGS: Final = ("auto", "utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16")
+EXCEL_MAX_ROWS: Final = 1_048_575
+_SCAN_BLOCK: Final = 1 << 20
+
+
+def input_format(path: Path) -> str:
+    """The format of an input file, from its extension (``.gz`` allowed for text formats)."""
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    fmt = INPUT_FORMATS.get(suffixes[-1]) if suffixes else None
+    if fmt is None:
+        raise InputError(
+            f"{path.name}: cannot tell the format from the extension; use .csv, .tsv, .parquet, "
+            ".jsonl or .xlsx")
+    return fmt
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give the export file inside it")
+    try:
+        raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by the reader
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; check the path") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror}); check its permissions") \
+            from None
+    if path.suffix.lower() == ".gz":
+        return gzip.open(raw)  # type: ignore[return-value]
+    return raw
+
+
+def detect_encoding(path: Path) -> str:
+    """utf-8-sig for a UTF-8 BOM, utf-16 for a UTF-16 BOM, utf-8 if every byte decodes, else cp1252.
+
+    Reads the whole file once (at disk speed): a sample can miss the one cp1252 byte in row
+    900,000 that would stop a UTF-8 read.
+    """
+    with _open_binary(path) as raw:
+        head = raw.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        block = head
+        try:
+            while block:
+                decoder.decode(block)
+                block = raw.read(_SCAN_BLOCK)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+        except (OSError, EOFError) as exc:
+            raise InputError(f"{path}: cannot be read ({exc}); is the file complete?") from None
+    return "utf-8"
+
+
+@dataclass
+class TableReader:
+    """Streams one export as chunks; ``columns``, ``text_column`` and ``id_column`` are known
+    before the first chunk, so a wrong column name fails at once."""
+
+    path: Path
+    text: str | None = None
+    id: str | None = None
+    keep: Sequence[str] = ()
+    chunk_size: int = 2_000
+    encoding: str = "auto"
+    columns: list[str] = field(default_factory=list)
+    text_column: str = ""
+    id_column: str | None = None
+    total_rows: int | None = None
+    total_bytes: int = 0
+    bytes_read: int = 0
+    rows_read: int = 0
+    used_encoding: str = ""
+
+    def __post_init__(self) -> None:
+        self.format = input_format(self.path)
+        if self.encoding not in ENCODINGS:
+            raise InputError(
+                f"unknown encoding {self.encoding!r}; use one of {', '.join(ENCODINGS)}")
+        self._source = self._open()
+        self.text_column = str(pick_column(self.columns, self.text, TEXT_COLUMN_NAMES,
+                                           what="note text", option="--text-column"))
+        self.id_column = pick_column(self.columns, self.id, ID_COLUMN_NAMES, what="note id",
+                                     option="--id-column", required=False)
+        self.keep = [str(pick_column(self.columns, name, (), what="kept column",
+                                     option="--keep")) for name in self.keep]
+        try:
+            self.total_bytes = self.path.stat().st_size
+        except OSError:
+            self.total_bytes = 0
+
+    # Each opener reads the header and returns an iterator of (row cells, problem) pairs.
+    def _open(self) -> Iterator[tuple[Any, str | None]]:
+        openers: dict[str, Callable[[], Iterator[tuple[Any, str | None]]]] = {
+            "csv": self._open_csv, "tsv": self._open_csv, "jsonl": self._open_jsonl,
+            "parquet": self._open_parquet, "xlsx": self._open_xlsx}
+        return openers[self.format]()
+
+    def _open_csv(self) -> Iterator[tuple[list[Any], str | None]]:
+        encoding = detect_encoding(self.path) if self.encoding == "auto" else self.encoding
+        self.used_encoding = encoding
+        raw = _open_binary(self.path)
+        errors = "replace" if encoding == "cp1252" else "strict"
+        handle = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
+        csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+        delimiter = "\t" if self.format == "tsv" else ","
+        rows = csv.reader(handle, delimiter=delimiter)
+        try:
+            header = next(rows, None)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise InputError(f"{self.path.name}: the header cannot be read ({exc}); check "
+                             "--encoding") from None
+        if header is None:
+            raise InputError(f"{self.path.name}: the file is empty; it needs a header row")
+        self.columns = [c.strip() for c in header]
+        width = len(header)
+        tell = raw.tell if hasattr(raw, "tell") else (lambda: 0)
+
+        def generate() -> Iterator[tuple[list[Any], str | None]]:
+            line = 1
+            try:
+                for row in rows:
+                    line += 1
+                    self.bytes_read = tell()
+                    if len(row) == width or (len(row) > width and not any(row[width:])):
+                        yield row[:width], None
+                    elif not row:
+                        yield [None] * width, "blank line"
+                    elif len(row) < width:
+                        yield row + [None] * (width - len(row)), None
+                    else:
+                        yield row[:width], (
+                            f"row has {len(row)} fields but the header has {width}; a delimiter "
+                            "or quote in this row is probably broken")
+            except UnicodeDecodeError:
+                raise InputError(
+                    f"{self.path.name}: bytes near row {line} are not {encoding}; pass "
+                    "--encoding cp1252 (or the export's encoding)") from None
+            except csv.Error as exc:
+                raise InputError(f"{self.path.name}: row {line} cannot be read ({exc})") \
+                    from None
+            finally:
+                handle.close()
+        return generate()
+
+    def _open_jsonl(self) -> Iterator[tuple[dict[str, Any], str | None]]:
+        encoding = detect_encoding(self.path) if self.encoding == "auto" else self.encoding
+        self.used_encoding = encoding
+        raw = _open_binary(self.path)
+        handle = io.TextIOWrapper(raw, encoding=encoding, errors="replace")
+        first: list[tuple[dict[str, Any], str | None]] = []
+        lines = enumerate(handle, 1)
+
+        def parse(number: int, line: str) -> tuple[dict[str, Any], str | None]:
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                return {}, f"line {number} is not valid JSON (truncated or broken)"
+            if not isinstance(value, dict):
+                return {}, f"line {number} is a JSON {type(value).__name__}, not an object"
+            return value, None
+
+        for number, line in lines:
+            if line.strip():
+                first.append(parse(number, line))
+                if first[-1][1] is None:
+                    break
+        if not first or first[-1][1] is not None:
+            handle.close()
+            raise InputError(f"{self.path.name}: no JSON object found; each line should be "
+                             '{"id": ..., "text": ...}')
+        self.columns = [str(k) for k in first[-1][0]]
+
+        def generate() -> Iterator[tuple[dict[str, Any], str | None]]:
+            try:
+                yield from first
+                for number, line in lines:
+                    self.bytes_read = raw.tell()
+                    if line.strip():
+                        yield parse(number, line)
+            finally:
+                handle.close()
+        return generate()
+
+    def _open_parquet(self) -> Iterator[tuple[dict[str, Any], str | None]]:
+        import pyarrow.parquet as pq
+
+        if self.path.is_dir():
+            raise InputError(f"{self.path}: is a folder; give one Parquet file")
+        try:
+            parquet = pq.ParquetFile(self.path)
+        except FileNotFoundError:
+            raise InputError(f"{self.path}: no such file; check the path") from None
+        except Exception as exc:
+            raise InputError(f"{self.path.name}: not a readable Parquet file ({exc})") from None
+        self.columns = list(parquet.schema_arrow.names)
+        self.total_rows = parquet.metadata.num_rows
+
+        def generate() -> Iterator[tuple[dict[str, Any], str | None]]:
+            wanted = list(dict.fromkeys(
+                c for c in (self.text_column, self.id_column, *self.keep) if c))
+            for batch in parquet.iter_batches(batch_size=self.chunk_size, columns=wanted):
+                for row in batch.to_pylist():
+                    yield row, None
+        return generate()
+
+    def _open_xlsx(self) -> Iterator[tuple[list[Any], str | None]]:
+        try:
+            import openpyxl
+        except ImportError:
+            raise InputError("reading .xlsx needs the excel extra: pip install "
+                             "'casenotes[excel]'") from None
+        _open_binary(self.path).close()
+        try:
+            book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        except Exception as exc:
+            raise InputError(f"{self.path.name}: not a readable .xlsx workbook ({exc})") \
+                from None
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            book.close()
+            raise InputError(f"{self.path.name}: the first sheet is empty; it needs a header")
+        self.columns = ["" if c is None else str(c).strip() for c in header]
+        self.total_rows = max(0, (sheet.max_row or 1) - 1)
+        width = len(header)
+
+        def generate() -> Iterator[tuple[list[Any], str | None]]:
+            try:
+                for row in rows:
+                    cells = list(row[:width]) + [None] * (width - len(row))
+                    yield cells, None
+            finally:
+                book.close()
+        return generate()
+
+    def chunks(self) -> Iterator[Chunk]:
+        """The rows, ``chunk_size`` at a time; a missing id becomes the 1-based row number."""
+        positions = {name: i for i, name in enumerate(self.columns)}
+        text_at = positions[self.text_column]
+        id_at = positions.get(self.id_column) if self.id_column else None
+        keep_at = [(name, positions[name]) for name in self.keep]
+        first = self.rows_read + 1
+        ids: list[Any] = []
+        texts: list[Any] = []
+        kept: dict[str, list[Any]] = {name: [] for name in self.keep}
+        problems: list[str | None] = []
+        for cells, problem in self._source:
+            self.rows_read += 1
+            if isinstance(cells, dict):
+                get = cells.get
+                texts.append(get(self.text_column))
+                ids.append(get(self.id_column) if self.id_column else self.rows_read)
+                for name, _ in keep_at:
+                    kept[name].append(get(name))
+            else:
+                texts.append(cells[text_at])
+                ids.append(cells[id_at] if id_at is not None else self.rows_read)
+                for name, at in keep_at:
+                    kept[name].append(cells[at])
+            problems.append(problem)
+            if len(texts) >= self.chunk_size:
+                yield Chunk(ids, texts, kept, problems if any(problems) else None, first)
+                first = self.rows_read + 1
+                ids, texts, problems = [], [], []
+                kept = {name: [] for name in self.keep}
+        if texts:
+            yield Chunk(ids, texts, kept, problems if any(problems) else None, first)
+
+
+# ------------------------------------------------------------------------------ writers
+
+
+class TableWriter:
+    """Writes one table chunk by chunk to CSV/TSV, Parquet, JSON Lines or .xlsx (or stdout).
+
+    Output goes to a hidden partial file beside the target; :meth:`commit` renames it into
+    place, :meth:`abort` deletes it.
+    """
+
+    def __init__(self, target: str | Path, dtypes: dict[str, str]) -> None:
+        self.to_stdout = str(target) == "-"
+        self.target = Path(target)
+        self.dtypes = dtypes
+        self.rows = 0
+        self._started = False
+        self._parquet: Any = None
+        self._sheet: Any = None
+        self._book: Any = None
+        if self.to_stdout:
+            self.format = "csv"
+            self.partial: Path | None = None
+            self._handle: IO[str] | None = sys.stdout
+            return
+        self.format = OUTPUT_FORMATS.get(self.target.suffix.lower(), "")
+        if not self.format:
+            raise OutputError(
+                f"{self.target.name}: unknown output extension; use .csv, .tsv, .parquet, .jsonl "
+                "or .xlsx (or - for CSV on stdout)")
+        if not self.target.parent.is_dir():
+            raise OutputError(f"{self.target.parent}: no such folder for the output; create it "
+                              "first")
+        if self.target.is_dir():
+            raise OutputError(f"{self.target}: is a folder; give a file name")
+        self.partial = self.target.with_name(f".{self.target.name}.partial-{os.getpid()}")
+        self._handle = None
+        if self.format in ("csv", "tsv", "jsonl"):
+            self._handle = self.partial.open("w", encoding="utf-8", newline="")
+
+    def write(self, table: pd.DataFrame) -> None:
+        """Append rows (the first call fixes the columns)."""
+        first = self.rows == 0 and not self._started
+        self._started = True
+        self.rows += len(table)
+        if self.format in ("csv", "tsv"):
+            assert self._handle is not None
+            table.to_csv(self._handle, sep="\t" if self.format == "tsv" else ",",
+                         header=first, index=False, lineterminator="\n")
+        elif self.format == "jsonl":
+            assert self._handle is not None
+            if len(table):
+                text = table.to_json(orient="records", lines=True, force_ascii=False)
+                self._handle.write(text if text.endswith("\n") else text + "\n")
+        elif self.format == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            batch = pa.Table.from_pandas(table, preserve_index=False)
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self.partial, batch.schema)
+            self._parquet.write_table(batch.cast(self._parquet.schema))
+        else:
+            self._write_excel(table, first)
+
+    def _write_excel(self, table: pd.DataFrame, first: bool) -> None:
+        if self.rows > EXCEL_MAX_ROWS:
+            raise OutputError(
+                f"{self.target.name}: more than {EXCEL_MAX_ROWS:,} rows do not fit in an Excel "
+                "sheet; write .csv or .parquet instead")
+        if self._book is None:
+            try:
+                import openpyxl
+            except ImportError:
+                raise OutputError("writing .xlsx needs the excel extra: pip install "
+                                  "'casenotes[excel]'") from None
+            self._book = openpyxl.Workbook(write_only=True)
+            self._sheet = self._book.create_sheet()
+            self._sheet.append([str(c) for c in table.columns])
+        for row in table.itertuples(index=False):
+            self._sheet.append([None if pd.isna(v) else v for v in row])
+
+    def commit(self) -> None:
+        """Finish the file and move it into place."""
+        if self.to_stdout:
+            assert self._handle is not None
+            self._handle.flush()
+            return
+        assert self.partial is not None
+        if self._handle is not None:
+            self._handle.close()
+        if self.format == "parquet" and self._parquet is None:
+            self._empty_parquet()
+        if self._parquet is not None:
+            self._parquet.close()
+        if self.format == "xlsx":
+            if self._book is None:
+                self._write_excel(pd.DataFrame(columns=list(self.dtypes)), True)
+            self._book.save(self.partial)
+        self.partial.replace(self.target)
+
+    def _empty_parquet(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(
+            pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in self.dtypes.items()}),
+            preserve_index=False)
+        self._parquet = pq.ParquetWriter(self.partial, table.schema)
+        self._parquet.write_table(table)
+
+    def abort(self) -> None:
+        """Drop the partial file."""
+        if self.to_stdout or self.partial is None:
+            return
+        try:
+            if self._handle is not None:
+                self._handle.close()
+            if self._parquet is not None:
+                self._parquet.close()
+        finally:
+            self.partial.unlink(missing_ok=True)
+
+
+def notes_dtypes(kept: Sequence[str]) -> dict[str, str]:
+    """The notes table's columns, with kept columns after ``note_id``."""
+    return {"note_id": "string", **{k: "string" for k in kept},
+            **{k: v for k, v in NOTE_COLUMNS.items() if k != "note_id"}}
+
+
+def mentions_dtypes() -> dict[str, str]:
+    return dict(MENTION_COLUMNS)
