@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from . import accessor as _accessor  # noqa: F401 - registers DataFrame.casenotes
 from .__about__ import __version__
 from .errors import (
     CasenotesError,
@@ -20,6 +21,7 @@ from .pipeline import MentionFinder, analyse_notes, build_nlp, find_mentions
 from .types import Cue, CueMatch, Mention, NoteFindings, VulnerabilityCue
 
 if TYPE_CHECKING:
+    from .batch import score_frame
     from .model import RiskModel, load_model
     from .scoring import ScoredMention, ScoredNote, Scorer, score_text
     from .training import train_model
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "RiskModel": "model", "load_model": "model", "ScoredMention": "scoring",
     "ScoredNote": "scoring", "Scorer": "scoring", "score_text": "scoring",
-    "train_model": "training",
+    "train_model": "training", "score_frame": "batch",
 }
 
 
@@ -44,5 +46,5 @@ __all__ = [
     "NoteFindings", "NoteTooLongError", "NoteTypeError", "RiskModel", "ScoredMention",
     "ScoredNote", "Scorer", "VulnerabilityCue", "VulnerabilityTerm", "__version__",
     "analyse_notes", "build_nlp", "default_lexicon", "find_mentions", "load_lexicon",
-    "load_model", "score_text", "train_model",
+    "load_model", "score_frame", "score_text", "train_model",
 ]

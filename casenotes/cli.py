@@ -240,10 +240,15 @@ def score_command(
     spec = ScorerSpec(model=str(model) if model else None, threshold=threshold,
                       lexicon=tuple(str(p) for p in lexicon or ()))
     writers = []
-    if notes_out is not None:
-        writers.append(("notes", TableWriter(notes_out, notes_dtypes(reader.keep))))
-    if mentions_out is not None:
-        writers.append(("mentions", TableWriter(mentions_out, mentions_dtypes())))
+    try:
+        if notes_out is not None:
+            writers.append(("notes", TableWriter(notes_out, notes_dtypes(reader.keep))))
+        if mentions_out is not None:
+            writers.append(("mentions", TableWriter(mentions_out, mentions_dtypes())))
+    except OutputError as exc:
+        for _, writer in writers:
+            writer.abort()
+        raise _fail(str(exc), code=2) from None
     from .batch import ChunkStats
 
     stats = ChunkStats()

@@ -93,8 +93,11 @@ _URL = re.compile(
     re.IGNORECASE,
 )
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+#: Control characters (NUL and the like, not tab or line breaks) count as spaces.
+_CONTROL = "\x00-\x08\x0e-\x1f\x7f"
 _NEEDS_NORMALISING = re.compile(
-    rf"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{{2,}}|[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+    rf"[ \t{_CONTROL}\u00a0\u2000-\u200a\u202f\u205f\u3000]{{2,}}"
+    rf"|[\t{_CONTROL}\u00a0\u2000-\u200a\u202f\u205f\u3000]"
     rf"|[{_ZERO_WIDTH}]|\r\n?|[\x0b\x0c\u2028\u2029\x85]|[\ud800-\udfff]"
 )
 
@@ -123,7 +126,8 @@ IDENTITY: Final = OffsetMap()
 
 
 def normalise(text: str) -> tuple[str, OffsetMap]:
-    """Fold whitespace runs and drop zero-width characters, keeping a map to the original.
+    """Fold whitespace runs (control characters count as spaces) and drop zero-width characters,
+    keeping a map to the original.
 
     Double spaces, tabs, non-breaking spaces and "as\\u200bbestos" would otherwise split
     phrases, and a lone surrogate would crash the tokenizer; offsets reported to users always

@@ -30,7 +30,7 @@ _RUN = re.compile(r"[^\W_]+")
 _ZERO_WIDTH_TABLE: Final = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 # As casenotes.pipeline.normalise folds them: runs of spaces, tabs and Unicode spaces -> " ".
 _UNICODE_SPACE = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
-_SPACE_RUN = re.compile(r"[ \t]{2,}|\t")
+_SPACE_RUN = re.compile(r"[ \t\x00-\x08\x0e-\x1f\x7f]{2,}|[\t\x00-\x08\x0e-\x1f\x7f]")
 
 Tokenize = Callable[[str], Sequence[str]]
 
@@ -154,7 +154,7 @@ class Prefilter:
             return True
         if not text.isascii():
             text = _UNICODE_SPACE.sub(" ", text.translate(_ZERO_WIDTH_TABLE))
-        if "  " in text or "\t" in text:
+        if _SPACE_RUN.search(text):
             text = _SPACE_RUN.sub(" ", text)
         lowered = text.lower()
         last = len(lowered) - 1

@@ -1,0 +1,186 @@
+"""Batch scoring from pandas: schemas, row accounting, bad cells, processes, the accessor."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import casenotes  # noqa: F401 - registers DataFrame.casenotes
+from casenotes.batch import (
+    MENTION_COLUMNS,
+    NOTE_COLUMNS,
+    Chunk,
+    ScorerSpec,
+    score_frame,
+    score_rows,
+    scorer_for,
+)
+from casenotes.errors import CasenotesWarning, InputSchemaError
+
+NOTES = pd.DataFrame({
+    "id": ["a1", "a2", "a3", "a4", "a5", "a6"],
+    "description": [
+        "T/C smell of gas in the kitchen, tenant 82 lives alone",
+        "Rent account cleared, thanks",
+        None,
+        "   ",
+        42,
+        "Asbestos survey booked for next week. No ACMs found in loft.",
+    ],
+    "ward": ["N", "S", "E", "W", "N", "S"],
+})
+
+
+@pytest.fixture(scope="module")
+def scored() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return score_frame(NOTES, keep=["ward"])
+
+
+def test_every_input_row_has_one_notes_row_in_order(scored) -> None:  # type: ignore[no-untyped-def]
+    notes, _ = scored
+    assert notes["note_id"].tolist() == NOTES["id"].tolist()
+    assert notes["ward"].tolist() == NOTES["ward"].tolist()
+
+
+def test_the_tables_have_the_documented_columns_and_dtypes(scored) -> None:  # type: ignore[no-untyped-def]
+    notes, mentions = scored
+    assert list(notes.columns) == ["note_id", "ward", *list(NOTE_COLUMNS)[1:]]
+    for name, dtype in NOTE_COLUMNS.items():
+        assert str(notes[name].dtype) == dtype, name
+    assert list(mentions.columns) == list(MENTION_COLUMNS)
+    for name, dtype in MENTION_COLUMNS.items():
+        assert str(mentions[name].dtype) == dtype, name
+
+
+def test_missing_blank_and_non_string_text_keep_their_row_with_a_status(scored) -> None:  # type: ignore[no-untyped-def]
+    notes, _ = scored
+    status = dict(zip(notes["note_id"], notes["status"], strict=True))
+    assert status == {"a1": "ok", "a2": "ok", "a3": "empty", "a4": "empty", "a5": "error",
+                      "a6": "ok"}
+    error = notes.set_index("note_id").loc["a5", "error"]
+    assert "int" in error and "convert" in error
+    assert notes.loc[notes["status"] != "ok", "n_mentions"].eq(0).all()
+    assert notes.loc[notes["status"] != "ok", "risk_score"].isna().all()
+
+
+def test_mentions_link_to_notes_and_slice_their_terms(scored) -> None:  # type: ignore[no-untyped-def]
+    notes, mentions = scored
+    texts = dict(zip(NOTES["id"], NOTES["description"], strict=True))
+    for row in mentions.itertuples():
+        assert texts[row.note_id][row.start:row.end] == row.term
+    counts = mentions.groupby("note_id").size()
+    for row in notes.itertuples():
+        assert row.n_mentions == counts.get(row.note_id, 0)
+        assert row.n_risk == int(((mentions["note_id"] == row.note_id)
+                                  & (mentions["label"] == "risk")).sum())
+
+
+def test_a_gas_smell_is_flagged_and_a_clear_survey_is_not(scored) -> None:  # type: ignore[no-untyped-def]
+    notes, _ = scored
+    flagged = dict(zip(notes["note_id"], notes["flagged"], strict=True))
+    assert flagged["a1"] and not flagged["a6"] and not flagged["a2"]
+    vulnerability = notes.set_index("note_id").loc["a1", "vulnerability"]
+    assert "lives_alone" in vulnerability
+
+
+def test_processes_give_the_same_tables_as_one(scored) -> None:  # type: ignore[no-untyped-def]
+    notes, mentions = score_frame(NOTES, keep=["ward"], jobs=2, chunk_size=2)
+    pd.testing.assert_frame_equal(notes, scored[0])
+    pd.testing.assert_frame_equal(mentions, scored[1])
+
+
+def test_the_accessor_matches_score_frame(scored) -> None:  # type: ignore[no-untyped-def]
+    pd.testing.assert_frame_equal(NOTES.casenotes.score(keep=["ward"]), scored[0])
+    pd.testing.assert_frame_equal(NOTES.casenotes.mentions(), scored[1])
+
+
+def test_the_model_is_loaded_once_per_process() -> None:
+    assert scorer_for(ScorerSpec()) is scorer_for(ScorerSpec())
+
+
+def test_without_an_id_column_the_index_is_the_note_id() -> None:
+    frame = pd.DataFrame({"text": ["black mould in bedroom", "rent"]}, index=[10, 11])
+    notes, mentions = score_frame(frame)
+    assert notes["note_id"].tolist() == ["10", "11"]
+    assert mentions["note_id"].tolist() == ["10"]
+
+
+def test_an_empty_frame_gives_empty_tables_with_the_schema() -> None:
+    notes, mentions = score_frame(pd.DataFrame({"text": pd.Series([], dtype="object")}))
+    assert len(notes) == 0 and len(mentions) == 0
+    assert list(mentions.columns) == list(MENTION_COLUMNS)
+    assert str(notes["flagged"].dtype) == "bool"
+
+
+def test_duplicate_ids_are_kept_with_a_warning() -> None:
+    frame = pd.DataFrame({"id": [1, 1], "text": ["damp", "damp"]})
+    with pytest.warns(CasenotesWarning, match="share an id"):
+        notes, _ = score_frame(frame)
+    assert len(notes) == 2
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"text": "body"}, "no column 'body'.*'id', 'description', 'ward'"),
+    ({"keep": ["nope"]}, "no column 'nope'"),
+])
+def test_a_missing_column_is_named_with_the_columns_found(kwargs, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputSchemaError, match=message):
+        score_frame(NOTES, **kwargs)
+
+
+def test_an_ambiguous_text_column_must_be_chosen() -> None:
+    frame = pd.DataFrame({"text": ["a"], "description": ["b"]})
+    with pytest.raises(InputSchemaError, match="several columns.*text="):
+        score_frame(frame)
+
+
+def test_a_non_frame_is_refused_with_what_to_do() -> None:
+    with pytest.raises(InputSchemaError, match="pandas.DataFrame"):
+        score_frame(["smell of gas"])  # type: ignore[arg-type]
+
+
+def test_error_messages_never_quote_note_text() -> None:
+    secret = "Mrs Example at 1 Nowhere Road " * 1000
+    frame = pd.DataFrame({"text": [secret.encode(), 3.5, secret]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        notes, _ = score_frame(frame)
+    assert not notes["error"].str.contains("Nowhere").any()
+
+
+texts = st.one_of(st.none(), st.text(max_size=200), st.integers(), st.floats(),
+                  st.sampled_from(["smell of gas", "no ACMs found", "black mould, baby",
+                                   "CO alarm going off", "rent paid"]))
+
+
+@settings(max_examples=40)
+@given(cells=st.lists(texts, max_size=12))
+def test_scoring_never_crashes_and_accounts_for_every_row(cells: list[object]) -> None:
+    scorer = scorer_for(ScorerSpec())
+    result = score_rows(Chunk(ids=list(range(len(cells))), texts=cells), scorer)
+    assert len(result.notes) == len(cells)
+    assert set(result.notes["status"]) <= {"ok", "empty", "error"}
+    assert result.stats.scored + result.stats.empty + result.stats.failed == len(cells)
+
+
+@settings(max_examples=40)
+@given(cells=st.lists(st.one_of(st.text(max_size=120), st.sampled_from(
+    ["smell of gas", "no ACMs found", "Mrs A, 84, lives alone. Boiler broken, no heating",
+     "ceiling has come  down", "could you call the council"])), min_size=1, max_size=10))
+def test_the_prefilter_never_changes_the_tables(cells: list[str]) -> None:
+    scorer = scorer_for(ScorerSpec())
+    filtered = score_rows(Chunk(ids=list(range(len(cells))), texts=list(cells)), scorer)
+    unfiltered = list(scorer.score_notes((str(i), t) for i, t in enumerate(cells)))
+    assert filtered.notes["n_mentions"].tolist() == [len(n.mentions) for n in unfiltered]
+    expected = [(str(i), m.mention.start, m.mention.end, m.label, m.risk_probability)
+                for i, n in enumerate(unfiltered) for m in n.mentions]
+    got = list(filtered.mentions[["note_id", "start", "end", "label", "risk_probability"]]
+               .itertuples(index=False, name=None))
+    assert got == expected
+    vulnerable = ["; ".join(sorted(n.findings.vulnerability_groups)) if n.mentions else ""
+                  for n in unfiltered]
+    assert filtered.notes["vulnerability"].tolist() == vulnerable

@@ -1,0 +1,279 @@
+"""``casenotes score``: every format, every bad input, no lost rows, no half-written output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from casenotes.batch import MENTION_COLUMNS, NOTE_COLUMNS
+from casenotes.cli import app
+
+runner = CliRunner()
+ROWS = [
+    {"id": "n1", "targetId": "P1", "createdAt": "2025-01-02", "description":
+     "T/C strong smell of gas in kitchen, tenant has headaches", "categorisation": "Repairs"},
+    {"id": "n2", "targetId": "P2", "createdAt": "2025-01-03", "description":
+     "Rent account cleared", "categorisation": "Rent"},
+    {"id": "n3", "targetId": "P3", "createdAt": "2025-01-04", "description": "",
+     "categorisation": "Rent"},
+    {"id": "n4", "targetId": "P4", "createdAt": "2025-01-05", "description":
+     'Line one "quoted"\nline two: black mould in baby\'s room', "categorisation": "Repairs"},
+]
+
+
+def score(*args: str) -> object:
+    return runner.invoke(app, ["score", *args, "--jobs", "1", "--quiet"])
+
+
+def export(tmp_path: Path, name: str = "export.csv", rows: list[dict[str, str]] = ROWS,
+           encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    pd.DataFrame(rows).to_csv(path, index=False, encoding=encoding)
+    return path
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if ".partial" in p.name)
+
+
+def test_a_csv_export_gives_both_tables_with_every_row_in_order(tmp_path: Path) -> None:
+    notes, mentions = tmp_path / "notes.csv", tmp_path / "mentions.csv"
+    result = score(str(export(tmp_path)), "--notes", str(notes), "--mentions", str(mentions),
+                   "--keep", "targetId,categorisation")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(notes, dtype=str, keep_default_na=False)
+    assert list(table.columns) == ["note_id", "targetId", "categorisation",
+                                   *list(NOTE_COLUMNS)[1:]]
+    assert table["note_id"].tolist() == ["n1", "n2", "n3", "n4"]
+    assert table["status"].tolist() == ["ok", "ok", "empty", "ok"]
+    assert table["flagged"].tolist() == ["True", "False", "False", "True"]
+    found = pd.read_csv(mentions)
+    assert list(found.columns) == list(MENTION_COLUMNS)
+    assert set(found["note_id"]) == {"n1", "n4"}
+
+
+def test_without_outputs_the_notes_table_goes_to_stdout(tmp_path: Path) -> None:
+    result = score(str(export(tmp_path)))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith("note_id,n_mentions,n_risk,risk_score")
+    assert len(pd.read_csv(__import__("io").StringIO(result.stdout))) == 4
+
+
+@pytest.mark.parametrize("out_suffix", [".parquet", ".jsonl", ".tsv", ".xlsx"])
+@pytest.mark.parametrize("in_suffix", [".parquet", ".jsonl", ".tsv", ".xlsx"])
+def test_every_input_format_gives_the_same_tables(tmp_path: Path, in_suffix: str,
+                                                  out_suffix: str) -> None:
+    frame = pd.DataFrame(ROWS)
+    source = tmp_path / f"export{in_suffix}"
+    if in_suffix == ".parquet":
+        frame.to_parquet(source)
+    elif in_suffix == ".jsonl":
+        frame.to_json(source, orient="records", lines=True)
+    elif in_suffix == ".tsv":
+        frame.to_csv(source, sep="\t", index=False)
+    else:
+        frame.to_excel(source, index=False)
+    notes, mentions = tmp_path / f"notes{out_suffix}", tmp_path / f"mentions{out_suffix}"
+    result = score(str(source), "--notes", str(notes), "--mentions", str(mentions))
+    assert result.exit_code == 0, result.output
+    read = {".parquet": pd.read_parquet, ".xlsx": pd.read_excel,
+            ".jsonl": lambda p: pd.read_json(p, lines=True, dtype=False),
+            ".tsv": lambda p: pd.read_csv(p, sep="\t")}[out_suffix]
+    table = read(notes)
+    assert [str(v) for v in table["note_id"]] == ["n1", "n2", "n3", "n4"]
+    assert table["status"].tolist() == ["ok", "ok", "empty", "ok"]
+    assert len(read(mentions)) >= 2
+
+
+def test_parquet_output_keeps_the_documented_dtypes(tmp_path: Path) -> None:
+    notes, mentions = tmp_path / "n.parquet", tmp_path / "m.parquet"
+    assert score(str(export(tmp_path)), "--notes", str(notes), "--mentions",
+                 str(mentions)).exit_code == 0
+    table = pd.read_parquet(notes)
+    assert str(table["n_mentions"].dtype) == "int64"
+    assert str(table["flagged"].dtype) == "bool"
+    assert str(table["risk_score"].dtype) == "float64"
+    assert str(pd.read_parquet(mentions)["start"].dtype) == "int64"
+
+
+def test_a_cp1252_export_is_read_without_being_told(tmp_path: Path) -> None:
+    rows = [dict(ROWS[0], description="Café owner paid £20; smell of gas – urgent")]
+    source = export(tmp_path, rows=rows, encoding="cp1252")
+    assert b"\xa3" in source.read_bytes()
+    mentions = tmp_path / "m.csv"
+    result = runner.invoke(app, ["score", str(source), "--mentions", str(mentions), "-j", "1"])
+    assert result.exit_code == 0, result.output
+    assert "(cp1252)" in result.stderr
+    assert pd.read_csv(mentions)["term"].tolist() == ["smell of gas"]
+
+
+def test_a_utf8_bom_does_not_leak_into_the_first_column_name(tmp_path: Path) -> None:
+    source = export(tmp_path, encoding="utf-8-sig")
+    assert source.read_bytes().startswith(b"\xef\xbb\xbf")
+    notes = tmp_path / "n.csv"
+    assert score(str(source), "--notes", str(notes)).exit_code == 0
+    assert pd.read_csv(notes)["note_id"].tolist() == ["n1", "n2", "n3", "n4"]
+
+
+def test_nul_bytes_quotes_newlines_and_a_megabyte_note_are_scored(tmp_path: Path) -> None:
+    big = ("Tenant called about the rent. " * 35_000) + "Black mould in the bedroom."
+    rows = [dict(ROWS[0], id="nul", description="damp\x00 in hall"),
+            dict(ROWS[0], id="big", description=big), *ROWS[3:]]
+    notes, mentions = tmp_path / "n.csv", tmp_path / "m.csv"
+    result = score(str(export(tmp_path, rows=rows)), "--notes", str(notes),
+                   "--mentions", str(mentions))
+    assert result.exit_code == 0, result.output
+    assert len(big) > 1_000_000
+    assert pd.read_csv(notes)["status"].tolist() == ["ok", "ok", "ok"]
+    terms = pd.read_csv(mentions).groupby("note_id")["term"].apply(list).to_dict()
+    assert "Black mould" in terms["big"] and "damp" in terms["nul"]
+
+
+def test_a_truncated_last_line_keeps_every_row(tmp_path: Path) -> None:
+    source = tmp_path / "cut.csv"
+    source.write_text('id,text\n1,smell of gas\n2,"damp in the hall and the ki',
+                      encoding="utf-8")
+    notes = tmp_path / "n.csv"
+    assert score(str(source), "--notes", str(notes)).exit_code == 0
+    table = pd.read_csv(notes)
+    assert table["note_id"].tolist() == [1, 2]
+    assert table["n_mentions"].tolist() == [1, 1]
+
+
+def test_a_row_with_too_many_fields_is_kept_as_an_error(tmp_path: Path) -> None:
+    source = tmp_path / "ragged.csv"
+    source.write_text("id,text\n1,smell of gas\n2,damp,extra,fields\n3,\n", encoding="utf-8")
+    notes = tmp_path / "n.csv"
+    assert score(str(source), "--notes", str(notes)).exit_code == 0
+    table = pd.read_csv(notes, keep_default_na=False)
+    assert table["status"].tolist() == ["ok", "error", "empty"]
+    assert "4 fields but the header has 2" in table["error"][1]
+
+
+def test_bad_json_lines_are_kept_as_errors(tmp_path: Path) -> None:
+    source = tmp_path / "notes.jsonl"
+    source.write_text('{"id": 1, "text": "smell of gas"}\n{"id": 2, "text": "da\n'
+                      '[1, 2]\n{"id": 4, "text": null}\n{"id": 5, "text": 7}\n',
+                      encoding="utf-8")
+    notes = tmp_path / "n.csv"
+    assert score(str(source), "--notes", str(notes)).exit_code == 0
+    table = pd.read_csv(notes, keep_default_na=False)
+    assert table["status"].tolist() == ["ok", "error", "error", "empty", "error"]
+    assert "not valid JSON" in table["error"][1]
+
+
+def test_duplicate_ids_are_kept_and_reported(tmp_path: Path) -> None:
+    rows = [ROWS[0], dict(ROWS[1], id="n1")]
+    notes = tmp_path / "n.csv"
+    result = runner.invoke(app, ["score", str(export(tmp_path, rows=rows)), "--notes",
+                                 str(notes), "-j", "1"])
+    assert result.exit_code == 0
+    assert "1 notes share an id" in result.stderr
+    assert len(pd.read_csv(notes)) == 2
+
+
+def test_the_summary_counts_rows_mentions_and_flagged_categories(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["score", str(export(tmp_path)), "--notes",
+                                 str(tmp_path / "n.csv"), "-j", "1"])
+    assert result.exit_code == 0
+    summary = result.stderr
+    for line in ("notes read", "scored", "empty", "failed", "mentions", "flagged notes",
+                 "gas", "damp_mould"):
+        assert line in summary
+    assert "notes table ->" in summary
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--text-column", "body"], "no column 'body'.*'description'"),
+    (["--keep", "ward"], "no column 'ward'"),
+    (["--id-column", "nope"], "no column 'nope'"),
+])
+def test_a_missing_column_exits_2_listing_the_columns(tmp_path: Path, args: list[str],
+                                                      message: str) -> None:
+    result = score(str(export(tmp_path)), *args)
+    assert result.exit_code == 2
+    assert pytest.importorskip("re").search(message, result.stderr)
+
+
+def test_no_obvious_text_column_exits_2(tmp_path: Path) -> None:
+    source = tmp_path / "x.csv"
+    source.write_text("a,b\n1,2\n", encoding="utf-8")
+    result = score(str(source))
+    assert result.exit_code == 2 and "--text-column" in result.stderr
+
+
+@pytest.mark.parametrize("make", ["missing", "folder", "empty", "extension", "not_parquet"])
+def test_unreadable_inputs_exit_2_with_a_message(tmp_path: Path, make: str) -> None:
+    path = {"missing": tmp_path / "nope.csv", "folder": tmp_path / "dir.csv",
+            "empty": tmp_path / "empty.csv", "extension": tmp_path / "notes.docx",
+            "not_parquet": tmp_path / "fake.parquet"}[make]
+    if make == "folder":
+        path.mkdir()
+    elif make in ("empty", "extension"):
+        path.write_text("", encoding="utf-8")
+    elif make == "not_parquet":
+        path.write_text("id,text\n", encoding="utf-8")
+    result = score(str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("casenotes: error: ")
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("target", ["out.docx", "no/such/folder/out.csv"])
+def test_bad_outputs_exit_2(tmp_path: Path, target: str) -> None:
+    result = score(str(export(tmp_path)), "--notes", str(tmp_path / target))
+    assert result.exit_code == 2 and "casenotes: error:" in result.stderr
+
+
+def test_a_crash_midway_leaves_no_output_and_no_partial_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import casenotes.batch as batch
+
+    real = batch.score_rows
+    calls = {"n": 0}
+
+    def explode(chunk, scorer):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(chunk, scorer)
+
+    monkeypatch.setattr(batch, "score_rows", explode)
+    notes = tmp_path / "n.parquet"
+    result = score(str(export(tmp_path)), "--notes", str(notes), "--chunk-size", "1")
+    assert result.exit_code != 0
+    assert not notes.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_a_real_run_scores_across_processes(tmp_path: Path) -> None:
+    notes = tmp_path / "n.csv"
+    process = subprocess.run(
+        [sys.executable, "-m", "casenotes", "score", str(export(tmp_path)), "--notes",
+         str(notes), "--jobs", "2", "--chunk-size", "1"],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert process.returncode == 0, process.stderr
+    assert pd.read_csv(notes)["note_id"].tolist() == ["n1", "n2", "n3", "n4"]
+
+
+def test_a_real_run_with_a_missing_file_exits_2(tmp_path: Path) -> None:
+    process = subprocess.run(
+        [sys.executable, "-m", "casenotes", "score", str(tmp_path / "gone.csv")],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert process.returncode == 2
+    assert process.stderr.strip() == f"casenotes: error: {tmp_path / 'gone.csv'}: no such file; " \
+                                     "check the path"
+
+
+def test_messages_never_quote_note_text(tmp_path: Path) -> None:
+    rows = [dict(ROWS[0], description="Mrs Example of 1 Nowhere Road"),
+            dict(ROWS[1], description=json.dumps({"x": 1}))]
+    result = runner.invoke(app, ["score", str(export(tmp_path, rows=rows)), "--notes",
+                                 str(tmp_path / "n.csv"), "-j", "1"])
+    assert "Nowhere" not in result.output
