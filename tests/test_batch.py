@@ -134,12 +134,12 @@ def test_a_missing_column_is_named_with_the_columns_found(kwargs, message) -> No
 
 def test_an_ambiguous_text_column_must_be_chosen() -> None:
     frame = pd.DataFrame({"text": ["a"], "description": ["b"]})
-    with pytest.raises(InputSchemaError, match="several columns.*text="):
+    with pytest.raises(InputSchemaError, match=r"several columns.*text="):
         score_frame(frame)
 
 
 def test_a_non_frame_is_refused_with_what_to_do() -> None:
-    with pytest.raises(InputSchemaError, match="pandas.DataFrame"):
+    with pytest.raises(InputSchemaError, match=r"pandas\.DataFrame"):
         score_frame(["smell of gas"])  # type: ignore[arg-type]
 
 

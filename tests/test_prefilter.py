@@ -32,7 +32,8 @@ PATTERN_WORDS = sorted({
 #: Tokenizer special cases that cut a word between letters, and ordinary words around anchors.
 TRICKY = ["cannot", "dunno", "gonna", "could", "council", "income", "pirates", "separate",
           "escort", "co-op", "Co.", "& Co", "c/o", "co2", "2co", "x", "s", "'s", "n't"]
-GAPS = [" ", "  ", "\t", "\x00", "\u00a0", "\u200b", "", "-", ".", "/", "\n", ",", "(", ")", ";", "'"]
+GAPS = [" ", "  ", "\t", "\x00", "\u00a0", "\u200b", "", "-", ".", "/", "\n", ",", "(", ")",
+        ";", "'"]
 
 
 def tokenize_with(finder: MentionFinder):  # type: ignore[no-untyped-def]
