@@ -30,6 +30,8 @@ _RUN = re.compile(r"[^\W_]+")
 _ZERO_WIDTH_TABLE: Final = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 # As casenotes.pipeline.normalise folds them: runs of spaces, tabs and Unicode spaces -> " ".
 _UNICODE_SPACE = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+_UNUSUAL = re.compile(r"[\u00a0\u00ad\u2000-\u200d\u202f\u205f\u2060\u3000\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _SPACE_RUN = re.compile(r"[ \t\x00-\x08\x0e-\x1f\x7f]{2,}|[\t\x00-\x08\x0e-\x1f\x7f]")
 
 Tokenize = Callable[[str], Sequence[str]]
@@ -141,8 +143,9 @@ class Prefilter:
         free = {piece.lower() for piece in split_pieces}
         automaton = ahocorasick.Automaton()
         for anchor in sorted(anchors):
-            check_left = not any(anchor.startswith(p) for p in free)
-            check_right = not any(anchor.endswith(p) for p in free)
+            # A letter may touch punctuation ("e-bikes"), but not a word token's edge.
+            check_left = anchor[0].isalnum() and not any(anchor.startswith(p) for p in free)
+            check_right = anchor[-1].isalnum() and not any(anchor.endswith(p) for p in free)
             automaton.add_word(anchor, (len(anchor), check_left, check_right))
         if anchors:
             automaton.make_automaton()
@@ -152,9 +155,9 @@ class Prefilter:
         """False only when ``text`` cannot hold a hazard term."""
         if self.always:
             return True
-        if not text.isascii():
+        if not text.isascii() and _UNUSUAL.search(text):
             text = _UNICODE_SPACE.sub(" ", text.translate(_ZERO_WIDTH_TABLE))
-        if _SPACE_RUN.search(text):
+        if "  " in text or "\t" in text or _CONTROL.search(text):
             text = _SPACE_RUN.sub(" ", text)
         lowered = text.lower()
         last = len(lowered) - 1
