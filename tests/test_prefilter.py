@@ -31,7 +31,8 @@ PATTERN_WORDS = sorted({
 })
 #: Tokenizer special cases that cut a word between letters, and ordinary words around anchors.
 TRICKY = ["cannot", "dunno", "gonna", "e-bikes", "x-ray", "could", "council", "income",
-          "pirates", "separate", "escort", "co-op", "Co.", "& Co", "c/o", "co2", "2co", "x", "s", "'s", "n't"]
+          "pirates", "separate", "escort", "co-op", "Co.", "& Co", "c/o", "co2", "2co", "x",
+          "s", "'s", "n't"]
 GAPS = [" ", "  ", "\t", "\x00", "\u00a0", "\u200b", "", "-", ".", "/", "\n", ",", "(", ")",
         ";", "'"]
 
