@@ -44,7 +44,7 @@ Housing benefit claim form completed with the tenant and sent off today.
 Tenant moving out on {d}, keys to be returned to the area office, end of tenancy visit booked.
 Garden fence panel blown over in the wind, tenant will arrange replacement themselves.
 Change of address for correspondence recorded, tenant staying with family for two weeks.
-Complaint about the estate lifts being slow, passed to the lift contractor for a service visit.
+Complaint about the estate lifts being slow, passed to the lift contractor to look at.
 Request for a garden shed, permission granted with standard conditions.
 Rent increase letter queried, explained the new weekly charge of {n}.
 Tenant asked for help with a food bank referral, voucher issued.

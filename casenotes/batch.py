@@ -461,4 +461,7 @@ def score_frame(frame: pd.DataFrame, *, text: str | None = None, id: str | None 
     spec = ScorerSpec(model=str(model) if model is not None else None, threshold=threshold)
     chunks = chunks_of_frame(frame, text=text_column, id=id_column, keep=kept,
                              chunk_size=chunk_size)
-    return combine(score_chunks(chunks, spec, jobs=jobs), kept)
+    notes, mentions = combine(score_chunks(chunks, spec, jobs=jobs), kept)
+    for name in kept:  # kept columns keep their dtype
+        notes[name] = notes[name].astype(frame[name].dtype)
+    return notes, mentions
