@@ -114,6 +114,23 @@ def pick_column(columns: Sequence[str], given: str | None, candidates: Sequence[
     )
 
 
+def frame_columns(columns: Sequence[str], text: str | None, id: str | None,
+                  keep: Sequence[str] | str) -> tuple[str, str | None, list[str]]:
+    """The text, id and kept columns of a DataFrame (pandas, Spark or Dask), checked.
+
+    Raises :class:`InputSchemaError` naming the columns found when one is missing or the
+    text column is not obvious.
+    """
+    text_column = str(pick_column(columns, text, TEXT_COLUMN_NAMES, what="note text",
+                                  option="text=..."))
+    id_column = pick_column(columns, id, ID_COLUMN_NAMES, what="note id", option="id=...",
+                            required=False)
+    kept = [keep] if isinstance(keep, str) else list(keep)
+    kept = [str(pick_column(columns, name, (), what="kept column", option="keep=[...]"))
+            for name in kept]
+    return text_column, id_column, kept
+
+
 def empty_notes(kept: Sequence[str] = ()) -> pd.DataFrame:
     """A notes table with no rows and the documented dtypes."""
     columns = {"note_id": pd.Series(dtype="string")}
@@ -441,14 +458,8 @@ def score_frame(frame: pd.DataFrame, *, text: str | None = None, id: str | None 
         raise InputSchemaError(
             f"score_frame needs a pandas DataFrame, got a {describe_value(frame)}; wrap your "
             "notes with pandas.DataFrame({'text': notes})")
-    columns = [str(c) for c in frame.columns]
-    text_column = str(pick_column(columns, text, TEXT_COLUMN_NAMES, what="note text",
-                                  option="text=..."))
-    id_column = pick_column(columns, id, ID_COLUMN_NAMES, what="note id", option="id=...",
-                            required=False)
-    kept = [keep] if isinstance(keep, str) else list(keep)
-    for name in kept:
-        pick_column(columns, name, (), what="kept column", option="keep=[...]")
+    text_column, id_column, kept = frame_columns([str(c) for c in frame.columns], text, id,
+                                                 keep)
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
     if id_column is not None:

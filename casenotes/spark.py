@@ -17,13 +17,11 @@ from typing import Any
 import pandas as pd
 
 from .batch import (
-    ID_COLUMN_NAMES,
     MENTION_COLUMNS,
     NOTE_COLUMNS,
-    TEXT_COLUMN_NAMES,
     Chunk,
     ScorerSpec,
-    pick_column,
+    frame_columns,
     score_rows,
     scorer_for,
 )
@@ -98,14 +96,8 @@ def score(frame: Any, *, text: str | None = None, id: str | None = None,
         raise InputSchemaError(
             f"casenotes.spark.score needs a Spark DataFrame, got a {describe_value(frame)}; "
             "for pandas use casenotes.score_frame")
-    columns = list(frame.columns)
-    text_column = str(pick_column(columns, text, TEXT_COLUMN_NAMES, what="note text",
-                                  option="text=..."))
-    id_column = pick_column(columns, id, ID_COLUMN_NAMES, what="note id", option="id=...",
-                            required=False)
-    kept = [keep] if isinstance(keep, str) else list(keep)
-    for name in kept:
-        pick_column(columns, name, (), what="kept column", option="keep=[...]")
+    text_column, id_column, kept = frame_columns([str(c) for c in frame.columns], text, id,
+                                                 keep)
     if id_column is None:
         frame = frame.withColumn("note_id", functions.monotonically_increasing_id()
                                  .cast("string"))

@@ -33,7 +33,7 @@ from .batch import (
 from .errors import InputError, OutputError
 
 INPUT_FORMATS: Final = {
-    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".parquet": "parquet",
+    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet",
     ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
     ".xlsx": "xlsx",
 }
