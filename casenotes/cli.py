@@ -267,6 +267,11 @@ def score_command(
                 advance(scored.stats.notes)
         for _, writer in writers:
             writer.commit()
+    except KeyboardInterrupt:
+        for _, writer in writers:
+            writer.abort()
+        typer.echo("casenotes: interrupted; no output was written", err=True)
+        raise typer.Exit(code=130) from None
     except BaseException:
         for _, writer in writers:
             writer.abort()

@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlparse
 
 import numpy as np
 import sklearn
+from scipy.sparse import csr_matrix
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction import DictVectorizer
@@ -206,6 +207,10 @@ class RiskModel:
         sign = 1.0 if self._risk_column == 1 else -1.0
         self._weights = sign * np.asarray(classify.coef_).ravel()
         self._names = pipeline.named_steps["vectorize"].get_feature_names_out()
+        self._vocabulary: dict[str, int] = pipeline.named_steps["vectorize"].vocabulary_
+        if list(self._names) != sorted(self._names):
+            raise ModelError("model features are not in name order; retrain the model")
+        self._bias_column = self._vocabulary.get("bias", -1)
 
     @property
     def threshold(self) -> float:
@@ -237,7 +242,7 @@ class RiskModel:
         """:meth:`explain` for many mentions at once (one vectorising pass)."""
         if not features:
             return []
-        rows = self.pipeline.named_steps["vectorize"].transform(list(features)).tocsr()
+        rows = self._vectorize(features)
         return self._explain_rows(rows, top, toward or [None] * len(features))
 
     def assess(self, features: Sequence[Features], *, threshold: float, top: int,
@@ -245,29 +250,56 @@ class RiskModel:
         """P(risk) and the reasons for the label at ``threshold``, for many mentions at once."""
         if not features:
             return np.zeros(0), []
-        rows = self.pipeline.named_steps["vectorize"].transform(list(features)).tocsr()
+        rows = self._vectorize(features)
         classify: PlattLogisticRegression = self.pipeline.named_steps["classify"]
         probabilities = np.asarray(classify.predict_proba(rows)[:, self._risk_column],
                                    dtype=float)
         toward = ["risk" if p >= threshold else "routine" for p in probabilities]
         return probabilities, self._explain_rows(rows, top, toward)
 
+    def _vectorize(self, features: Sequence[Features]) -> Any:
+        """The rows as ``DictVectorizer.transform`` makes them (sorted CSR), without its checks.
+
+        Unknown feature names are dropped, as the vectorizer drops them.
+        """
+        vocabulary = self._vocabulary
+        indptr = [0]
+        indices: list[int] = []
+        values: list[float] = []
+        for row in features:
+            for name, value in row.items():
+                column = vocabulary.get(name)
+                if column is not None:
+                    indices.append(column)
+                    values.append(float(value))
+            indptr.append(len(indices))
+        matrix = csr_matrix((np.asarray(values, dtype=float),
+                             np.asarray(indices, dtype=np.intc), np.asarray(indptr)),
+                            shape=(len(features), len(vocabulary)))
+        matrix.sort_indices()
+        return matrix
+
     def _explain_rows(self, rows: Any, top: int, toward: Sequence[str | None],
                       ) -> list[list[tuple[str, float]]]:
+        """Per row, the ``top`` contributions (value x weight), largest magnitude first.
+
+        Ties go to the alphabetically first name: the columns are in name order, so the
+        lower column.
+        """
+        contributions = rows.data * self._weights[rows.indices]
         out = []
         for i, direction in enumerate(toward):
-            begin, end = rows.indptr[i], rows.indptr[i + 1]
-            contributions = [
-                (str(self._names[j]), float(value * self._weights[j]))
-                for j, value in zip(rows.indices[begin:end], rows.data[begin:end], strict=True)
-                if self._names[j] != "bias"
-            ]
+            begin, end = int(rows.indptr[i]), int(rows.indptr[i + 1])
+            values = contributions[begin:end]
+            columns = rows.indices[begin:end]
+            keep = columns != self._bias_column
             if direction == "risk":
-                contributions = [c for c in contributions if c[1] > 0]
+                keep &= values > 0
             elif direction == "routine":
-                contributions = [c for c in contributions if c[1] < 0]
-            contributions.sort(key=lambda item: (-abs(item[1]), item[0]))
-            out.append(contributions[:top])
+                keep &= values < 0
+            values, columns = values[keep], columns[keep]
+            order = np.lexsort((columns, -np.abs(values)))[:top]
+            out.append([(str(self._names[columns[k]]), float(values[k])) for k in order])
         return out
 
 

@@ -277,3 +277,27 @@ def test_messages_never_quote_note_text(tmp_path: Path) -> None:
     result = runner.invoke(app, ["score", str(export(tmp_path, rows=rows)), "--notes",
                                  str(tmp_path / "n.csv"), "-j", "1"])
     assert "Nowhere" not in result.output
+
+
+def test_ctrl_c_leaves_no_output_and_no_partial_file(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    rows = [dict(ROWS[i % 4], id=f"r{i}") for i in range(40_000)]
+    source = export(tmp_path, rows=rows)
+    out = tmp_path / "out"
+    out.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "casenotes", "score", str(source), "--notes",
+         str(out / "notes.parquet"), "--mentions", str(out / "mentions.csv"), "--jobs", "2",
+         "--chunk-size", "500"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not any(out.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)  # wait until writing has begun
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    _, errors = process.communicate(timeout=120)
+    assert process.returncode == 130, errors
+    assert "interrupted; no output was written" in errors
+    assert sorted(p.name for p in out.iterdir()) == []
