@@ -292,7 +292,7 @@ def _count_duplicates(hashes: list[Any]) -> int:
 
 
 @contextmanager
-def _progress(show: bool, reader: Any) -> Iterator[Callable[[int], None]]:
+def _progress(show: bool, reader: Any, console: Any = None) -> Iterator[Callable[[int], None]]:
     """A rich progress bar on stderr with rows/s and ETA (bytes read when rows are unknown)."""
     if not show:
         yield lambda _: None
@@ -312,16 +312,20 @@ def _progress(show: bool, reader: Any) -> Iterator[Callable[[int], None]]:
         TextColumn("scoring"), BarColumn(), TextColumn("{task.fields[rows]:,} rows"),
         TextColumn("{task.fields[rate]:,.0f} rows/s"), TimeElapsedColumn(),
         TextColumn("ETA"), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=True,
+        console=console or Console(stderr=True), transient=True,
     )
     started = time.perf_counter()
+    scored = 0
     with progress:
         task = progress.add_task("score", total=total, rows=0, rate=0.0)
 
-        def advance(_: int) -> None:
+        def advance(rows: int) -> None:
+            nonlocal scored
+            scored += rows
             elapsed = max(time.perf_counter() - started, 1e-9)
-            progress.update(task, completed=reader.rows_read if by_rows else reader.bytes_read,
-                            rows=reader.rows_read, rate=reader.rows_read / elapsed)
+            # Rows are counted as scored; without a row count, bytes read drive the ETA.
+            progress.update(task, completed=scored if by_rows else reader.bytes_read,
+                            rows=scored, rate=scored / elapsed)
         yield advance
 
 

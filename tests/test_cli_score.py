@@ -301,3 +301,30 @@ def test_ctrl_c_leaves_no_output_and_no_partial_file(tmp_path: Path) -> None:
     assert process.returncode == 130, errors
     assert "interrupted; no output was written" in errors
     assert sorted(p.name for p in out.iterdir()) == []
+
+
+def test_the_progress_bar_shows_rows_rate_and_eta() -> None:
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from casenotes.cli import _progress
+
+    screen = io.StringIO()
+    reader = SimpleNamespace(total_rows=None, total_bytes=1000, bytes_read=0)
+    with _progress(True, reader, Console(file=screen, force_terminal=True, width=120)) \
+            as advance:
+        for step in range(1, 5):
+            reader.bytes_read = 250 * step
+            advance(100)
+    shown = screen.getvalue()
+    assert "400 rows" in shown and "rows/s" in shown and "ETA" in shown
+
+
+def test_no_progress_bar_when_not_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    from casenotes.cli import _progress
+
+    with _progress(False, object()) as advance:
+        advance(10)
+    assert capsys.readouterr() == ("", "")
