@@ -424,12 +424,18 @@ def load_model(path: str | Path | None = None, *, lexicon_sha256: str | None = N
 def bundled_model_dir() -> Any:
     """Where the bundled model lives: inside the installed package (``casenotes/_models``).
 
-    An editable install has no copy there; it reads ``models/`` of the checkout it points to,
-    found through the install record (``direct_url.json``), not through ``__file__``.
+    Imported from a source checkout (tests or ``python -m casenotes`` run inside it, also by
+    worker processes), it is the checkout's ``models/``; an editable install reads ``models/``
+    of the checkout its install record (``direct_url.json``) points to. Either way the hash
+    is checked before use.
     """
     packaged = resources.files("casenotes").joinpath("_models").joinpath(BUNDLED_MODEL)
     if packaged.joinpath(CARD_FILE).is_file():
         return packaged
+    # Imported from a source checkout (``python -m casenotes`` run inside it): its models/.
+    checkout = Path(__file__).resolve().parents[1] / "models" / BUNDLED_MODEL
+    if (checkout / CARD_FILE).is_file() and (checkout.parents[1] / "pyproject.toml").is_file():
+        return checkout
     try:
         record = json.loads(metadata.distribution("casenotes").read_text("direct_url.json") or "{}")
     except (metadata.PackageNotFoundError, json.JSONDecodeError):
