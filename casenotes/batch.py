@@ -16,7 +16,7 @@ import math
 import os
 import warnings
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -36,6 +36,7 @@ from .errors import (
     describe_value,
 )
 from .pipeline import MAX_NOTE_LENGTH
+from .privacy import mask_personal_data, personal_words
 
 #: The notes table: one row per input row. Kept columns follow ``note_id``.
 NOTE_COLUMNS: Final[dict[str, str]] = {
@@ -242,8 +243,12 @@ def _classify(text: object) -> tuple[str, str]:
     return "ok", ""
 
 
-def score_rows(chunk: Chunk, scorer: Any) -> ScoredChunk:
-    """Score one chunk of rows: the notes and mentions tables, in input order."""
+def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredChunk:
+    """Score one chunk of rows: the notes and mentions tables, in input order.
+
+    With ``mask_pii``, personal data in kept text columns is masked ("[PHONE]") and reasons
+    naming a word of personal data ("L1=okafor") show its placeholder instead.
+    """
     count = len(chunk.texts)
     note_ids = [_note_id(v) for v in chunk.ids]
     status, errors = ["ok"] * count, [""] * count
@@ -293,6 +298,7 @@ def score_rows(chunk: Chunk, scorer: Any) -> ScoredChunk:
             stats.flagged += 1
             stats.flagged_by_category.update(
                 {m.mention.category for m in note.mentions if m.label == "risk"})
+        hidden = personal_words(str(chunk.texts[i])) if mask_pii and note.mentions else {}
         for m in note.mentions:
             mention = m.mention
             mention_rows["note_id"].append(note_ids[i])
@@ -305,7 +311,8 @@ def score_rows(chunk: Chunk, scorer: Any) -> ScoredChunk:
             mention_rows["context"].append(mention.context)
             mention_rows["label"].append(m.label)
             mention_rows["risk_probability"].append(m.risk_probability)
-            mention_rows["reasons"].append(LIST_SEPARATOR.join(m.reasons))
+            reasons = [_masked_reason(r, hidden) for r in m.reasons] if hidden else m.reasons
+            mention_rows["reasons"].append(LIST_SEPARATOR.join(reasons))
     stats.scored = sum(s == "ok" for s in status)
     stats.empty = status.count("empty")
     stats.failed = status.count("error")
@@ -313,7 +320,8 @@ def score_rows(chunk: Chunk, scorer: Any) -> ScoredChunk:
 
     notes = pd.DataFrame({"note_id": pd.array(note_ids, dtype="string")})
     for name, values in chunk.kept.items():
-        notes[name] = values
+        notes[name] = ([mask_personal_data(v) if isinstance(v, str) else v for v in values]
+                       if mask_pii else values)
     notes["n_mentions"] = n_mentions
     notes["n_risk"] = n_risk
     notes["risk_score"] = risk_score
@@ -327,6 +335,15 @@ def score_rows(chunk: Chunk, scorer: Any) -> ScoredChunk:
     return ScoredChunk(notes, mentions, stats)
 
 
+def _masked_reason(reason: str, hidden: Mapping[str, str]) -> str:
+    """``"L1=okafor (+0.31)"`` -> ``"L1=[NAME] (+0.31)"`` when the word is personal data."""
+    name, _, weight = reason.rpartition(" (")
+    feature, equals, value = name.partition("=")
+    if equals and value in hidden:
+        return f"{feature}=[{hidden[value]}] ({weight}"
+    return reason
+
+
 # ------------------------------------------------------------------------- processes
 
 
@@ -338,22 +355,23 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-_WORKER_SPEC: ScorerSpec | None = None
+_WORKER_SETUP: tuple[ScorerSpec, bool] | None = None
 
 
-def _start_worker(spec: ScorerSpec) -> None:
-    global _WORKER_SPEC
-    _WORKER_SPEC = spec
+def _start_worker(spec: ScorerSpec, mask_pii: bool) -> None:
+    global _WORKER_SETUP
+    _WORKER_SETUP = (spec, mask_pii)
     scorer_for(spec)
 
 
 def _score_in_worker(chunk: Chunk) -> ScoredChunk:
-    assert _WORKER_SPEC is not None
-    return score_rows(chunk, scorer_for(_WORKER_SPEC))
+    assert _WORKER_SETUP is not None
+    spec, mask_pii = _WORKER_SETUP
+    return score_rows(chunk, scorer_for(spec), mask_pii=mask_pii)
 
 
 def score_chunks(chunks: Iterable[Chunk], spec: ScorerSpec = ScorerSpec(), *,
-                 jobs: int = 1) -> Iterator[ScoredChunk]:
+                 jobs: int = 1, mask_pii: bool = False) -> Iterator[ScoredChunk]:
     """Score chunks in input order, over ``jobs`` processes.
 
     At most two chunks per process are in flight, so memory stays flat however many chunks
@@ -364,11 +382,11 @@ def score_chunks(chunks: Iterable[Chunk], spec: ScorerSpec = ScorerSpec(), *,
     if jobs == 1:
         scorer = scorer_for(spec)
         for chunk in chunks:
-            yield score_rows(chunk, scorer)
+            yield score_rows(chunk, scorer, mask_pii=mask_pii)
         return
     context = get_context("forkserver" if os.name == "posix" else "spawn")
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
-                               initargs=(spec,))
+                               initargs=(spec, mask_pii))
     pending: deque[Future[ScoredChunk]] = deque()
     try:
         for chunk in chunks:
@@ -419,7 +437,8 @@ def combine(scored: Iterable[ScoredChunk], kept: Sequence[str] = (),
 def score_frame(frame: pd.DataFrame, *, text: str | None = None, id: str | None = None,
                 keep: Sequence[str] | str = (), threshold: float | None = None,
                 model: str | Path | None = None, jobs: int = 1,
-                chunk_size: int = DEFAULT_CHUNK_SIZE) -> tuple[pd.DataFrame, pd.DataFrame]:
+                chunk_size: int = DEFAULT_CHUNK_SIZE, mask_pii: bool = False,
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score a DataFrame of notes: ``(notes, mentions)`` tables.
 
     Parameters
@@ -437,6 +456,8 @@ def score_frame(frame: pd.DataFrame, *, text: str | None = None, id: str | None 
         A model folder (checked like the bundled one); the bundled model by default.
     jobs : int, default=1
         Processes to score with; the model loads once per process.
+    mask_pii : bool, default=False
+        Mask personal data in kept text columns and in reasons (see :mod:`casenotes.privacy`).
 
     Returns
     -------
@@ -472,7 +493,7 @@ def score_frame(frame: pd.DataFrame, *, text: str | None = None, id: str | None 
     spec = ScorerSpec(model=str(model) if model is not None else None, threshold=threshold)
     chunks = chunks_of_frame(frame, text=text_column, id=id_column, keep=kept,
                              chunk_size=chunk_size)
-    notes, mentions = combine(score_chunks(chunks, spec, jobs=jobs), kept)
+    notes, mentions = combine(score_chunks(chunks, spec, jobs=jobs, mask_pii=mask_pii), kept)
     for name in kept:  # kept columns keep their dtype
         notes[name] = notes[name].astype(frame[name].dtype)
     return notes, mentions

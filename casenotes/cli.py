@@ -219,6 +219,9 @@ def score_command(
     encoding: Annotated[str, typer.Option(
         "--encoding", help="Text encoding of CSV/JSONL input: auto (UTF-8, UTF-8 with BOM or "
         "cp1252), utf-8, utf-8-sig, cp1252, latin-1, utf-16.")] = "auto",
+    mask_pii: Annotated[bool, typer.Option(
+        "--mask-pii", help="Mask personal data (names, phones, emails, postcodes, NI and NHS "
+        "numbers, dates of birth, addresses) in kept columns and reasons.")] = False,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="No progress bar and no summary.")] = False,
 ) -> None:
@@ -257,7 +260,8 @@ def score_command(
     show_progress = not quiet and sys.stderr.isatty()
     try:
         with _progress(show_progress, reader) as advance:
-            for scored in score_chunks(reader.chunks(), spec, jobs=jobs or default_jobs()):
+            for scored in score_chunks(reader.chunks(), spec, jobs=jobs or default_jobs(),
+                                       mask_pii=mask_pii):
                 for name, writer in writers:
                     writer.write(scored.notes if name == "notes" else scored.mentions)
                 stats.add(scored.stats)

@@ -184,3 +184,24 @@ def test_the_prefilter_never_changes_the_tables(cells: list[str]) -> None:
     vulnerable = ["; ".join(sorted(n.findings.vulnerability_groups)) if n.mentions else ""
                   for n in unfiltered]
     assert filtered.notes["vulnerability"].tolist() == vulnerable
+
+
+def test_mask_pii_hides_personal_data_in_kept_columns_and_reasons() -> None:
+    frame = pd.DataFrame({
+        "id": [1], "text": ["Mrs Okafor reports black mould, call 07700 900123"],
+        "contact": ["Mrs Okafor, 07700 900123, 12 Acacia Avenue"],
+    })
+    plain_notes, plain_mentions = score_frame(frame, keep=["contact"])
+    notes, mentions = score_frame(frame, keep=["contact"], mask_pii=True)
+    assert notes.loc[0, "contact"] == "Mrs [NAME], [PHONE], [ADDRESS]"
+    assert mentions["risk_probability"].tolist() == plain_mentions["risk_probability"].tolist()
+    assert plain_notes.loc[0, "contact"] == frame.loc[0, "contact"]
+
+
+def test_a_reason_naming_personal_data_shows_its_placeholder() -> None:
+    from casenotes.batch import _masked_reason
+
+    hidden = {"okafor": "NAME"}
+    assert _masked_reason("L1=okafor (+0.31)", hidden) == "L1=[NAME] (+0.31)"
+    assert _masked_reason("L_bag=mrs (+0.40)", hidden) == "L_bag=mrs (+0.40)"
+    assert _masked_reason("note_cue=concern (+0.44)", hidden) == "note_cue=concern (+0.44)"

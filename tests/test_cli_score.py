@@ -283,7 +283,7 @@ def test_ctrl_c_leaves_no_output_and_no_partial_file(tmp_path: Path) -> None:
     import signal
     import time
 
-    rows = [dict(ROWS[i % 4], id=f"r{i}") for i in range(40_000)]
+    rows = [dict(ROWS[i % 4], id=f"r{i}") for i in range(80_000)]
     source = export(tmp_path, rows=rows)
     out = tmp_path / "out"
     out.mkdir()
@@ -291,11 +291,15 @@ def test_ctrl_c_leaves_no_output_and_no_partial_file(tmp_path: Path) -> None:
         [sys.executable, "-m", "casenotes", "score", str(source), "--notes",
          str(out / "notes.parquet"), "--mentions", str(out / "mentions.csv"), "--jobs", "2",
          "--chunk-size", "500"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        # A shell running this in the background ignores SIGINT; a terminal's Ctrl-C does not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
-    while not any(out.iterdir()) and time.monotonic() < deadline:
-        time.sleep(0.05)  # wait until writing has begun
-    time.sleep(0.5)
+    partial = out / f".mentions.csv.partial-{process.pid}"
+    while time.monotonic() < deadline and process.poll() is None and (
+            not partial.exists() or partial.stat().st_size < 20_000):
+        time.sleep(0.05)  # wait until mentions are being written
+    assert process.poll() is None, "the run ended before it could be interrupted"
     process.send_signal(signal.SIGINT)
     _, errors = process.communicate(timeout=120)
     assert process.returncode == 130, errors
@@ -328,3 +332,11 @@ def test_no_progress_bar_when_not_asked(capsys: pytest.CaptureFixture[str]) -> N
     with _progress(False, object()) as advance:
         advance(10)
     assert capsys.readouterr() == ("", "")
+
+
+def test_mask_pii_masks_kept_columns_in_the_written_table(tmp_path: Path) -> None:
+    rows = [dict(ROWS[0], targetId="Mr Kowalski, SW1A 1AA")]
+    notes = tmp_path / "n.csv"
+    assert score(str(export(tmp_path, rows=rows)), "--notes", str(notes), "--keep", "targetId",
+                 "--mask-pii").exit_code == 0
+    assert pd.read_csv(notes)["targetId"].tolist() == ["Mr [NAME], [POSTCODE]"]
