@@ -359,6 +359,80 @@ def _summary(reader: Any, stats: Any, duplicates: int, seconds: float, writers: 
         echo(f"  {name} table -> {where} ({writer.rows:,} rows)")
 
 
+@app.command("report")
+def report_command(
+    input_path: Annotated[Path, typer.Argument(
+        metavar="INPUT", help="The notes export (.csv/.tsv, .parquet, .jsonl, .xlsx).")],
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", dir_okay=False, help="Where to write the HTML report.")],
+    notes_table: Annotated[Path | None, typer.Option(
+        "--notes", help="A notes table casenotes score wrote for INPUT (with --mentions: "
+        "no rescoring).")] = None,
+    mentions_table: Annotated[Path | None, typer.Option(
+        "--mentions", help="The mentions table of the same run.")] = None,
+    text_column: Annotated[str | None, typer.Option("--text-column")] = None,
+    id_column: Annotated[str | None, typer.Option("--id-column")] = None,
+    limit: Annotated[int, typer.Option(
+        "--limit", min=1, help="Most notes in the report (highest risk first).")] = 2_000,
+    include_unflagged: Annotated[bool, typer.Option(
+        "--include-unflagged", help="Also list notes whose mentions are all routine.")] = False,
+    no_mask_pii: Annotated[bool, typer.Option(
+        "--no-mask-pii", help="Show personal data (masked by default).")] = False,
+    title: Annotated[str, typer.Option("--title")] = "casenotes report",
+    threshold: Annotated[float | None, typer.Option("--threshold", min=0.0, max=1.0)] = None,
+    model: Annotated[Path | None, typer.Option("--model", file_okay=False)] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1)] = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1)] = 2_000,
+    encoding: Annotated[str, typer.Option("--encoding")] = "auto",
+) -> None:
+    """Write a self-contained HTML report of the flagged notes, for analysts to review."""
+    from collections import deque
+
+    from .batch import ScorerSpec, default_jobs, score_chunks
+    from .report import notes_from_tables, render_report, report_notes
+    from .tables import TableReader, read_table
+
+    if (notes_table is None) != (mentions_table is None):
+        raise _fail("give both --notes and --mentions (the tables of one casenotes score run), "
+                    "or neither to score INPUT now", code=2)
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise _fail(f"{output.name}: the report is HTML; name it report.html", code=2)
+    try:
+        reader = TableReader(input_path, text=text_column, id=id_column,
+                             chunk_size=chunk_size, encoding=encoding)
+    except (InputError, InputSchemaError) as exc:
+        raise _fail(str(exc), code=2) from None
+    if notes_table is not None and mentions_table is not None:
+        notes_frame, mentions_frame = read_table(notes_table), read_table(mentions_table)
+        texts = (text for chunk in reader.chunks() for text in chunk.texts)
+        stream = notes_from_tables(notes_frame, mentions_frame, texts)
+    else:
+        spec = ScorerSpec(model=str(model) if model else None, threshold=threshold)
+        pending: deque[Any] = deque()
+
+        def remembered() -> Iterator[Any]:
+            for chunk in reader.chunks():
+                pending.append(chunk)
+                yield chunk
+
+        def scored_notes() -> Iterator[Any]:
+            for scored in score_chunks(remembered(), spec, jobs=jobs or default_jobs()):
+                chunk = pending.popleft()
+                yield from notes_from_tables(scored.notes, scored.mentions, chunk.texts)
+        stream = scored_notes()
+    data = report_notes(stream, limit=limit, mask_pii=not no_mask_pii,
+                        include_unflagged=include_unflagged)
+    page = render_report(data, title=title, source=input_path.name)
+    if not output.parent.is_dir():
+        raise _fail(f"{output.parent}: no such folder for the report; create it first", code=2)
+    partial = output.with_name(f".{output.name}.partial")
+    partial.write_text(page, encoding="utf-8")
+    partial.replace(output)
+    typer.echo(f"casenotes report: {data.shown:,} of {data.flagged_notes:,} flagged notes "
+               f"(of {data.total_notes:,}) -> {output}"
+               + ("" if data.masked else "; personal data NOT masked"), err=True)
+
+
 @app.command("train")
 def train_command(
     data: Annotated[list[Path], typer.Argument(

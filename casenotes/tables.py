@@ -446,3 +446,25 @@ def notes_dtypes(kept: Sequence[str]) -> dict[str, str]:
 
 def mentions_dtypes() -> dict[str, str]:
     return dict(MENTION_COLUMNS)
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A whole result table written by ``casenotes score`` (CSV/TSV, Parquet, JSON Lines)."""
+    path = Path(path)
+    fmt = OUTPUT_FORMATS.get(path.suffix.lower(), "")
+    try:
+        if fmt in ("csv", "tsv"):
+            table = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",",
+                                dtype={"note_id": str, "reasons": str, "vulnerability": str},
+                                keep_default_na=False)
+        elif fmt == "parquet":
+            table = pd.read_parquet(path)
+        elif fmt == "jsonl":
+            table = pd.read_json(path, lines=True, dtype={"note_id": str})
+        else:
+            raise InputError(f"{path.name}: read .csv, .tsv, .parquet or .jsonl tables")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; check the path") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path.name}: cannot be read as a table ({exc})") from None
+    return table
