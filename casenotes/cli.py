@@ -435,34 +435,91 @@ def report_command(
 
 @app.command("train")
 def train_command(
-    data: Annotated[list[Path], typer.Argument(
-        metavar="DATA.jsonl...", exists=True, dir_okay=False,
-        help="Labelled notes (JSON Lines as in data/samples).")],
+    data: Annotated[list[Path] | None, typer.Argument(
+        metavar="[DATA.jsonl...]", exists=True, dir_okay=False,
+        help="Labelled notes (JSON Lines as in data/samples).")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", file_okay=False,
-                                         help="Folder to write model.json and card.json to.")],
+                                         help="Folder to write model.json and card.json to.")
+                      ] = Path("models/local"),
+    base: Annotated[list[Path] | None, typer.Option(
+        "--base", exists=True, dir_okay=False,
+        help="Labelled notes to start from (same as DATA; repeatable).")] = None,
     dev: Annotated[list[Path] | None, typer.Option(
         exists=True, dir_okay=False, help="Labelled notes to choose the threshold on.")] = None,
     labels: Annotated[list[Path] | None, typer.Option(
-        exists=True, dir_okay=False, help="Analyst labels to merge (issue 4/6).")] = None,
+        exists=True, dir_okay=False,
+        help="Analyst labels CSV (from the report or a filled-in review queue) to merge.")
+    ] = None,
+    texts: Annotated[Path | None, typer.Option(
+        "--texts", exists=True, dir_okay=False,
+        help="The export holding notes that are labelled but not in the base data.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for the calibration folds.")] = 0,
     c: Annotated[float, typer.Option("--C", help="Inverse regularisation strength.")] = 0.3,
     model_id: Annotated[str, typer.Option(help="Name recorded on the card.")] = "hazard-risk-local",
 ) -> None:
-    """Train a risk model on labelled notes (reproducible for the same data and seed)."""
+    """Train a risk model on labelled notes and analyst labels (reproducible for a seed)."""
     from .evaluation import read_labelled
     from .model import save_model
+    from .review import merge_labels, read_analyst_labels, read_texts
     from .training import train_model
 
-    if labels:
-        raise typer.BadParameter("merging analyst labels arrives with issue 4/6",
-                                 param_hint="--labels")
-    train_notes = [note for path in data for note in read_labelled(path)]
+    sources = [*(data or ()), *(base or ())]
+    if not sources and not labels:
+        raise _fail("nothing to train on: give labelled notes (DATA or --base) and/or --labels",
+                    code=2)
+    train_notes = [note for path in sources for note in read_labelled(path)]
     dev_notes = [note for path in dev or () for note in read_labelled(path)]
-    risk_model = train_model(train_notes, dev_notes=dev_notes, C=c, seed=seed, model_id=model_id)
+    partial: set[str] = set()
+    extra: dict[str, Any] = {}
+    if labels:
+        analyst = [label for path in labels for label in read_analyst_labels(path)]
+        merged = merge_labels(train_notes, analyst, read_texts(texts) if texts else None)
+        typer.echo(merged.summary(), err=True)
+        dev_ids = {note.note_id for note in dev_notes}
+        leaked = dev_ids & {label.note_id for label in analyst}
+        if leaked:
+            raise _fail(f"{len(leaked)} labelled notes are in the --dev data; labels for "
+                        "held-out notes would leak into training", code=2)
+        train_notes, partial = merged.notes, merged.partial
+        extra = {"analyst_labels": len(analyst), "analyst_changed": merged.changed,
+                 "analyst_added": merged.added, "analyst_unplaced": len(merged.unplaced)}
+    risk_model = train_model(train_notes, dev_notes=dev_notes, C=c, seed=seed,
+                             model_id=model_id, partial=partial, extra=extra)
     card = save_model(risk_model, output)
     typer.echo(f"casenotes: trained {card.model_id} on {len(train_notes)} notes "
                f"({card.training['train_mentions']} mentions); threshold {card.threshold:.2f} "
                f"({card.training['threshold_chosen_on']}); wrote {output}", err=True)
+
+
+@app.command("review-queue")
+def review_queue_command(
+    scored: Annotated[Path, typer.Argument(
+        metavar="MENTIONS", help="The mentions table casenotes score wrote.")],
+    output: Annotated[Path, typer.Option("--output", "-o", dir_okay=False,
+                                         help="Where to write the queue (CSV).")],
+    size: Annotated[int, typer.Option("-n", min=1, help="Mentions in the queue.")] = 200,
+    check_share: Annotated[float, typer.Option(
+        "--check-share", min=0.0, max=0.9,
+        help="Share of confident mentions added as a check.")] = 0.1,
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold", min=0.0, max=1.0, help="Default: the model's threshold.")] = None,
+    model: Annotated[Path | None, typer.Option("--model", file_okay=False)] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Pick the mentions most worth labelling: those the model is least sure of, plus checks."""
+    from .model import load_model
+    from .review import review_queue
+    from .tables import read_table
+
+    table = read_table(scored)
+    cut = threshold if threshold is not None else load_model(model).threshold
+    queue = review_queue(table, size, threshold=cut, check_share=check_share, seed=seed)
+    partial = output.with_name(f".{output.name}.partial")
+    queue.to_csv(partial, index=False)
+    partial.replace(output)
+    typer.echo(f"casenotes: {len(queue)} mentions to review "
+               f"({int((queue['why'] == 'check').sum())} confident checks) -> {output}; fill "
+               "the label column with risk or routine, then casenotes train --labels", err=True)
 
 
 @app.command("evaluate")
@@ -476,6 +533,9 @@ def evaluate_command(
     )] = None,
     json_output: Annotated[Path | None, typer.Option(
         "--json", dir_okay=False, help="Also write the figures as JSON.")] = None,
+    compare: Annotated[Path | None, typer.Option(
+        "--compare", file_okay=False,
+        help="An earlier model folder to show beside this one (before / after).")] = None,
 ) -> None:
     """Compare the model with keyword-only and rules-only baselines on labelled notes."""
     from .evaluation import SYSTEMS, baseline, format_table, read_labelled, risk_figures
@@ -486,6 +546,11 @@ def evaluate_command(
     scorer = Scorer(load_model(model))
     scored = list(scorer.score_notes((n.note_id, n.text) for n in notes))
     figures = {system: risk_figures(notes, baseline(scored, system)) for system in SYSTEMS}
+    if compare is not None:
+        before = Scorer(load_model(compare))
+        earlier = list(before.score_notes((n.note_id, n.text) for n in notes))
+        after = figures.pop("model")
+        figures = {**figures, "before": risk_figures(notes, earlier), "model": after}
     typer.echo(f"model {scorer.model.model_id}, threshold {scorer.threshold:.2f}, "
                f"data {', '.join(p.name for p in data)}")
     typer.echo(format_table(figures))

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
-from .evaluation import LabelledNote, gold_label_of
+from .evaluation import LabelledNote, gold_label_of, overlaps
 from .features import Features, note_features
 from .model import ModelCard, RiskModel, library_versions, make_model
 from .pipeline import MentionFinder
@@ -31,13 +32,21 @@ class Examples:
     mentions: list[Mention]
 
 
-def build_examples(notes: Sequence[LabelledNote], finder: MentionFinder) -> Examples:
-    """Find mentions in labelled notes and pair their features with gold labels."""
+def build_examples(notes: Sequence[LabelledNote], finder: MentionFinder, *,
+                   partial: Collection[str] = ()) -> Examples:
+    """Find mentions in labelled notes and pair their features with gold labels.
+
+    In the notes named in ``partial`` only some mentions were labelled (analyst labels on
+    notes outside the corpus): only found mentions overlapping a gold one become examples.
+    """
     examples = Examples([], [], [], [])
     findings = finder.analyse_many((note.note_id, note.text) for note in notes)
     for note, found in zip(notes, findings, strict=True):
         for mention, features in zip(found.mentions, note_features(note.text, found),
                                      strict=True):
+            if note.note_id in partial and not any(
+                    overlaps(g.start, g.end, mention.start, mention.end) for g in note.mentions):
+                continue
             examples.features.append(features)
             examples.labels.append(gold_label_of(mention.start, mention.end, note))
             examples.groups.append(note.note_id)
@@ -73,13 +82,14 @@ def data_fingerprint(notes: Sequence[LabelledNote]) -> str:
 def train_model(train_notes: Sequence[LabelledNote], *,
                 dev_notes: Sequence[LabelledNote] = (), finder: MentionFinder | None = None,
                 C: float = 0.3, seed: int = 0, model_id: str = "hazard-risk-local",
+                partial: Collection[str] = (), extra: Mapping[str, Any] | None = None,
                 ) -> RiskModel:
     """Train a risk model; pick its threshold on ``dev_notes`` (0.5 when none are given).
 
     Deterministic for the same notes, ``C`` and ``seed``.
     """
     finder = finder or MentionFinder()
-    train = build_examples(train_notes, finder)
+    train = build_examples(train_notes, finder, partial=partial)
     if len(set(train.labels)) < 2:
         raise ValueError("training data needs both risk and routine mentions")
     pipeline = make_model(C=C, random_state=seed)
@@ -94,6 +104,7 @@ def train_model(train_notes: Sequence[LabelledNote], *,
             "train_sha256": data_fingerprint(train_notes),
             "dev_notes": len(dev_notes), "dev_sha256": data_fingerprint(dev_notes),
             "threshold_chosen_on": "default 0.5 (no dev notes given)",
+            **(extra or {}),
         },
     )
     model = RiskModel(pipeline, card)
