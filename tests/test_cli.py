@@ -102,11 +102,18 @@ def test_evaluate_prints_the_comparison_and_writes_plots(samples: Path, tmp_path
     assert figures["model"]["risk_f1"] > figures["rules-only"]["risk_f1"]
 
 
-def test_train_refuses_analyst_labels_until_the_review_loop_exists(samples: Path,
-                                                                    tmp_path: Path) -> None:
+def test_train_needs_something_to_train_on(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "-o", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "nothing to train on" in result.stderr
+
+
+def test_train_names_a_labels_file_that_is_not_one(samples: Path, tmp_path: Path) -> None:
+    from casenotes.errors import InputSchemaError
+
     result = runner.invoke(app, ["train", str(samples / "dev.jsonl"), "--labels",
                                  str(samples / "dev.jsonl"), "-o", str(tmp_path / "m")])
-    assert result.exit_code == 2
+    assert isinstance(result.exception, InputSchemaError)
+    assert "a labels file needs note_id, start, end and label" in str(result.exception)
 
 
 def test_a_failed_run_leaves_no_partial_output(tmp_path: Path) -> None:
