@@ -105,6 +105,10 @@ def test_a_mention_marked_routine_is_in_the_downloaded_csv(page: Any) -> None:
     assert [(r["note_id"], r["term"], r["label"]) for r in rows] == [
         ("co-1", "CO alarm", "routine")]
     assert rows[0]["start"] == "0" and rows[0]["end"] == "8"
+    from casenotes.review import read_analyst_labels  # casenotes train reads it as it is
+
+    labels = read_analyst_labels(download.value.path())
+    assert [(a.note_id, a.start, a.end, a.label) for a in labels] == [("co-1", 0, 8, "routine")]
     page.reload()  # labels persist in the browser
     assert page.locator('article[data-note-id="co-1"] button[data-choice="routine"]') \
         .get_attribute("aria-pressed") == "true"
@@ -125,3 +129,11 @@ def test_html_in_a_note_is_shown_as_text_and_never_run(page: Any) -> None:
     text = page.locator('article[data-note-id="evil"] .text').inner_text()
     assert "<script>window.pwned = 1</script>" in text
     assert page.locator('article[data-note-id="evil"] img').count() == 0
+
+
+def test_reviewed_notes_leave_the_not_yet_reviewed_view(page: Any) -> None:
+    page.select_option("#label", "unreviewed")
+    assert "gas-1" in shown_ids(page)
+    page.locator('article[data-note-id="gas-1"] button[data-choice="risk"]').click()
+    assert "gas-1" not in shown_ids(page)
+    assert page.locator("#reviewed").inner_text().startswith("1 mention labelled")
