@@ -36,6 +36,7 @@ from .errors import (
     describe_value,
 )
 from .pipeline import MAX_NOTE_LENGTH
+from .priority import load_urgency, note_priority
 from .privacy import mask_personal_data, personal_words
 
 #: The notes table: one row per input row. Kept columns follow ``note_id``.
@@ -45,6 +46,9 @@ NOTE_COLUMNS: Final[dict[str, str]] = {
     "n_risk": "int64",
     "risk_score": "float64",
     "flagged": "bool",
+    "urgency": "string",
+    "priority": "float64",
+    "priority_reason": "string",
     "categories": "string",
     "vulnerability": "string",
     "status": "string",
@@ -62,6 +66,7 @@ MENTION_COLUMNS: Final[dict[str, str]] = {
     "context": "string",
     "label": "string",
     "risk_probability": "float64",
+    "urgency": "string",
     "reasons": "string",
 }
 #: Column names tried, in order, when the text or id column is not given (case-insensitive).
@@ -282,6 +287,9 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
     risk_score = np.full(count, np.nan)
     flagged = np.zeros(count, dtype=bool)
     categories, vulnerability = [""] * count, [""] * count
+    urgency, priority_reason = [""] * count, [""] * count
+    priority = np.full(count, np.nan)
+    table = load_urgency()
     mention_rows: dict[str, list[Any]] = {name: [] for name in MENTION_COLUMNS}
     for i in range(count):
         note = scored.get(i)
@@ -292,14 +300,24 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
         risk_score[i] = note.risk_score
         flagged[i] = note.flagged
         categories[i] = LIST_SEPARATOR.join(sorted({m.mention.category for m in note.mentions}))
+        tiers: list[str] = []
+        priority[i] = 0.0
         if note.mentions:
-            vulnerability[i] = LIST_SEPARATOR.join(sorted(note.findings.vulnerability_groups))
+            groups = sorted(note.findings.vulnerability_groups)
+            vulnerability[i] = LIST_SEPARATOR.join(groups)
+            text = str(chunk.texts[i])
+            ranked, tiers = note_priority(
+                note.mentions, groups,
+                [text[m.mention.sentence_start:m.mention.sentence_end] for m in note.mentions],
+                table)
+            urgency[i], priority[i], priority_reason[i] = (ranked.urgency, ranked.score,
+                                                           ranked.reason)
         if note.flagged:
             stats.flagged += 1
             stats.flagged_by_category.update(
                 {m.mention.category for m in note.mentions if m.label == "risk"})
         hidden = personal_words(str(chunk.texts[i])) if mask_pii and note.mentions else {}
-        for m in note.mentions:
+        for m, tier in zip(note.mentions, tiers, strict=True):
             mention = m.mention
             mention_rows["note_id"].append(note_ids[i])
             mention_rows["start"].append(mention.start)
@@ -311,6 +329,7 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
             mention_rows["context"].append(mention.context)
             mention_rows["label"].append(m.label)
             mention_rows["risk_probability"].append(m.risk_probability)
+            mention_rows["urgency"].append(tier)
             reasons = [_masked_reason(r, hidden) for r in m.reasons] if hidden else m.reasons
             mention_rows["reasons"].append(LIST_SEPARATOR.join(reasons))
     stats.scored = sum(s == "ok" for s in status)
@@ -326,6 +345,9 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
     notes["n_risk"] = n_risk
     notes["risk_score"] = risk_score
     notes["flagged"] = flagged
+    notes["urgency"] = pd.array(urgency, dtype="string")
+    notes["priority"] = priority
+    notes["priority_reason"] = pd.array(priority_reason, dtype="string")
     notes["categories"] = pd.array(categories, dtype="string")
     notes["vulnerability"] = pd.array(vulnerability, dtype="string")
     notes["status"] = pd.array(status, dtype="string")

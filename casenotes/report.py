@@ -52,6 +52,9 @@ class ReportNote:
     risk_score: float
     flagged: bool
     vulnerability: tuple[str, ...] = ()
+    priority: float = 0.0
+    urgency: str = ""
+    priority_reason: str = ""
 
 
 def segments(text: str, mentions: Sequence[ReportMention],
@@ -111,7 +114,7 @@ class ReportData:
 
 def report_notes(notes: Iterable[ReportNote], *, limit: int = DEFAULT_LIMIT,
                  mask_pii: bool = True, include_unflagged: bool = False) -> ReportData:
-    """Rank notes (flagged ones, highest risk score first) and prepare them for the template.
+    """Rank notes (flagged ones, highest priority first, then risk score) for the template.
 
     ``notes`` may stream every scored note (with or without mentions, so the counts are
     right); only the ``limit`` highest are kept in memory, and the report says how many
@@ -129,6 +132,8 @@ def report_notes(notes: Iterable[ReportNote], *, limit: int = DEFAULT_LIMIT,
         digest.update(note.note_id.encode("utf-8", "replace") + b"\0")
         records.append({
             "id": note.note_id, "rank": rank, "score": round(note.risk_score, 4),
+            "priority": round(note.priority, 2), "urgency": note.urgency,
+            "why": note.priority_reason,
             "flagged": note.flagged, "vulnerability": list(note.vulnerability),
             "categories": sorted({m.category for m in note.mentions}),
             "segments": segments(note.text, note.mentions, personal),
@@ -199,9 +204,14 @@ def notes_from_tables(notes: Any, mentions: Any, texts: Iterable[object],
         raw = getattr(note, "vulnerability", "")
         vulnerability = tuple(v for v in str(raw).split("; ")
                               if v and not _is_blank(raw))
+        priority = getattr(note, "priority", 0.0)
         yield ReportNote(str(note.note_id), text if isinstance(text, str) else "",
                          tuple(found), max((m.risk_probability for m in found), default=0.0),
-                         any(m.label == "risk" for m in found), vulnerability)
+                         any(m.label == "risk" for m in found), vulnerability,
+                         0.0 if _is_blank(priority) else float(priority),
+                         "" if _is_blank(getattr(note, "urgency", "")) else str(note.urgency),
+                         "" if _is_blank(getattr(note, "priority_reason", ""))
+                         else str(note.priority_reason))
 
 
 def _is_blank(value: object) -> bool:
@@ -210,21 +220,21 @@ def _is_blank(value: object) -> bool:
 
 def top_notes(notes: Iterable[ReportNote], limit: int, *, include_unflagged: bool = False,
               ) -> tuple[list[ReportNote], int, int]:
-    """The ``limit`` highest-scoring notes to show (flagged only by default), in bounded memory,
-    with the count of notes seen and of flagged notes."""
+    """The ``limit`` highest-priority notes to show (flagged only by default), in bounded
+    memory, with the count of notes seen and of flagged notes."""
     import heapq
 
-    heap: list[tuple[float, int, ReportNote]] = []
+    heap: list[tuple[float, float, int, ReportNote]] = []
     seen = flagged = 0
     for order, note in enumerate(notes):
         seen += 1
         flagged += note.flagged
         if not note.mentions or not (note.flagged or include_unflagged):
             continue
-        item = (note.risk_score, -order, note)
+        item = (note.priority, note.risk_score, -order, note)
         if len(heap) < limit:
             heapq.heappush(heap, item)
-        elif item[:2] > heap[0][:2]:
+        elif item[:3] > heap[0][:3]:
             heapq.heapreplace(heap, item)
-    chosen = [note for _, _, note in sorted(heap, key=lambda x: (-x[0], -x[1]))]
+    chosen = [note for *_, note in sorted(heap, key=lambda x: (-x[0], -x[1], -x[2]))]
     return chosen, seen, flagged

@@ -58,7 +58,7 @@ def test_without_masking_the_text_is_whole() -> None:
     assert "".join(p["t"] for p in pieces) == text
 
 
-def test_flagged_notes_are_ranked_by_risk_score_and_capped() -> None:
+def test_flagged_notes_are_ranked_by_priority_then_risk_score_and_capped() -> None:
     notes = [note("low", "damp here", mention(0, 4, "damp", p=0.6)),
              note("none", "rent paid"),
              note("routine", "LGSR done", mention(0, 4, "LGSR", label="routine", p=0.1)),
@@ -68,7 +68,7 @@ def test_flagged_notes_are_ranked_by_risk_score_and_capped() -> None:
     assert [n["id"] for n in data.notes] == ["high", "mid"]
     assert (data.total_notes, data.flagged_notes, data.shown) == (5, 3, 2)
     html = render_report(data)
-    assert "Showing the 2 highest-scoring of 3 flagged notes" in html
+    assert "Showing the 2 highest-priority of 3 flagged notes" in html
     everything = report_notes(iter(notes), limit=10, include_unflagged=True)
     assert [n["id"] for n in everything.notes] == ["high", "mid", "low", "routine"]
 
@@ -163,3 +163,11 @@ def test_report_usage_errors_exit_2(export: Path, tmp_path: Path, args: list[str
     args = [str(tmp_path / a) if a.endswith((".txt", ".html", ".csv")) else a for a in args]
     result = runner.invoke(app, ["report", str(export), *args])
     assert result.exit_code == 2 and message in result.stderr
+
+
+def test_priority_ranks_before_risk_score() -> None:
+    gas = ReportNote("gas", "smell of gas", (mention(0, 12, "smell of gas", p=0.7),), 0.7, True,
+                     priority=70.0, urgency="emergency")
+    mould = ReportNote("mould", "black mould", (mention(0, 11, "black mould", p=0.9),), 0.9,
+                       True, priority=40.0, urgency="significant")
+    assert [n["id"] for n in report_notes([mould, gas]).notes] == ["gas", "mould"]

@@ -1,0 +1,194 @@
+"""Urgency and priority: how soon a scored note needs a person, and why.
+
+Each hazard term has an urgency tier (``emergency``, ``significant`` or ``standard``, after
+Awaab's Law) in ``resources/urgency.json``; rules there raise a tier when a vulnerable resident
+is noted or symptoms are named near the mention. A note's priority combines, for its strongest
+mention, the probability of risk, the tier and the vulnerability noted:
+
+    priority = 100 x max over mentions of  P(risk) x tier weight / 3  x  vulnerability factor / 2
+
+with tier weights emergency 3, significant 2, standard 1, and a vulnerability factor of 1 plus
+0.25 for each priority group noted (child, pregnancy, elderly, disability, respiratory), at
+most 2. Every factor is non-negative and non-decreasing, so the priority is monotone in the
+probability, the tier and the vulnerability; it runs from 0 to 100.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final, Literal, cast
+
+from .errors import LexiconError
+from .types import CATEGORIES
+
+Urgency = Literal["emergency", "significant", "standard"]
+URGENCIES: Final[tuple[Urgency, ...]] = ("emergency", "significant", "standard")
+TIER_WEIGHT: Final[dict[str, float]] = {"emergency": 3.0, "significant": 2.0, "standard": 1.0}
+#: Vulnerability groups that raise priority (the lexicon's "baby" is in the child group).
+PRIORITY_GROUPS: Final = ("child", "pregnancy", "elderly", "disability", "respiratory")
+_WORD = re.compile(r"[^\W_]+(?:[&'’][^\W_]+)?")
+
+
+@dataclass(frozen=True, slots=True)
+class UrgencyRule:
+    """Raise a mention's tier to ``raise_to`` when its category is one of ``categories`` and
+    (if given) a vulnerability group of the note is in ``vulnerability`` and (if given) a word
+    of its sentence is in ``words``."""
+
+    id: str
+    categories: frozenset[str]
+    raise_to: Urgency
+    vulnerability: frozenset[str] = frozenset()
+    words: frozenset[str] = frozenset()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class UrgencyTable:
+    """Base tiers by hazard term id, and the rules that raise them."""
+
+    tiers: Mapping[str, Urgency]
+    rules: tuple[UrgencyRule, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: object, *, source: str = "urgency") -> UrgencyTable:
+        """Validate and build; errors name the file, entry and key."""
+        if not isinstance(data, dict):
+            raise LexiconError(f"{source}: expected a JSON object with 'tiers' and 'rules'")
+        unknown = set(data) - {"casenotes_urgency", "about", "tiers", "rules"}
+        if unknown:
+            raise LexiconError(f"{source}: unknown key {sorted(unknown)[0]!r}; allowed: "
+                               "casenotes_urgency, about, tiers, rules")
+        tiers = data.get("tiers", {})
+        if not isinstance(tiers, dict):
+            raise LexiconError(f"{source}: 'tiers' must map hazard term ids to a tier")
+        for term_id, tier in tiers.items():
+            if tier not in URGENCIES:
+                raise LexiconError(f"{source} tier of {term_id!r}: {tier!r} is not one of "
+                                   f"{', '.join(URGENCIES)}")
+        rules = []
+        for number, raw in enumerate(data.get("rules", []), 1):
+            where = f"{source} rule #{number}"
+            if not isinstance(raw, dict):
+                raise LexiconError(f"{where}: expected an object")
+            allowed = {"id", "description", "categories", "vulnerability", "words", "raise_to"}
+            extra = set(raw) - allowed
+            if extra:
+                raise LexiconError(f"{where}: unknown key {sorted(extra)[0]!r}; allowed: "
+                                   f"{', '.join(sorted(allowed))}")
+            if raw.get("raise_to") not in URGENCIES:
+                raise LexiconError(f"{where}: raise_to must be one of {', '.join(URGENCIES)}")
+            categories = raw.get("categories") or []
+            bad = [c for c in categories if c not in CATEGORIES]
+            if not categories or bad:
+                raise LexiconError(f"{where}: categories must be hazard categories "
+                                   f"({', '.join(CATEGORIES)})")
+            rules.append(UrgencyRule(
+                id=str(raw.get("id") or f"rule{number}"), categories=frozenset(categories),
+                raise_to=cast(Urgency, raw["raise_to"]),
+                vulnerability=frozenset(raw.get("vulnerability") or ()),
+                words=frozenset(w.lower() for w in raw.get("words") or ()),
+                description=str(raw.get("description", ""))))
+        return cls(dict(tiers), tuple(rules))
+
+    def tier(self, term_id: str, category: str, vulnerability: Iterable[str],
+             sentence: str) -> tuple[Urgency, str | None]:
+        """The tier of a risk mention and the rule that set it (None: the term's own)."""
+        tier = self.tiers.get(term_id, "standard")
+        rule_id = None
+        groups = set(vulnerability)
+        words: set[str] | None = None
+        for rule in self.rules:
+            if category not in rule.categories:
+                continue
+            if rule.vulnerability and not rule.vulnerability & groups:
+                continue
+            if rule.words:
+                if words is None:
+                    words = {w.lower() for w in _WORD.findall(sentence)}
+                if not rule.words & words:
+                    continue
+            if TIER_WEIGHT[rule.raise_to] > TIER_WEIGHT[tier]:
+                tier, rule_id = rule.raise_to, rule.id
+        return tier, rule_id
+
+
+def load_urgency(path: str | Path | None = None) -> UrgencyTable:
+    """The urgency table from a JSON file, or the bundled one."""
+    if path is None:
+        return _bundled_urgency()
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LexiconError(f"{path}: no such urgency file") from None
+    except json.JSONDecodeError as exc:
+        raise LexiconError(f"{path.name}: not valid JSON ({exc.msg} at line {exc.lineno})") \
+            from None
+    return UrgencyTable.from_dict(data, source=path.name)
+
+
+@lru_cache(maxsize=1)
+def _bundled_urgency() -> UrgencyTable:
+    text = resources.files("casenotes").joinpath("resources").joinpath("urgency.json") \
+        .read_text(encoding="utf-8")
+    return UrgencyTable.from_dict(json.loads(text), source="urgency.json")
+
+
+def vulnerability_factor(groups: Iterable[str]) -> float:
+    """1 + 0.25 per priority vulnerability group noted, at most 2."""
+    return min(2.0, 1.0 + 0.25 * len(set(groups) & set(PRIORITY_GROUPS)))
+
+
+@dataclass(frozen=True, slots=True)
+class Priority:
+    """A note's priority (0-100), its highest urgency among risk mentions, and why."""
+
+    score: float
+    urgency: str
+    reason: str
+
+
+def priority_of(probability: float, tier: str, groups: Iterable[str]) -> float:
+    """The priority of one mention: monotone in each argument, from 0 to 100."""
+    return 100.0 * probability * TIER_WEIGHT[tier] / 3.0 * vulnerability_factor(groups) / 2.0
+
+
+def note_priority(mentions: Sequence[Any], groups: Iterable[str], texts: Sequence[str],
+                  table: UrgencyTable | None = None) -> tuple[Priority, list[str]]:
+    """Priority of a note from its scored mentions, and the tier of each risk mention.
+
+    ``mentions`` are :class:`~casenotes.scoring.ScoredMention`; ``texts[i]`` is mention i's
+    sentence. Routine mentions get the tier "" but still count towards the priority (with
+    their term's own tier), so the priority rises smoothly with P(risk).
+    """
+    table = table or load_urgency()
+    groups = sorted(set(groups))
+    factor = vulnerability_factor(groups)
+    tiers: list[str] = []
+    best: tuple[float, str, Any, str | None] | None = None
+    top_urgency = ""
+    for scored, sentence in zip(mentions, texts, strict=True):
+        mention = scored.mention
+        tier, rule = table.tier(mention.term_id, mention.category, groups, sentence)
+        tiers.append(tier if scored.label == "risk" else "")
+        if scored.label == "risk" and (not top_urgency
+                                       or TIER_WEIGHT[tier] > TIER_WEIGHT[top_urgency]):
+            top_urgency = tier
+        value = priority_of(scored.risk_probability, tier, groups)
+        if best is None or value > best[0]:
+            best = (value, tier, scored, rule)
+    if best is None:
+        return Priority(0.0, "", ""), tiers
+    value, best_tier, scored, rule = best
+    noted = [g for g in groups if g in PRIORITY_GROUPS]
+    reason = (f"{scored.mention.term}: P(risk) {scored.risk_probability:.2f} x {best_tier} "
+              f"({TIER_WEIGHT[best_tier]:.0f}/3{', rule ' + rule if rule else ''}) x vulnerability "
+              f"{', '.join(noted) if noted else 'none noted'} ({factor:.2f}/2)")
+    return Priority(round(value, 2), top_urgency, reason), tiers

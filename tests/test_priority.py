@@ -1,0 +1,87 @@
+"""Urgency tiers, rules that raise them, and a priority monotone in what it combines."""
+
+from __future__ import annotations
+
+import json
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from casenotes.errors import LexiconError
+from casenotes.lexicon import default_lexicon
+from casenotes.priority import (
+    PRIORITY_GROUPS,
+    URGENCIES,
+    load_urgency,
+    priority_of,
+    vulnerability_factor,
+)
+from casenotes.scoring import score_text
+
+TABLE = load_urgency()
+
+
+def test_every_hazard_term_has_a_tier() -> None:
+    assert {t.id for t in default_lexicon().hazards} <= set(TABLE.tiers)
+
+
+@pytest.mark.parametrize(("term_id", "category", "groups", "sentence", "tier", "rule"), [
+    ("gas_smell", "gas", [], "smell of gas", "emergency", None),
+    ("mould", "damp_mould", [], "mould in bedroom", "significant", None),
+    ("electrical_check", "electrical", [], "EICR overdue", "standard", None),
+    ("no_heating", "cold", [], "no heating since Friday", "significant", None),
+    ("no_heating", "cold", ["elderly"], "no heating since Friday", "emergency",
+     "cold_and_vulnerable"),
+    ("no_heating", "cold", ["lives_alone"], "no heating", "significant", None),
+    ("co_alarm", "carbon_monoxide", [], "CO alarm going off, headaches", "emergency", None),
+    ("asbestos", "asbestos", [], "artex ceiling drilled, dust everywhere", "emergency",
+     "asbestos_disturbed"),
+    ("leak", "water", [], "leak coming through the ceiling onto the lights", "emergency",
+     "water_near_electrics"),
+])
+def test_tiers_and_the_rules_that_raise_them(term_id: str, category: str, groups: list[str],
+                                            sentence: str, tier: str, rule: str | None) -> None:
+    assert TABLE.tier(term_id, category, groups, sentence) == (tier, rule)
+
+
+def test_a_gas_smell_with_symptoms_outranks_mould() -> None:
+    gas = max(s.risk_probability for s in score_text("Smell of gas in hall, tenant dizzy"))
+    assert priority_of(gas, "emergency", []) > priority_of(0.95, "significant", [])
+
+
+@given(p=st.floats(0, 1), q=st.floats(0, 1), tier=st.sampled_from(URGENCIES),
+       groups=st.sets(st.sampled_from([*PRIORITY_GROUPS, "lives_alone", "hoarding"])),
+       extra=st.sampled_from(PRIORITY_GROUPS))
+def test_priority_is_monotone_in_probability_tier_and_vulnerability(
+        p: float, q: float, tier: str, groups: set[str], extra: str) -> None:
+    low, high = sorted((p, q))
+    assert priority_of(low, tier, groups) <= priority_of(high, tier, groups)
+    assert priority_of(p, tier, groups) <= priority_of(p, tier, groups | {extra})
+    ranks = list(reversed(URGENCIES))  # standard, significant, emergency
+    for weaker, stronger in pairwise(ranks):
+        assert priority_of(p, weaker, groups) <= priority_of(p, stronger, groups)
+    assert 0 <= priority_of(p, tier, groups) <= 100
+
+
+def test_the_vulnerability_factor_is_capped() -> None:
+    assert vulnerability_factor([]) == 1.0
+    assert vulnerability_factor(["child"]) == 1.25
+    assert vulnerability_factor(PRIORITY_GROUPS) == 2.0
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"tiers": {"gas_smell": "urgent"}}, "'urgent' is not one of"),
+    ({"rules": [{"categories": ["gas"], "raise_to": "now"}]}, "raise_to must be one of"),
+    ({"rules": [{"categories": ["gaz"], "raise_to": "emergency"}]}, "hazard categories"),
+    ({"rules": [{"categories": ["gas"], "raise_to": "emergency", "wrods": []}]},
+     "unknown key 'wrods'"),
+])
+def test_a_bad_urgency_file_names_the_problem(tmp_path: Path, data: dict,  # type: ignore[type-arg]
+                                               message: str) -> None:
+    path = tmp_path / "urgency.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(LexiconError, match=message):
+        load_urgency(path)
