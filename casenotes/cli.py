@@ -433,6 +433,74 @@ def report_command(
                + ("" if data.masked else "; personal data NOT masked"), err=True)
 
 
+@app.command("cases")
+def cases_command(
+    notes_table: Annotated[Path, typer.Argument(
+        metavar="NOTES", help="The notes table of casenotes score, with the case and date "
+        "columns kept (--keep targetId,createdAt).")],
+    mentions_table: Annotated[Path, typer.Option(
+        "--mentions", help="The mentions table of the same run.")],
+    case_column: Annotated[str, typer.Option(
+        "--case-column", help="Column naming the tenancy or property.")] = "targetId",
+    date_column: Annotated[str, typer.Option(
+        "--date-column", help="Column with each note's date and time.")] = "createdAt",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", dir_okay=False, help="Write the roll-up (.csv or .parquet).")] = None,
+    overdue_out: Annotated[Path | None, typer.Option(
+        "--overdue", dir_okay=False, help="Write the overdue hazards (.csv or .parquet).")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Judge the clock at this date and time (default: the latest note).")
+    ] = None,
+) -> None:
+    """Roll scored notes up by case and hazard, with the Awaab's Law clock and what is overdue."""
+    import pandas as pd
+
+    from .cases import HOLIDAY_SOURCE, case_notes, hazards_table, roll_up
+    from .tables import read_table
+
+    notes, mentions = read_table(notes_table), read_table(mentions_table)
+    try:
+        dated, skipped = case_notes(notes, mentions, case_column=case_column,
+                                    date_column=date_column)
+    except InputSchemaError as exc:
+        raise _fail(str(exc), code=2) from None
+    if not dated:
+        raise _fail(f"no note has both a {case_column} and a readable {date_column}", code=2)
+    moment = (pd.Timestamp(as_of).to_pydatetime() if as_of
+              else max(note.when for note in dated))
+    hazards = roll_up(dated, as_of=moment)
+    table = hazards_table(hazards)
+    for path, rows in ((output, table), (overdue_out, table[table["clock"] == "overdue"])):
+        if path is not None:
+            pending = path.with_name(f".{path.name}.partial")
+            if path.suffix.lower() == ".parquet":
+                rows.to_parquet(pending, index=False)
+            else:
+                rows.to_csv(pending, index=False)
+            pending.replace(path)
+    echo = partial(typer.echo, err=True)
+    counts = table["clock"].value_counts().to_dict() if len(table) else {}
+    cases = table["case"].nunique() if len(table) else 0
+    still_open = int(table["open"].sum()) if len(table) else 0
+    echo(f"casenotes cases: {len(dated):,} dated notes ({skipped:,} without a case or date), "
+         f"{cases:,} cases, {len(table):,} hazards, {still_open:,} open; clock at "
+         f"{moment:%Y-%m-%d %H:%M}")
+    echo("  " + ", ".join(f"{state} {counts.get(state, 0):,}" for state in
+                          ("overdue", "due", "late", "met", "not applicable")))
+    overdue = [h for h in hazards if h.clock == "overdue"]
+    if overdue:
+        echo("overdue (Awaab's Law clock; a triage aid from case notes, not a legal "
+             "determination):")
+        for h in overdue[:20]:
+            echo(f"  {h.case:<14} {h.category:<16} {h.urgency:<12} reported "
+                 f"{h.clock_from:%Y-%m-%d %H:%M}, due {h.deadline:%Y-%m-%d %H:%M}, priority "
+                 f"{h.priority:.0f}, notes {', '.join(h.note_ids[-3:])}")
+        if len(overdue) > 20:
+            echo(f"  ... and {len(overdue) - 20:,} more (--overdue FILE lists them all)")
+    echo(f"  working days: {HOLIDAY_SOURCE}")
+
+
 @app.command("train")
 def train_command(
     data: Annotated[list[Path] | None, typer.Argument(
