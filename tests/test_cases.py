@@ -149,7 +149,7 @@ def test_a_later_resolved_note_never_makes_a_case_more_overdue(
     before = roll_up(notes, as_of=moment)
     if not before:
         return
-    after = roll_up(notes + [CaseNote("P1", later, "later", (MOULD_GONE,))], as_of=moment)
+    after = roll_up([*notes, CaseNote("P1", later, "later", (MOULD_GONE,))], as_of=moment)
     assert len(after) == len(before)
     assert CLOCK_ORDER.index(after[0].clock) >= CLOCK_ORDER.index(before[0].clock)
     assert not after[0].open
