@@ -190,6 +190,24 @@ def _one_hazard(case: str, category: str, timeline: Sequence[CaseNote],
 # ------------------------------------------------------------------------------ tables
 
 
+def parse_dates(values: Any) -> Any:
+    """Dates as exports write them: ISO (2025-11-10T08:00) as is, others day first (10/11/2025,
+    the UK way). Unreadable ones become NaT. (pandas' ``dayfirst`` would also swap the day and
+    month of an ISO date, so the two kinds are parsed apart.)"""
+    import pandas as pd
+
+    text = pd.Series(values, dtype="string").str.strip()
+    iso = text.str.match(r"^\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if iso.any():
+        parsed[iso] = pd.to_datetime(text[iso], errors="coerce", format="ISO8601",
+                                     utc=True).dt.tz_localize(None)
+    if (~iso).any():
+        parsed[~iso] = pd.to_datetime(text[~iso], errors="coerce", dayfirst=True,
+                                      format="mixed")
+    return parsed
+
+
 def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
                ) -> tuple[list[CaseNote], int]:
     """CaseNotes from a notes table and its mentions table (input order, as score writes
@@ -204,7 +222,7 @@ def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
                 f"the notes table has no column {column!r} (columns: "
                 f"{', '.join(map(str, notes.columns))}); score with --keep "
                 f"{case_column},{date_column}")
-    when = pd.to_datetime(notes[date_column], errors="coerce", dayfirst=True, format="mixed")
+    when = parse_dates(notes[date_column])
     out, skipped = [], 0
     rows = mentions.itertuples(index=False)
     for note, stamp in zip(notes.itertuples(index=False), when, strict=True):

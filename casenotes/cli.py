@@ -384,12 +384,19 @@ def report_command(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1)] = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1)] = 2_000,
     encoding: Annotated[str, typer.Option("--encoding")] = "auto",
+    case_column: Annotated[str | None, typer.Option(
+        "--case-column", help="With --date-column: add the Awaab's Law clock at the top.")
+    ] = None,
+    date_column: Annotated[str | None, typer.Option("--date-column")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Judge the clock at this moment (default: the latest note).")] = None,
 ) -> None:
     """Write a self-contained HTML report of the flagged notes, for analysts to review."""
     from collections import deque
 
     from .batch import ScorerSpec, default_jobs, score_chunks
-    from .report import notes_from_tables, render_report, report_notes
+    from .cases import HOLIDAY_SOURCE, case_notes, roll_up
+    from .report import clock_rows, notes_from_tables, render_report, report_notes
     from .tables import TableReader, read_table
 
     if (notes_table is None) != (mentions_table is None):
@@ -397,13 +404,30 @@ def report_command(
                     "or neither to score INPUT now", code=2)
     if output.suffix.lower() not in (".html", ".htm"):
         raise _fail(f"{output.name}: the report is HTML; name it report.html", code=2)
+    if (case_column is None) != (date_column is None):
+        raise _fail("the clock needs both --case-column and --date-column", code=2)
+    clock_columns = [c for c in (case_column, date_column) if c is not None]
+    clocked = len(clock_columns) == 2
+    dated: list[Any] = []
     try:
         reader = TableReader(input_path, text=text_column, id=id_column,
+                             keep=clock_columns if notes_table is None else (),
                              chunk_size=chunk_size, encoding=encoding)
     except (InputError, InputSchemaError) as exc:
         raise _fail(str(exc), code=2) from None
+
+    def clock_notes(notes_part: Any, mentions_part: Any) -> None:
+        if clocked:
+            found, _ = case_notes(notes_part, mentions_part, case_column=str(case_column),
+                                  date_column=str(date_column))
+            dated.extend(note for note in found if note.mentions)
+
     if notes_table is not None and mentions_table is not None:
         notes_frame, mentions_frame = read_table(notes_table), read_table(mentions_table)
+        try:
+            clock_notes(notes_frame, mentions_frame)
+        except InputSchemaError as exc:
+            raise _fail(str(exc), code=2) from None
         texts = (text for chunk in reader.chunks() for text in chunk.texts)
         stream = notes_from_tables(notes_frame, mentions_frame, texts)
     else:
@@ -418,11 +442,20 @@ def report_command(
         def scored_notes() -> Iterator[Any]:
             for scored in score_chunks(remembered(), spec, jobs=jobs or default_jobs()):
                 chunk = pending.popleft()
+                clock_notes(scored.notes, scored.mentions)
                 yield from notes_from_tables(scored.notes, scored.mentions, chunk.texts)
         stream = scored_notes()
     data = report_notes(stream, limit=limit, mask_pii=not no_mask_pii,
                         include_unflagged=include_unflagged)
-    page = render_report(data, title=title, source=input_path.name)
+    clock: list[dict[str, Any]] = []
+    clock_note = ""
+    if clocked and dated:
+        moment = (pd.Timestamp(as_of).to_pydatetime() if as_of
+                  else max(note.when for note in dated))
+        clock = clock_rows(roll_up(dated, as_of=moment))
+        clock_note = f"Judged at {moment:%Y-%m-%d %H:%M}; working days: {HOLIDAY_SOURCE}."
+    page = render_report(data, title=title, source=input_path.name, clock=clock,
+                         clock_note=clock_note)
     if not output.parent.is_dir():
         raise _fail(f"{output.parent}: no such folder for the report; create it first", code=2)
     partial = output.with_name(f".{output.name}.partial")
@@ -454,7 +487,6 @@ def cases_command(
     ] = None,
 ) -> None:
     """Roll scored notes up by case and hazard, with the Awaab's Law clock and what is overdue."""
-    import pandas as pd
 
     from .cases import HOLIDAY_SOURCE, case_notes, hazards_table, roll_up
     from .tables import read_table

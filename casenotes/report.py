@@ -154,9 +154,25 @@ def _script_json(value: Any) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
+def clock_rows(hazards: Sequence[Any], *, limit: int = 200) -> list[dict[str, Any]]:
+    """Overdue and due hazards (:class:`~casenotes.cases.CaseHazard`) for the report's top."""
+    rows = []
+    for hazard in hazards:
+        if hazard.clock not in ("overdue", "due"):
+            continue
+        rows.append({
+            "case": hazard.case, "category": hazard.category, "urgency": hazard.urgency,
+            "clock": hazard.clock, "from": f"{hazard.clock_from:%Y-%m-%d %H:%M}",
+            "deadline": f"{hazard.deadline:%Y-%m-%d %H:%M}" if hazard.deadline else "",
+            "priority": round(hazard.priority, 1), "notes": list(hazard.note_ids[-5:]),
+        })
+    return rows[:limit]
+
+
 def render_report(data: ReportData, *, title: str = "casenotes report",
-                  source: str = "") -> str:
-    """The self-contained HTML page for ``data``."""
+                  source: str = "", clock: Sequence[dict[str, Any]] | None = None,
+                  clock_note: str = "") -> str:
+    """The self-contained HTML page for ``data`` (with the Awaab's Law clock, if given)."""
     from jinja2 import Environment, StrictUndefined, select_autoescape
 
     template_text = resources.files("casenotes").joinpath("resources").joinpath(TEMPLATE) \
@@ -169,10 +185,11 @@ def render_report(data: ReportData, *, title: str = "casenotes report",
         "flagged": data.flagged_notes, "shown": data.shown, "limit": data.limit,
         "masked": data.masked, "reportId": data.report_id,
     }
+    clock = list(clock or [])
     return template.render(
         title=title, source=source, version=__version__, data=data,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        payload=_script_json(payload),
+        payload=_script_json(payload), clock=clock, clock_note=clock_note,
     )
 
 

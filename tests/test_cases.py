@@ -180,3 +180,32 @@ def test_the_cases_command_lists_overdue_hazards(tmp_path) -> None:  # type: ign
     assert gas.loc["P1", "clock"] == "overdue"
     assert "P1" in result.stderr and "not a legal determination" in result.stderr
     assert "holidays" in result.stderr
+
+
+def test_the_report_opens_with_the_clock(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    export = tmp_path / "export.csv"
+    pd.DataFrame({
+        "id": ["1", "2"], "targetId": ["P1", "P2"],
+        "createdAt": ["2025-11-10T08:00", "2025-11-10T09:00"],
+        "description": ["Strong smell of gas in the kitchen", "Black mould in baby's room"],
+    }).to_csv(export, index=False)
+    report = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["report", str(export), "-o", str(report), "-j", "1",
+                                      "--case-column", "targetId", "--date-column",
+                                      "createdAt", "--as-of", "2025-11-12T12:00"])
+    assert result.exit_code == 0, result.output
+    page = report.read_text(encoding="utf-8")
+    assert "Law clock: 1 overdue, 1 due" in page
+    assert page.index('id="clock"') < page.index('id="report-data"')
+    assert "not a legal determination" in page
+
+
+def test_dates_are_read_iso_as_written_and_others_day_first() -> None:
+    from casenotes.cases import parse_dates
+
+    parsed = parse_dates(["2025-11-10T08:00", "10/11/2025 08:00", "3 Dec 2025 14:05",
+                          "not a date", None])
+    assert parsed.tolist()[:3] == [pd.Timestamp("2025-11-10 08:00"),
+                                   pd.Timestamp("2025-11-10 08:00"),
+                                   pd.Timestamp("2025-12-03 14:05")]
+    assert parsed.isna().tolist()[3:] == [True, True]
