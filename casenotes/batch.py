@@ -392,39 +392,111 @@ def _score_in_worker(chunk: Chunk) -> ScoredChunk:
     return score_rows(chunk, scorer_for(spec), mask_pii=mask_pii)
 
 
+#: A chunk whose scoring process died is retried once; its rows are then marked failed.
+CHUNK_ATTEMPTS: Final = 2
+#: So many chunks failing in a row means the set-up is broken (a bad model, no memory): stop.
+MAX_FAILED_IN_A_ROW: Final = 3
+WORKER_DIED: Final = ("the scoring process died twice on this chunk (out of memory, or a "
+                      "crash in a library); its rows were not scored: rerun them with "
+                      "--jobs 1 or a smaller --chunk-size")
+
+
+class _NoScorer:
+    """Stands in for a scorer when every row of a chunk is already marked failed."""
+
+    def score_notes(self, notes: Iterable[tuple[str, str]], *, prefilter: bool = False,
+                    ) -> Iterator[Any]:
+        return iter(())
+
+
+def failed_chunk(chunk: Chunk, reason: str) -> ScoredChunk:
+    """The tables for a chunk none of whose rows could be scored: every row status=error."""
+    marked = Chunk(chunk.ids, chunk.texts, chunk.kept, [reason] * len(chunk.texts),
+                   chunk.first_row)
+    return score_rows(marked, _NoScorer())
+
+
 def score_chunks(chunks: Iterable[Chunk], spec: ScorerSpec = ScorerSpec(), *,
-                 jobs: int = 1, mask_pii: bool = False) -> Iterator[ScoredChunk]:
+                 jobs: int = 1, mask_pii: bool = False,
+                 worker: Callable[[Chunk], ScoredChunk] | None = None,
+                 ) -> Iterator[ScoredChunk]:
     """Score chunks in input order, over ``jobs`` processes.
 
     At most two chunks per process are in flight, so memory stays flat however many chunks
-    the iterable yields. Raises :class:`ScoringError` if a worker process dies.
+    the iterable yields. If a scoring process dies, every chunk in flight is scored again alone
+    in a fresh process, each retried once; a chunk that still kills its process has its rows
+    marked failed (status=error) and the run goes on. :class:`ScoringError` is raised only
+    when ``MAX_FAILED_IN_A_ROW`` chunks fail in a row.
+    ``worker`` replaces the function run in each process (for tests).
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
-    if jobs == 1:
+    if jobs == 1 and worker is None:
         scorer = scorer_for(spec)
         for chunk in chunks:
             yield score_rows(chunk, scorer, mask_pii=mask_pii)
         return
+    task = worker or _score_in_worker
     context = get_context("forkserver" if os.name == "posix" else "spawn")
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
-                               initargs=(spec, mask_pii))
-    pending: deque[Future[ScoredChunk]] = deque()
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
+                                   initargs=(spec, mask_pii))
+
+    pool = new_pool()
+    pending: deque[list[Any]] = deque()  # [chunk, future]
+    failed_in_a_row = 0
+
+    def isolated(chunk: Chunk) -> ScoredChunk:
+        """Score one chunk alone in a fresh process, retrying once; else mark it failed."""
+        nonlocal failed_in_a_row
+        for _ in range(CHUNK_ATTEMPTS):
+            alone = ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker,
+                                        initargs=(spec, mask_pii))
+            try:
+                result: ScoredChunk = alone.submit(task, chunk).result()
+                failed_in_a_row = 0
+                return result
+            except BrokenProcessPool:
+                continue
+            finally:
+                alone.shutdown(wait=True, cancel_futures=True)
+        failed_in_a_row += 1
+        if failed_in_a_row >= MAX_FAILED_IN_A_ROW:
+            raise ScoringError(
+                f"{failed_in_a_row} chunks in a row could not be scored because the scoring "
+                "processes died (out of memory, or the model cannot load); rerun with "
+                "--jobs 1 to see the error")
+        return failed_chunk(chunk, WORKER_DIED)
+
+    def resolve(entry: list[Any]) -> ScoredChunk:
+        """The entry's result; if the pool broke, score every chunk it held one by one, so a
+        chunk that kills its process cannot take its neighbours down with it."""
+        nonlocal pool
+        try:
+            result: ScoredChunk = entry[1].result()
+            return result
+        except BrokenProcessPool:
+            pool.shutdown(wait=False, cancel_futures=True)
+            suspects = [entry, *pending]
+            for suspect in suspects:
+                done: Future[ScoredChunk] = Future()
+                done.set_result(isolated(suspect[0]))
+                suspect[1] = done
+            pool = new_pool()
+            result = entry[1].result()
+            return result
+
     try:
         for chunk in chunks:
-            pending.append(pool.submit(_score_in_worker, chunk))
+            pending.append([chunk, pool.submit(task, chunk)])
             while len(pending) >= 2 * jobs:
-                yield pending.popleft().result()
+                yield resolve(pending.popleft())
         while pending:
-            yield pending.popleft().result()
-    except BrokenProcessPool:
-        raise ScoringError(
-            "a scoring process died (often from running out of memory); rerun with fewer "
-            "--jobs or a smaller --chunk-size"
-        ) from None
+            yield resolve(pending.popleft())
     finally:
-        for future in pending:
-            future.cancel()
+        for entry in pending:
+            entry[1].cancel()
         pool.shutdown(wait=True, cancel_futures=True)
 
 
