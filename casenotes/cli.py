@@ -717,3 +717,22 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("casenotes: interrupted; no output was written", err=True)
         sys.exit(130)
+    except Exception as exc:  # an unexpected failure: say where, never what it said
+        typer.echo(internal_error(exc), err=True)
+        sys.exit(1)
+
+
+def internal_error(exc: BaseException) -> str:
+    """Describe an unexpected exception by type and place only.
+
+    A library's message can quote the text it choked on, and note text is personal data, so
+    neither the message nor local variables are printed; the stack of file:line places is.
+    """
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    places = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                         for f in reversed(frames[-6:]))
+    return (f"casenotes: internal error ({type(exc).__name__}) at {places or 'unknown'}; its "
+            "message is not shown because it may quote note text. Please report it with this "
+            "line and the casenotes version.")
