@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -80,6 +81,8 @@ ID_COLUMN_NAMES: Final = (
 #: Separator inside the ``categories``, ``vulnerability`` and ``reasons`` cells.
 LIST_SEPARATOR: Final = "; "
 DEFAULT_CHUNK_SIZE: Final = 2_000
+#: Control characters that do not occur in typed text (tab, line breaks excepted).
+_CONTROL_JUNK: Final = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 # ----------------------------------------------------------------------------- columns
@@ -242,6 +245,9 @@ def _classify(text: object) -> tuple[str, str]:
                          "text column to strings")
     if not text.strip():
         return "empty", ""
+    if _CONTROL_JUNK.search(text):
+        return "error", ("the text holds control characters (such as NUL): binary junk from "
+                         "a broken export; it was not scored: fix the row or re-export")
     if len(text) > MAX_NOTE_LENGTH:
         return "error", (f"the text has {len(text):,} characters, more than the "
                          f"{MAX_NOTE_LENGTH:,} casenotes accepts; split the note")

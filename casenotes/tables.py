@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,9 @@ INPUT_FORMATS: Final = {
 OUTPUT_FORMATS: Final = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet",
                          ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 ENCODINGS: Final = ("auto", "utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16")
+_SURROGATE = re.compile("[\udc80-\udcff]")
+NOT_UTF8: Final = ("bytes in this row are not UTF-8 (binary junk, or a row pasted in another "
+                   "encoding); it was not scored: fix the row or re-export the file as UTF-8")
 EXCEL_MAX_ROWS: Final = 1_048_575
 _SCAN_BLOCK: Final = 1 << 20
 
@@ -73,10 +77,13 @@ def _open_binary(path: Path) -> IO[bytes]:
 
 
 def detect_encoding(path: Path) -> str:
-    """utf-8-sig for a UTF-8 BOM, utf-16 for a UTF-16 BOM, utf-8 if every byte decodes, else cp1252.
+    """How to read a text export, from its bytes.
 
-    Reads the whole file once (at disk speed): a sample can miss the one cp1252 byte in row
-    900,000 that would stop a UTF-8 read.
+    ``utf-8-sig`` for a UTF-8 BOM, ``utf-16`` for a UTF-16 BOM, ``utf-8`` if every byte
+    decodes, ``cp1252`` if no byte sequence is UTF-8 beyond ASCII but some bytes are not, and
+    ``utf-8+junk`` for a UTF-8 file with some bytes that are not (binary junk, or rows pasted
+    in another encoding): read as UTF-8, those rows are marked failed. Reads the whole file
+    once, at disk speed: a sample can miss the one bad byte in row 900,000.
     """
     with _open_binary(path) as raw:
         head = raw.read(4)
@@ -84,18 +91,23 @@ def detect_encoding(path: Path) -> str:
             return "utf-8-sig"
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16"
-        decoder = codecs.getincrementaldecoder("utf-8")()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+        invalid = wide = 0
         block = head
         try:
             while block:
-                decoder.decode(block)
+                text = decoder.decode(block)
+                if not text.isascii():
+                    junk = len(_SURROGATE.findall(text))
+                    invalid += junk
+                    wide += sum(1 for c in text if ord(c) > 0x7F) - junk
                 block = raw.read(_SCAN_BLOCK)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252"
+            invalid += len(_SURROGATE.findall(decoder.decode(b"", final=True)))
         except (OSError, EOFError) as exc:
             raise InputError(f"{path}: cannot be read ({exc}); is the file complete?") from None
-    return "utf-8"
+    if not invalid:
+        return "utf-8"
+    return "utf-8+junk" if wide > 0 else "cp1252"
 
 
 @dataclass
@@ -146,8 +158,10 @@ class TableReader:
         encoding = detect_encoding(self.path) if self.encoding == "auto" else self.encoding
         self.used_encoding = encoding
         raw = _open_binary(self.path)
-        errors = "replace" if encoding == "cp1252" else "strict"
-        handle = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
+        junk = encoding == "utf-8+junk" or (encoding == "utf-8" and self.encoding != "auto")
+        codec = "utf-8" if encoding == "utf-8+junk" else encoding
+        errors = "replace" if encoding == "cp1252" else "surrogateescape" if junk else "strict"
+        handle = io.TextIOWrapper(raw, encoding=codec, errors=errors, newline="")
         csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
         delimiter = "\t" if self.format == "tsv" else ","
         rows = csv.reader(handle, delimiter=delimiter)
@@ -168,14 +182,15 @@ class TableReader:
                 for row in rows:
                     line += 1
                     self.bytes_read = tell()
-                    if len(row) == width or (len(row) > width and not any(row[width:])):
+                    if junk and any(_SURROGATE.search(field) for field in row):
+                        yield ([_SURROGATE.sub("\ufffd", f) for f in row[:width]]
+                               + [None] * (width - len(row)), NOT_UTF8)
+                    elif len(row) == width or (len(row) > width and not any(row[width:])):
                         yield row[:width], None
                     elif not row:
                         yield [None] * width, "blank line"
-                    elif len(row) < width:
-                        yield row + [None] * (width - len(row)), None
                     else:
-                        yield row[:width], (
+                        yield (row + [None] * (width - len(row)))[:width], (
                             f"row has {len(row)} fields but the header has {width}; a delimiter "
                             "or quote in this row is probably broken")
             except UnicodeDecodeError:
@@ -193,11 +208,16 @@ class TableReader:
         encoding = detect_encoding(self.path) if self.encoding == "auto" else self.encoding
         self.used_encoding = encoding
         raw = _open_binary(self.path)
-        handle = io.TextIOWrapper(raw, encoding=encoding, errors="replace")
+        junk = encoding in ("utf-8+junk", "utf-8")
+        codec = "utf-8" if encoding == "utf-8+junk" else encoding
+        handle = io.TextIOWrapper(raw, encoding=codec,
+                                  errors="surrogateescape" if junk else "replace")
         first: list[tuple[dict[str, Any], str | None]] = []
         lines = enumerate(handle, 1)
 
         def parse(number: int, line: str) -> tuple[dict[str, Any], str | None]:
+            if junk and _SURROGATE.search(line):
+                return {}, f"line {number}: " + NOT_UTF8
             try:
                 value = json.loads(line)
             except json.JSONDecodeError:

@@ -121,7 +121,8 @@ def test_a_utf8_bom_does_not_leak_into_the_first_column_name(tmp_path: Path) -> 
     assert pd.read_csv(notes)["note_id"].tolist() == ["n1", "n2", "n3", "n4"]
 
 
-def test_nul_bytes_quotes_newlines_and_a_megabyte_note_are_scored(tmp_path: Path) -> None:
+def test_quotes_newlines_and_a_megabyte_note_are_scored_and_nul_junk_is_marked(
+        tmp_path: Path) -> None:
     big = ("Tenant called about the rent. " * 35_000) + "Black mould in the bedroom."
     rows = [dict(ROWS[0], id="nul", description="damp\x00 in hall"),
             dict(ROWS[0], id="big", description=big), *ROWS[3:]]
@@ -130,9 +131,36 @@ def test_nul_bytes_quotes_newlines_and_a_megabyte_note_are_scored(tmp_path: Path
                    "--mentions", str(mentions))
     assert result.exit_code == 0, result.output
     assert len(big) > 1_000_000
-    assert pd.read_csv(notes)["status"].tolist() == ["ok", "ok", "ok"]
+    table = pd.read_csv(notes, keep_default_na=False)
+    assert table["status"].tolist() == ["error", "ok", "ok"]
+    assert "control characters (such as NUL)" in table["error"][0]
     terms = pd.read_csv(mentions).groupby("note_id")["term"].apply(list).to_dict()
-    assert "Black mould" in terms["big"] and "damp" in terms["nul"]
+    assert "Black mould" in terms["big"] and "black mould" in terms["n4"]
+
+
+def test_rows_with_bytes_that_are_not_utf8_are_marked_and_the_rest_read_as_utf8(
+        tmp_path: Path) -> None:
+    source = tmp_path / "mixed.csv"
+    source.write_bytes("id,text\n1,café smell of gas\n".encode()
+                       + b"2,damp \xff\xfe junk\n3,caf\xe9 in cp1252\n"
+                       + "4,black mould £5\n".encode())
+    notes = tmp_path / "n.csv"
+    result = runner.invoke(app, ["score", str(source), "--notes", str(notes), "-j", "1"])
+    assert result.exit_code == 0, result.output
+    assert "(utf-8+junk)" in result.stderr
+    table = pd.read_csv(notes, keep_default_na=False)
+    assert table["status"].tolist() == ["ok", "error", "error", "ok"]
+    assert "not UTF-8" in table["error"][1]
+
+
+def test_a_row_with_too_few_fields_is_kept_as_an_error(tmp_path: Path) -> None:
+    source = tmp_path / "short.csv"
+    source.write_text("id,text,ward\n1,smell of gas,N\n2,damp\n", encoding="utf-8")
+    notes = tmp_path / "n.csv"
+    assert score(str(source), "--notes", str(notes)).exit_code == 0
+    table = pd.read_csv(notes, keep_default_na=False)
+    assert table["status"].tolist() == ["ok", "error"]
+    assert "2 fields but the header has 3" in table["error"][1]
 
 
 def test_a_truncated_last_line_keeps_every_row(tmp_path: Path) -> None:
