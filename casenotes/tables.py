@@ -48,6 +48,11 @@ EXCEL_MAX_ROWS: Final = 1_048_575
 _SCAN_BLOCK: Final = 1 << 20
 
 
+def _broken(detail: str) -> str:
+    return (f"the quoting of this row is broken ({detail}); it was not scored: fix the quotes "
+            "or re-export the file")
+
+
 def input_format(path: Path) -> str:
     """The format of an input file, from its extension (``.gz`` allowed for text formats)."""
     suffixes = [s.lower() for s in path.suffixes[-2:]]
@@ -164,7 +169,15 @@ class TableReader:
         handle = io.TextIOWrapper(raw, encoding=codec, errors=errors, newline="")
         csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
         delimiter = "\t" if self.format == "tsv" else ","
-        rows = csv.reader(handle, delimiter=delimiter)
+        consumed: list[str] = []
+
+        def lines() -> Iterator[str]:
+            for text_line in handle:
+                consumed.append(text_line)
+                yield text_line
+
+        # strict: a stray quote is an error for that record, not a silent merge of rows
+        rows = csv.reader(lines(), delimiter=delimiter, strict=True)
         try:
             header = next(rows, None)
         except (UnicodeDecodeError, csv.Error) as exc:
@@ -176,30 +189,53 @@ class TableReader:
         width = len(header)
         tell = raw.tell if hasattr(raw, "tell") else (lambda: 0)
 
+        def checked(row: list[str]) -> tuple[list[Any], str | None]:
+            if junk and any(_SURROGATE.search(field) for field in row):
+                return ([_SURROGATE.sub("\ufffd", f) for f in row[:width]]
+                        + [None] * (width - len(row)), NOT_UTF8)
+            if len(row) == width or (len(row) > width and not any(row[width:])):
+                return row[:width], None
+            if not row:
+                return [None] * width, "blank line"
+            return (row + [None] * (width - len(row)))[:width], (
+                f"row has {len(row)} fields but the header has {width}; a delimiter or quote "
+                "in this row is probably broken")
+
+        def salvage(raw_lines: list[str], reason: str) -> Iterator[tuple[list[Any], str | None]]:
+            """A record the parser rejected: its first line is an error row (with the cells a
+            lenient read finds, for the id); every later line it swallowed is read again on
+            its own, so no row disappears into a runaway quote."""
+            first = next(csv.reader([raw_lines[0]], delimiter=delimiter), [])
+            yield (first + [None] * width)[:width], reason
+            for later in raw_lines[1:]:
+                try:
+                    row = next(csv.reader([later], delimiter=delimiter, strict=True), [])
+                except csv.Error as exc:
+                    row_cells = next(csv.reader([later], delimiter=delimiter), [])
+                    yield (row_cells + [None] * width)[:width], _broken(str(exc))
+                else:
+                    yield checked(row)
+
         def generate() -> Iterator[tuple[list[Any], str | None]]:
             line = 1
             try:
-                for row in rows:
+                while True:
+                    consumed.clear()
+                    try:
+                        row = next(rows)
+                    except StopIteration:
+                        break
+                    except csv.Error as exc:
+                        line += len(consumed)
+                        yield from salvage(list(consumed), _broken(str(exc)))
+                        continue
                     line += 1
                     self.bytes_read = tell()
-                    if junk and any(_SURROGATE.search(field) for field in row):
-                        yield ([_SURROGATE.sub("\ufffd", f) for f in row[:width]]
-                               + [None] * (width - len(row)), NOT_UTF8)
-                    elif len(row) == width or (len(row) > width and not any(row[width:])):
-                        yield row[:width], None
-                    elif not row:
-                        yield [None] * width, "blank line"
-                    else:
-                        yield (row + [None] * (width - len(row)))[:width], (
-                            f"row has {len(row)} fields but the header has {width}; a delimiter "
-                            "or quote in this row is probably broken")
+                    yield checked(row)
             except UnicodeDecodeError:
                 raise InputError(
                     f"{self.path.name}: bytes near row {line} are not {encoding}; pass "
                     "--encoding cp1252 (or the export's encoding)") from None
-            except csv.Error as exc:
-                raise InputError(f"{self.path.name}: row {line} cannot be read ({exc})") \
-                    from None
             finally:
                 handle.close()
         return generate()

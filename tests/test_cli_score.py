@@ -169,9 +169,22 @@ def test_a_truncated_last_line_keeps_every_row(tmp_path: Path) -> None:
                       encoding="utf-8")
     notes = tmp_path / "n.csv"
     assert score(str(source), "--notes", str(notes)).exit_code == 0
-    table = pd.read_csv(notes)
+    table = pd.read_csv(notes, keep_default_na=False)
     assert table["note_id"].tolist() == [1, 2]
-    assert table["n_mentions"].tolist() == [1, 1]
+    assert table["status"].tolist() == ["ok", "error"]
+    assert "quoting of this row is broken" in table["error"][1]
+
+
+def test_a_stray_quote_fails_its_row_only_and_a_runaway_quote_swallows_no_rows(
+        tmp_path: Path) -> None:
+    source = tmp_path / "quotes.csv"
+    source.write_text('id,text\n1,smell of gas\n2,"damp "here" now"\n3,black mould\n'
+                      '4,"never closed\n5,CO alarm sounding\n6,rent paid\n', encoding="utf-8")
+    notes = tmp_path / "n.csv"
+    assert score(str(source), "--notes", str(notes)).exit_code == 0
+    table = pd.read_csv(notes, keep_default_na=False)
+    assert table["note_id"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert table["status"].tolist() == ["ok", "error", "ok", "error", "ok", "ok"]
 
 
 def test_a_row_with_too_many_fields_is_kept_as_an_error(tmp_path: Path) -> None:
