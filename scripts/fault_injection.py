@@ -34,7 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import synthetic  # noqa: E402
+import synthetic
 
 KINDS = ("broken quoting", "wrong column count", "binary junk", "wrong encoding", "NUL bytes")
 
