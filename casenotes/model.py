@@ -389,7 +389,7 @@ def load_model(path: str | Path | None = None, *, lexicon_sha256: str | None = N
         source = str(folder)
     try:
         card = ModelCard.from_dict(json.loads(card_bytes), source=f"{source} card")
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         raise ModelError(f"{source}: card.json is not valid JSON; retrain the model") from None
     digest = hashlib.sha256(model_bytes).hexdigest()
     if digest != card.model_sha256:
@@ -404,7 +404,13 @@ def load_model(path: str | Path | None = None, *, lexicon_sha256: str | None = N
             f"but this casenotes reads format {MODEL_FORMAT}/features v{FEATURES_VERSION}; "
             "retrain the model with this version (`casenotes train`)"
         )
-    pipeline = _pipeline_from_dict(json.loads(model_bytes))
+    try:
+        weights = json.loads(model_bytes)
+        pipeline = _pipeline_from_dict(weights)
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise ModelError(
+            f"{source}: {MODEL_FILE} is not casenotes JSON weights (it is never unpickled or "
+            "run); use a model folder written by `casenotes train`") from None
     if lexicon_sha256 is not None and lexicon_sha256 != card.lexicon_sha256:
         warnings.warn(
             f"{source} was trained with lexicon {card.lexicon_sha256[:12]}, but the lexicon "

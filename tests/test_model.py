@@ -102,3 +102,24 @@ def test_other_model_formats_are_refused(tmp_path: Path) -> None:
     (tmp_path / "m" / CARD_FILE).write_text(json.dumps(card))
     with pytest.raises(ModelError, match="retrain the model with this version"):
         load_model(tmp_path / "m")
+
+
+def test_a_pickle_with_a_forged_card_hash_still_never_runs(tmp_path: Path) -> None:
+    """Even with the card rewritten to match it, a pickle is never unpickled: the weights
+    are read as JSON only."""
+    import hashlib
+    import pickle
+
+    class Boom:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (Path.touch, (tmp_path / "ran",))
+
+    save_model(toy_model(), tmp_path / "m")
+    payload = pickle.dumps(Boom())
+    (tmp_path / "m" / MODEL_FILE).write_bytes(payload)
+    card = json.loads((tmp_path / "m" / CARD_FILE).read_text())
+    card["model_sha256"] = hashlib.sha256(payload).hexdigest()
+    (tmp_path / "m" / CARD_FILE).write_text(json.dumps(card))
+    with pytest.raises(ModelError):
+        load_model(tmp_path / "m")
+    assert not (tmp_path / "ran").exists()
