@@ -8,8 +8,9 @@ name with the value 1.0 (or a small count), such as ``"cue=negated:before:0-1"``
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
+from dataclasses import dataclass
 from typing import Final
 
 from .types import Mention, NoteFindings
@@ -67,32 +68,94 @@ def note_features(text: str, findings: NoteFindings) -> list[Features]:
         shared[f"note_cue={cue.kind}"] = 1.0
         if cue.kind in ("concern", "uncertain"):
             shared[f"note_cue_word={cue.text.lower()}"] = 1.0
+    # Facts per sentence and per category, gathered once: a note of 100,000 mentions in one
+    # sentence must not cost 100,000 x 100,000 comparisons.
+    cue_starts = [cue.start for cue in findings.cues]
+    vulnerable_starts = [v.start for v in findings.vulnerabilities]
+    sentences: dict[tuple[int, int], _Sentence] = {}
+    categories_at: dict[int, Counter[str]] = {}
+    for mention in mentions:
+        categories_at.setdefault(mention.sentence_start, Counter())[mention.category] += 1
+    later = _later_by_category(mentions, entry_of) if entries else {}
+    spans: dict[tuple[str, int, int], Features] = {}
     out = []
     for index, mention in enumerate(mentions):
         features = dict(shared)
         features.update(_mention_features(mention))
-        features.update(_clause_features(text, mention))
-        for vulnerable in findings.vulnerabilities:
-            if mention.sentence_start <= vulnerable.start < mention.sentence_end:
-                features[f"vuln_sentence={vulnerable.group}"] = 1.0
-        for match in findings.cues:
-            if (mention.sentence_start <= match.start < mention.sentence_end
-                    and not mention.start <= match.start < mention.end):
-                side = "before" if match.start < mention.start else "after"
-                features[f"sentence_cue={match.kind}:{side}"] = 1.0
-                features[f"sentence_cue_word={match.text.lower()}"] = 1.0
+        features.update(_clause_features(text, mention, spans))
+        key = (mention.sentence_start, mention.sentence_end)
+        sentence = sentences.get(key)
+        if sentence is None:
+            sentence = sentences[key] = _Sentence.of(key, findings, cue_starts,
+                                                     vulnerable_starts)
+        for nearby in sentence.vulnerability:
+            features[f"vuln_sentence={nearby}"] = 1.0
+        for kind, (first, last) in sentence.kinds.items():
+            if first < mention.start:
+                features[f"sentence_cue={kind}:before"] = 1.0
+            if last >= mention.end:
+                features[f"sentence_cue={kind}:after"] = 1.0
+        inside = Counter(findings.cues[i].text.lower() for i in range(
+            bisect_left(cue_starts, mention.start), bisect_left(cue_starts, mention.end)))
+        for word, count in sentence.words.items():
+            if count > inside.get(word, 0):
+                features[f"sentence_cue_word={word}"] = 1.0
         if categories[mention.category] > 1:
             features["category_repeated_in_note"] = 1.0
         if index == 0:
             features["first_mention"] = 1.0
         if index == len(mentions) - 1:
             features["last_mention"] = 1.0
-        for other in mentions:
-            if other is not mention and other.sentence_start == mention.sentence_start:
-                features[f"sentence_also={other.category}"] = 1.0
+        for category, count in categories_at[mention.sentence_start].items():
+            if count > (category == mention.category):
+                features[f"sentence_also={category}"] = 1.0
         if entries:
-            features.update(_timeline_features(index, mentions, entry_of, len(entries)))
+            features.update(_timeline_features(mention, entry_of[index], len(entries), later))
         out.append(features)
+    return out
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    """The cues and vulnerability cues of one sentence span, as the features need them."""
+
+    vulnerability: frozenset[str]
+    kinds: dict[str, tuple[int, int]]  # kind -> (first start, last start)
+    words: Counter[str]
+
+    @classmethod
+    def of(cls, key: tuple[int, int], findings: NoteFindings, cue_starts: list[int],
+           vulnerable_starts: list[int]) -> _Sentence:
+        start, end = key
+        groups = frozenset(findings.vulnerabilities[i].group for i in range(
+            bisect_left(vulnerable_starts, start), bisect_left(vulnerable_starts, end)))
+        kinds: dict[str, tuple[int, int]] = {}
+        words: Counter[str] = Counter()
+        for i in range(bisect_left(cue_starts, start), bisect_left(cue_starts, end)):
+            cue = findings.cues[i]
+            first, last = kinds.get(cue.kind, (cue.start, cue.start))
+            kinds[cue.kind] = (min(first, cue.start), max(last, cue.start))
+            words[cue.text.lower()] += 1
+        return cls(groups, kinds, words)
+
+
+def _later_by_category(mentions: tuple[Mention, ...], entry_of: list[int],
+                       ) -> dict[str, tuple[list[int], list[frozenset[str]]]]:
+    """Per category: its entries in order, and for each, the cue kinds of the category's
+    mentions in that entry or any later one."""
+    by_category: dict[str, dict[int, set[str]]] = {}
+    for mention, entry in zip(mentions, entry_of, strict=True):
+        kinds = by_category.setdefault(mention.category, {}).setdefault(entry, set())
+        kinds.update(cue.kind for cue in mention.cues)
+    out = {}
+    for category, per_entry in by_category.items():
+        ordered = sorted(per_entry)
+        suffix: list[frozenset[str]] = []
+        running: set[str] = set()
+        for entry in reversed(ordered):
+            running |= per_entry[entry]
+            suffix.append(frozenset(running))
+        out[category] = (ordered, suffix[::-1])
     return out
 
 
@@ -135,27 +198,45 @@ def _mention_features(mention: Mention) -> Features:
     return features
 
 
-def _clause_features(text: str, mention: Mention) -> Features:
-    clause = text[mention.clause_start:mention.clause_end]
-    sentence = text[mention.sentence_start:mention.sentence_end]
-    features: Features = {}
-    words = [w.lower() for w in _WORD.findall(clause)]
-    for word in words[:_CLAUSE_WORDS]:
-        features[f"clause={word}"] = 1.0
-    features[f"clause_words={_size_bucket(len(words), (3, 8, 15, 30))}"] = 1.0
+def _clause_features(text: str, mention: Mention,
+                     cache: dict[tuple[str, int, int], Features] | None = None) -> Features:
+    """Words of the mention's clause (the first 30) and facts of its sentence.
+
+    Clause and sentence facts are cached per span: mentions share them, and a note of one
+    enormous sentence must not be rescanned for every mention in it.
+    """
+    cache = {} if cache is None else cache
+    clause_key = ("clause", mention.clause_start, mention.clause_end)
+    clause_part = cache.get(clause_key)
+    if clause_part is None:
+        clause_part = {}
+        words = []
+        for found in _WORD.finditer(text, mention.clause_start, mention.clause_end):
+            words.append(found.group().lower())
+            if len(words) > _CLAUSE_WORDS:
+                break  # enough to know the size bucket is ">30"
+        for word in words[:_CLAUSE_WORDS]:
+            clause_part[f"clause={word}"] = 1.0
+        clause_part[f"clause_words={_size_bucket(len(words), (3, 8, 15, 30))}"] = 1.0
+        cache[clause_key] = clause_part
+    sentence_key = ("sentence", mention.sentence_start, mention.sentence_end)
+    sentence_part = cache.get(sentence_key)
+    if sentence_part is None:
+        sentence = text[mention.sentence_start:mention.sentence_end]
+        sentence_part = {}
+        if "?" in sentence:
+            sentence_part["sentence_question"] = 1.0
+        if sentence.isupper():
+            sentence_part["sentence_all_caps"] = 1.0
+        cache[sentence_key] = sentence_part
+    features: Features = {**clause_part, **sentence_part}
     if mention.start == mention.clause_start:
         features["clause_starts_with_term"] = 1.0
-    if "?" in sentence:
-        features["sentence_question"] = 1.0
-    if sentence.isupper():
-        features["sentence_all_caps"] = 1.0
     return features
 
 
-def _timeline_features(index: int, mentions: tuple[Mention, ...], entry_of: list[int],
-                       n_entries: int) -> Features:
-    mention = mentions[index]
-    entry = entry_of[index]
+def _timeline_features(mention: Mention, entry: int, n_entries: int,
+                       later: dict[str, tuple[list[int], list[frozenset[str]]]]) -> Features:
     features: Features = {}
     if entry == n_entries - 1:
         features["timeline_last_entry"] = 1.0
@@ -163,13 +244,12 @@ def _timeline_features(index: int, mentions: tuple[Mention, ...], entry_of: list
         features["timeline_before_first_entry"] = 1.0
     else:
         features["timeline_earlier_entry"] = 1.0
-    later = [m for m, e in zip(mentions, entry_of, strict=True)
-             if e > entry and m.category == mention.category]
-    if later:
+    ordered, suffix = later[mention.category]
+    after = bisect_right(ordered, entry)
+    if after < len(ordered):
         features["timeline_later_same_category"] = 1.0
-        kinds = {cue.kind for m in later for cue in m.cues}
         for kind in ("historical", "negated", "concern", "inspection"):
-            if kind in kinds:
+            if kind in suffix[after]:
                 features[f"timeline_later_same_category_cue={kind}"] = 1.0
     else:
         features["timeline_no_later_same_category"] = 1.0

@@ -9,7 +9,9 @@ lexicon terms with zero-width joiners and right-to-left marks inside, homoglyphs
 repeated many times, deeply nested quotes, invalid UTF-8 bytes (for the readers), NULs. Each
 target must never raise anything but a casenotes error, keep every offset slicing its term,
 and finish every input within ``--slow`` seconds (catastrophic slowness fails the run). Prints
-inputs tried, failures and the slowest input per target.
+inputs tried, failures and the slowest input per target. Every text target also gets the
+``EXTREMES``: a term repeated 100,000 times, a 1 MB note, zero-width and right-to-left marks
+inside terms, 10,000 nested quotes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from contextlib import suppress
 from itertools import pairwise
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import casenotes
@@ -104,8 +106,17 @@ def target_parquet(text: str) -> None:
         assert _read_all(path) == 2
 
 
+#: Inputs every text target also gets, whatever hypothesis draws.
+EXTREMES = [
+    "gas leak " * 100_000,                                             # a term 100,000 times
+    ("Tenant called about the rent and the fence. " * 23_000)[:1_000_000] + " black mould",
+    "as\u200bbestos " * 1_000 + "\u202e" + "mould " * 1_000,
+    '"' * 10_000 + "smell of gas" + '"' * 10_000,
+]
+
+
 def run(name: str, target: Callable[..., None], strategy: st.SearchStrategy,  # type: ignore[type-arg]
-        examples: int, slow: float) -> tuple[int, float]:
+        examples: int, slow: float, extremes: list[object]) -> tuple[int, float]:
     tried, slowest = 0, 0.0
 
     @settings(max_examples=examples, deadline=None, database=None, derandomize=False,
@@ -120,6 +131,8 @@ def run(name: str, target: Callable[..., None], strategy: st.SearchStrategy,  # 
         slowest = max(slowest, took)
         assert took < slow, f"{name}: one input took {took:.1f} s"
 
+    for extreme in extremes:
+        check = example(extreme)(check)
     check()
     return tried, slowest
 
@@ -149,7 +162,9 @@ def main() -> int:
             continue
         started = time.perf_counter()
         try:
-            tried, slowest = run(name, target, strategy, args.examples, args.slow)
+            extremes: list[object] = (
+                [] if name == "csv_reader" else list(EXTREMES))
+            tried, slowest = run(name, target, strategy, args.examples, args.slow, extremes)
             line = (f"{name:<16} {tried:>9,} inputs, 0 failures, slowest {slowest:.3f} s, "
                     f"{time.perf_counter() - started:,.0f} s in all")
         except Exception as exc:  # a falsifying example: report and go on
