@@ -226,3 +226,11 @@ def test_a_missing_space_after_a_full_stop_still_splits(finder: MentionFinder) -
         ("asbestos", "asbestos"), ("damp", "damp_mould"), ("mould", "damp_mould")]
     doc = finder.nlp.make_doc("see www.gov.uk/damp")
     assert [t.text for t in doc] == ["see", "www.gov.uk/damp"]
+
+
+def test_a_long_run_of_one_punctuation_mark_is_cut_and_offsets_still_slice(
+        finder: MentionFinder) -> None:
+    text = "(" * 5_000 + "smell of gas" + '"' * 5_000 + " ok"
+    mentions = finder.find(text)
+    assert [text[m.start:m.end] for m in mentions] == ["smell of gas"]
+    assert [m.term for m in mentions] == ["smell of gas"]
