@@ -228,7 +228,8 @@ def _is_missing(value: object) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def _note_id(value: object) -> str:
+def note_id_text(value: object) -> str:
+    """A note id cell as text: "" when missing, "1001" for an id read as the float 1001.0."""
     if _is_missing(value):
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -236,7 +237,7 @@ def _note_id(value: object) -> str:
     return str(value)
 
 
-def _classify(text: object) -> tuple[str, str]:
+def text_status(text: object) -> tuple[str, str]:
     """(status, error) for a cell before scoring: ok, empty or error."""
     if _is_missing(text):
         return "empty", ""
@@ -261,13 +262,13 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
     naming a word of personal data ("L1=okafor") show its placeholder instead.
     """
     count = len(chunk.texts)
-    note_ids = [_note_id(v) for v in chunk.ids]
+    note_ids = [note_id_text(v) for v in chunk.ids]
     status, errors = ["ok"] * count, [""] * count
     for i, text in enumerate(chunk.texts):
         if chunk.problems and chunk.problems[i]:
             status[i], errors[i] = "error", str(chunk.problems[i])
         else:
-            status[i], errors[i] = _classify(text)
+            status[i], errors[i] = text_status(text)
     to_score = [i for i in range(count) if status[i] == "ok"]
     scored: dict[int, Any] = {}
     try:

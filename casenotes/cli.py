@@ -37,8 +37,6 @@ MENTION_FIELDS = (
     "note_id", "start", "end", "term", "term_id", "category", "hhsrs_hazard", "context", "cues",
     "risk_probability", "label", "reasons",
 )
-TEXT_COLUMNS = ("text", "note", "notes", "description", "body", "case_note", "note_text", "content")
-ID_COLUMNS = ("note_id", "id", "noteid", "case_note_id", "reference")
 
 
 class OutputFormat(str, Enum):
@@ -56,70 +54,34 @@ def _lexicon(paths: list[Path] | None, replace: bool) -> Lexicon:
 
 
 def _read_notes(path: Path, text_column: str | None, id_column: str | None,
-                ) -> Iterator[tuple[str, Any]]:
-    """Yield (note_id, text) from JSON Lines, CSV/TSV or a plain text file (one note a line)."""
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        with path.open(encoding="utf-8-sig") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    raise InputSchemaError(
-                        f"{path.name} line {number} is not valid JSON; each line must be one "
-                        "JSON object"
-                    ) from None
-                if not isinstance(record, dict):
-                    raise InputSchemaError(f"{path.name} line {number} is not a JSON object")
-                text_key = _pick(path, list(record), text_column, TEXT_COLUMNS, "text")
-                id_key = id_column or next((c for c in ID_COLUMNS if c in record), None)
-                yield str(record[id_key]) if id_key else str(number), record.get(text_key)
-    elif suffix in (".csv", ".tsv"):
-        delimiter = "\t" if suffix == ".tsv" else ","
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle, delimiter=delimiter)
-            columns = list(reader.fieldnames or [])
-            text_key = _pick(path, columns, text_column, TEXT_COLUMNS, "text")
-            id_key = id_column or next((c for c in ID_COLUMNS if c in columns), None)
-            if id_key is not None and id_key not in columns:
-                raise InputSchemaError(
-                    f"{path.name} has no column {id_key!r} (found: {', '.join(columns)}); "
-                    "pass --id-column with one of those"
-                )
-            for number, row in enumerate(reader, 1):
-                yield (row[id_key] if id_key else str(number)), row.get(text_key)
-    else:
-        with path.open(encoding="utf-8-sig") as handle:
+                skipped: list[int]) -> Iterator[tuple[str, str]]:
+    """Yield (note_id, text) from any export ``casenotes score`` reads, or a plain text file
+    (one note a line). Rows that cannot be scored (unreadable, empty, not text) are counted in
+    ``skipped``: ``casenotes score`` lists them with their reasons."""
+    from .batch import note_id_text, text_status
+    from .tables import TableReader
+
+    if path.suffix.lower() == ".txt":
+        with path.open(encoding="utf-8-sig", errors="replace") as handle:
             for number, line in enumerate(handle, 1):
                 yield str(number), line.rstrip("\n")
-
-
-def _pick(path: Path, columns: list[str], chosen: str | None, candidates: tuple[str, ...],
-          role: str) -> str:
-    if chosen is not None:
-        if chosen not in columns:
-            raise InputSchemaError(
-                f"{path.name} has no column {chosen!r} (found: {', '.join(columns)}); "
-                f"pass --{role}-column with one of those"
-            )
-        return chosen
-    lowered = {c.lower(): c for c in columns}
-    found = [lowered[c] for c in candidates if c in lowered]
-    if len(found) != 1:
-        raise InputSchemaError(
-            f"{path.name}: cannot tell which column holds the note {role} (found: "
-            f"{', '.join(columns) or 'no columns'}); pass --{role}-column NAME"
-        )
-    return found[0]
+        return
+    reader = TableReader(path, text=text_column, id=id_column)
+    for chunk in reader.chunks():
+        problems = chunk.problems or [None] * len(chunk.texts)
+        for note_id, text, problem in zip(chunk.ids, chunk.texts, problems, strict=True):
+            if problem is None and text_status(text)[0] == "ok":
+                yield note_id_text(note_id), str(text)
+            else:
+                skipped[0] += 1
 
 
 @app.command("mentions")
 def mentions_command(
     input_path: Annotated[Path, typer.Argument(
         metavar="INPUT", exists=True, dir_okay=False, readable=True,
-        help="Notes as JSON Lines, CSV/TSV (with a header) or plain text (one note a line).")],
+        help="Notes: any export `casenotes score` reads (.csv/.tsv, .parquet, .jsonl, .xlsx), "
+        "or a .txt file with one note a line.")],
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", dir_okay=False, help="Write here instead of stdout.")] = None,
     output_format: Annotated[OutputFormat | None, typer.Option(
@@ -145,7 +107,8 @@ def mentions_command(
     chosen = _lexicon(lexicon, replace_lexicon)
     risk_model = load_model(model, lexicon_sha256=chosen.hash)
     scorer = Scorer(risk_model, lexicon=chosen, threshold=threshold)
-    notes = _read_notes(input_path, text_column, id_column)
+    skipped = [0]
+    notes = _read_notes(input_path, text_column, id_column, skipped)
     # Write beside the target and rename on success: a failed run leaves no partial file.
     partial = output.with_name(f".{output.name}.partial") if output else None
     handle: TextIO = partial.open("w", encoding="utf-8", newline="") if partial else sys.stdout
@@ -183,6 +146,10 @@ def mentions_command(
         partial.replace(output)
     typer.echo(f"casenotes: {n_notes} notes, {n_mentions} mentions, {n_risk} labelled risk",
                err=True)
+    if skipped[0]:
+        rows = "1 row was" if skipped[0] == 1 else f"{skipped[0]:,} rows were"
+        typer.echo(f"casenotes: {rows} empty or could not be read, so have no mentions; "
+                   "`casenotes score --notes NOTES.csv` lists each with its reason", err=True)
 
 
 @app.command("score")

@@ -49,10 +49,11 @@ def test_ambiguous_or_missing_text_column_fails_listing_the_columns(tmp_path: Pa
     notes.write_text("id,body,note\n1,a,b\n", encoding="utf-8")
     result = runner.invoke(app, ["mentions", str(notes)])
     assert result.exit_code == 1
-    assert "cannot tell which column holds the note text (found: id, body, note)" in str(
-        result.exception)
+    assert ("several columns could hold the note text ('note', 'body'); choose one with "
+            "--text-column") in str(result.exception)
     result = runner.invoke(app, ["mentions", str(notes), "--text-column", "words"])
-    assert "has no column 'words' (found: id, body, note)" in str(result.exception)
+    assert ("no column 'words' for the note text; the columns are 'id', 'body', 'note'"
+            in str(result.exception))
 
 
 def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
@@ -116,12 +117,41 @@ def test_train_names_a_labels_file_that_is_not_one(samples: Path, tmp_path: Path
     assert "a labels file needs note_id, start, end and label" in str(result.exception)
 
 
-def test_a_failed_run_leaves_no_partial_output(tmp_path: Path) -> None:
+def test_mentions_counts_rows_it_could_not_score_and_reads_any_export(tmp_path: Path) -> None:
     notes = tmp_path / "notes.jsonl"
-    notes.write_text('{"note_id": "a", "text": "damp"}\n{"note_id": "b", "text": null}\n',
+    notes.write_text('{"note_id": "a", "text": "damp"}\n{"note_id": "b", "text": null}\n'
+                     '{"note_id": "c", "text": 42}\n', encoding="utf-8")
+    result = runner.invoke(app, ["mentions", str(notes), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["note_id"] for line in result.stdout.splitlines()] == ["a"]
+    assert "2 rows were empty or could not be read" in result.stderr
+    cp1252 = tmp_path / "export.csv"
+    cp1252.write_bytes("id,description\n7,\"T/C \u2013 smell of gas, tenant\u2019s kitchen\"\n"
+                       .encode("cp1252"))
+    result = runner.invoke(app, ["mentions", str(cp1252), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["term"] == "smell of gas"
+
+
+def test_a_failed_run_leaves_no_partial_output(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from casenotes.errors import ScoringError
+    from casenotes.scoring import Scorer
+
+    real = Scorer.score_notes
+
+    def fails_after_one(self: Scorer, notes: object, **kwargs: object) -> object:
+        for number, scored in enumerate(real(self, notes, **kwargs)):  # type: ignore[arg-type]
+            if number == 1:
+                raise ScoringError("forced failure")
+            yield scored
+
+    monkeypatch.setattr(Scorer, "score_notes", fails_after_one)
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text('{"note_id": "a", "text": "damp"}\n{"note_id": "b", "text": "mould"}\n',
                      encoding="utf-8")
     out = tmp_path / "mentions.csv"
     result = runner.invoke(app, ["mentions", str(notes), "-o", str(out)])
     assert result.exit_code == 1
-    assert "note 'b': text must be a str, got NoneType" in str(result.exception)
+    assert "forced failure" in str(result.exception)
     assert list(tmp_path.iterdir()) == [notes]
