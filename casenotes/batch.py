@@ -221,6 +221,15 @@ class ScoredChunk:
     mentions: pd.DataFrame
     stats: ChunkStats
 
+    def mention_slices(self) -> list[slice]:
+        """For each notes row, the slice of the mentions table holding its mentions (the
+        mentions follow the notes' order), so engines can nest mentions under their note."""
+        slices, position = [], 0
+        for count in self.notes["n_mentions"].tolist():
+            slices.append(slice(position, position + count))
+            position += count
+        return slices
+
 
 def _is_missing(value: object) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:

@@ -48,12 +48,9 @@ def _scored_partition(part: pd.DataFrame, spec: ScorerSpec, text: str, note_id: 
     for name in kept:
         notes[name] = notes[name].astype(part[name].dtype)
     notes.index = part.index
-    mentions = scored.mentions
-    nested, position = [], 0
-    for count in notes["n_mentions"].tolist():
-        nested.append(mentions.iloc[position:position + count])
-        position += count
-    notes[MENTIONS_FIELD] = pd.Series(nested, index=part.index, dtype=object)
+    notes[MENTIONS_FIELD] = pd.Series([scored.mentions.iloc[rows]
+                                       for rows in scored.mention_slices()],
+                                      index=part.index, dtype=object)
     return notes
 
 

@@ -68,14 +68,9 @@ def _score_partitions(spec: ScorerSpec, text: str, note_id: str, kept: Sequence[
             chunk = Chunk(ids=frame[note_id].tolist(), texts=frame[text].tolist(),
                           kept={name: frame[name].tolist() for name in kept})
             scored = score_rows(chunk, scorer)
-            notes = scored.notes
             records = scored.mentions.to_dict("records")
-            nested, position = [], 0
-            for count in notes["n_mentions"].tolist():
-                nested.append(records[position:position + count])
-                position += count
-            notes = notes.copy()
-            notes[MENTIONS_FIELD] = nested
+            notes = scored.notes.copy()
+            notes[MENTIONS_FIELD] = [records[rows] for rows in scored.mention_slices()]
             yield notes
     return run
 

@@ -412,7 +412,7 @@ class TableWriter:
 
     def write(self, table: pd.DataFrame) -> None:
         """Append rows (the first call fixes the columns)."""
-        first = self.rows == 0 and not self._started
+        first = not self._started
         self._started = True
         self.rows += len(table)
         if self.format in ("csv", "tsv"):
