@@ -42,6 +42,8 @@ OUTPUT_FORMATS: Final = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet",
                          ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 ENCODINGS: Final = ("auto", "utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16")
 _SURROGATE = re.compile("[\udc80-\udcff]")
+#: A character beyond ASCII that decoded as UTF-8 (not an undecodable byte).
+_WIDE = re.compile("[^\x00-\x7f\udc80-\udcff]")
 NOT_UTF8: Final = ("bytes in this row are not UTF-8 (binary junk, or a row pasted in another "
                    "encoding); it was not scored: fix the row or re-export the file as UTF-8")
 EXCEL_MAX_ROWS: Final = 1_048_575
@@ -97,22 +99,23 @@ def detect_encoding(path: Path) -> str:
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16"
         decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
-        invalid = wide = 0
+        invalid = wide = False
         block = head
         try:
-            while block:
+            # Regex searches, not a loop over characters: 128 MB in well under a second.
+            while block and not (invalid and wide):
                 text = decoder.decode(block)
                 if not text.isascii():
-                    junk = len(_SURROGATE.findall(text))
-                    invalid += junk
-                    wide += sum(1 for c in text if ord(c) > 0x7F) - junk
+                    invalid = invalid or _SURROGATE.search(text) is not None
+                    wide = wide or _WIDE.search(text) is not None
                 block = raw.read(_SCAN_BLOCK)
-            invalid += len(_SURROGATE.findall(decoder.decode(b"", final=True)))
+            if not block:
+                invalid = invalid or _SURROGATE.search(decoder.decode(b"", final=True)) is not None
         except (OSError, EOFError) as exc:
             raise InputError(f"{path}: cannot be read ({exc}); is the file complete?") from None
     if not invalid:
         return "utf-8"
-    return "utf-8+junk" if wide > 0 else "cp1252"
+    return "utf-8+junk" if wide else "cp1252"
 
 
 @dataclass

@@ -153,6 +153,26 @@ def test_rows_with_bytes_that_are_not_utf8_are_marked_and_the_rest_read_as_utf8(
     assert "not UTF-8" in table["error"][1]
 
 
+@pytest.mark.parametrize(("early", "late", "expected"), [
+    ("£".encode(), b"", "utf-8"),
+    (b"", b"caf\xe9", "cp1252"),
+    ("£".encode(), b"caf\xe9", "utf-8+junk"),
+    (b"", "caf\u00e9 \U0001f642".encode(), "utf-8"),
+])
+def test_the_encoding_is_told_from_bytes_anywhere_in_a_large_file(
+        tmp_path: Path, early: bytes, late: bytes, expected: str) -> None:
+    from casenotes.tables import detect_encoding
+
+    filler = b"1,rent account cleared\n" * 200_000  # 4.6 MB: the scan reads it in blocks
+    source = tmp_path / "big.csv"
+    source.write_bytes(b"id,text\n0," + early + b"\n" + filler + b"2," + late + b"\n")
+    assert detect_encoding(source) == expected
+    # a multi-byte character split across the scan's 1 MiB blocks is still one character
+    split = tmp_path / "split.csv"
+    split.write_bytes(b"x" * ((1 << 20) - 1) + "£".encode() + b"\n")
+    assert detect_encoding(split) == "utf-8"
+
+
 def test_a_row_with_too_few_fields_is_kept_as_an_error(tmp_path: Path) -> None:
     source = tmp_path / "short.csv"
     source.write_text("id,text,ward\n1,smell of gas,N\n2,damp\n", encoding="utf-8")
