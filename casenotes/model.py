@@ -1,9 +1,11 @@
 """The risk classifier: a plain scikit-learn pipeline, its calibration, and safe persistence.
 
-``make_model()`` builds ``Pipeline([("vectorize", DictVectorizer()), ("classify",
-PlattLogisticRegression())])``. The persisted form is JSON (feature names, weights, the
-calibration and a card), so loading never runs code from a file; the card's SHA-256 of the
-weights is checked before the weights are parsed.
+``make_model()`` (in :mod:`casenotes.estimator`) builds ``Pipeline([("vectorize",
+DictVectorizer()), ("classify", PlattLogisticRegression())])``. The persisted form is JSON
+(feature names, weights, the calibration and a card), so loading never runs code from a file;
+the card's SHA-256 of the weights is checked before the weights are parsed. A loaded model
+scores from those arrays with numpy, so scoring never imports scikit-learn; its
+``pipeline`` is rebuilt on first use.
 """
 
 from __future__ import annotations
@@ -20,16 +22,8 @@ from typing import Any, Final
 from urllib.parse import unquote, urlparse
 
 import numpy as np
-import sklearn
 from scipy.sparse import csr_matrix
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.feature_extraction import DictVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, StratifiedKFold
-from sklearn.pipeline import Pipeline
-from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .__about__ import __version__
 from .errors import CasenotesWarning, ModelError
@@ -39,112 +33,6 @@ MODEL_FORMAT: Final = 1
 MODEL_FILE: Final = "model.json"
 CARD_FILE: Final = "card.json"
 BUNDLED_MODEL: Final = "hazard-risk-v1"
-
-
-class PlattLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
-    """Binary logistic regression with Platt-scaled probabilities from out-of-fold scores.
-
-    The weights are fitted on all the data; the sigmoid that turns decision values into
-    probabilities is fitted on decision values predicted out of fold, so the probabilities are
-    calibrated. Pass ``groups`` (e.g. note ids) to ``fit`` so folds never split a note.
-    ``decision_function`` returns the calibrated log-odds, so ``predict``, ``predict_proba``
-    and ``decision_function`` agree.
-
-    Parameters
-    ----------
-    C : float, default=1.0
-        Inverse regularisation strength.
-    cv : int, default=5
-        Folds for the out-of-fold decision values (fewer when a class is smaller).
-    max_iter : int, default=2000
-    random_state : int or None, default=None
-        Seeds the stratified folds used when no groups are given.
-    """
-
-    def __init__(self, *, C: float = 1.0, cv: int = 5, max_iter: int = 2000,
-                 random_state: int | None = None) -> None:
-        self.C = C
-        self.cv = cv
-        self.max_iter = max_iter
-        self.random_state = random_state
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        tags.input_tags.sparse = True
-        return tags
-
-    def _logistic(self) -> LogisticRegression:
-        return LogisticRegression(C=self.C, max_iter=self.max_iter)
-
-    def fit(self, X: Any, y: Any, groups: Any = None) -> PlattLogisticRegression:
-        """Fit the weights on all rows and the calibration on out-of-fold scores."""
-        X, y = validate_data(self, X, y, accept_sparse="csr")
-        check_classification_targets(y)
-        self.classes_ = unique_labels(y)
-        if len(self.classes_) > 2:
-            raise ValueError(
-                "Only binary classification is supported. The type of the target is "
-                f"{type_of_target(y)}."
-            )
-        if len(self.classes_) < 2:
-            raise ValueError(
-                "PlattLogisticRegression needs two classes in y; got 1 class"
-            )
-        positive = np.asarray(y == self.classes_[1])
-        smallest = int(min(positive.sum(), (~positive).sum()))
-        n_splits = min(self.cv, smallest)
-        if groups is not None:
-            n_splits = min(n_splits, len(np.unique(groups)))
-        if n_splits >= 2:
-            if groups is not None:
-                splits = GroupKFold(n_splits=n_splits).split(X, y, groups)
-            else:
-                splits = StratifiedKFold(n_splits=n_splits, shuffle=True,
-                                         random_state=self.random_state).split(X, y)
-            scores = np.zeros(X.shape[0])
-            for train, test in splits:
-                if len(np.unique(y[train])) < 2:
-                    scores[test] = 0.0
-                    continue
-                fold = self._logistic().fit(X[train], y[train])
-                scores[test] = fold.decision_function(X[test])
-            platt = LogisticRegression(C=1e4, max_iter=1000).fit(scores.reshape(-1, 1), positive)
-            self.calibration_ = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
-        else:
-            self.calibration_ = (1.0, 0.0)
-        final = self._logistic().fit(X, y)
-        self.coef_ = final.coef_
-        self.intercept_ = final.intercept_
-        self.n_iter_ = final.n_iter_
-        return self
-
-    def decision_function(self, X: Any) -> np.ndarray:
-        """Calibrated log-odds of ``classes_[1]``."""
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", reset=False)
-        raw = np.asarray(X @ self.coef_.T).ravel() + self.intercept_[0]
-        slope, offset = self.calibration_
-        return np.asarray(slope * raw + offset)
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Calibrated probabilities, columns in ``classes_`` order."""
-        positive = np.asarray(expit(self.decision_function(X)), dtype=float)
-        return np.asarray(np.column_stack([1.0 - positive, positive]), dtype=float)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """The more probable class of each row."""
-        positive = self.decision_function(X) > 0
-        labels: np.ndarray = np.asarray(self.classes_)
-        return np.asarray(labels[positive.astype(int)])
-
-
-def make_model(*, C: float = 1.0, random_state: int | None = 0) -> Pipeline:
-    """The untrained risk pipeline: named features in, calibrated P(risk) out."""
-    return Pipeline([
-        ("vectorize", DictVectorizer()),
-        ("classify", PlattLogisticRegression(C=C, random_state=random_state)),
-    ])
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +71,7 @@ class ModelCard:
 
 def library_versions() -> dict[str, str]:
     """Versions that a model records and that loading compares."""
-    return {"casenotes": __version__, "scikit-learn": sklearn.__version__,
+    return {"casenotes": __version__, "scikit-learn": metadata.version("scikit-learn"),
             "spacy": metadata.version("spacy"), "numpy": np.__version__,
             "python": platform.python_version()}
 
@@ -195,22 +83,55 @@ class RiskModel:
     that pushed a mention towards risk or routine most.
     """
 
-    def __init__(self, pipeline: Pipeline, card: ModelCard) -> None:
+    def __init__(self, pipeline: Any, card: ModelCard) -> None:
+        from sklearn.utils.validation import check_is_fitted
+
         check_is_fitted(pipeline)
-        self.pipeline = pipeline
+        self._set_weights(_pipeline_to_dict(pipeline))
+        self._pipeline: Any = pipeline
         self.card = card
-        classes = list(pipeline.classes_)
+
+    @classmethod
+    def from_weights(cls, weights: Mapping[str, Any], card: ModelCard) -> RiskModel:
+        """A model from the arrays of ``model.json``, without scikit-learn."""
+        model = cls.__new__(cls)
+        model._set_weights(weights)
+        model._pipeline = None
+        model.card = card
+        return model
+
+    def _set_weights(self, data: Mapping[str, Any]) -> None:
+        names = [str(name) for name in data["features"]]
+        weights = np.asarray(data["weights"], dtype=float)
+        if len(names) != len(weights):
+            raise ModelError("model.json has a different number of features and weights")
+        classes = [str(c) for c in data["classes"]]
         if classes != ["risk", "routine"] and classes != ["routine", "risk"]:
             raise ModelError(f"model classes must be risk and routine, got {classes}")
-        self._risk_column = classes.index("risk")
-        classify: PlattLogisticRegression = pipeline.named_steps["classify"]
-        sign = 1.0 if self._risk_column == 1 else -1.0
-        self._weights = sign * np.asarray(classify.coef_).ravel()
-        self._names = pipeline.named_steps["vectorize"].get_feature_names_out()
-        self._vocabulary: dict[str, int] = pipeline.named_steps["vectorize"].vocabulary_
-        if list(self._names) != sorted(self._names):
+        if names != sorted(names):
             raise ModelError("model features are not in name order; retrain the model")
+        slope, offset = (float(v) for v in data["calibration"])
+        self._data = {**data, "calibration": [slope, offset]}
+        self._risk_column = classes.index("risk")
+        self._coef = weights.reshape(1, -1)
+        self._intercept = float(data["intercept"])
+        self._calibration = (slope, offset)
+        sign = 1.0 if self._risk_column == 1 else -1.0
+        self._weights = sign * weights
+        self._names = np.asarray(names, dtype=object)
+        self._vocabulary: dict[str, int] = {name: i for i, name in enumerate(names)}
         self._bias_column = self._vocabulary.get("bias", -1)
+
+    @property
+    def pipeline(self) -> Any:
+        """The fitted scikit-learn ``Pipeline`` (rebuilt from the weights on first use)."""
+        if self._pipeline is None:
+            self._pipeline = _pipeline_from_dict(self._data)
+        return self._pipeline
+
+    def to_dict(self) -> dict[str, Any]:
+        """The weights as ``model.json`` holds them."""
+        return dict(self._data)
 
     @property
     def threshold(self) -> float:
@@ -224,8 +145,15 @@ class RiskModel:
         """P(risk) for each mention's features (an empty input gives an empty array)."""
         if not features:
             return np.zeros(0)
-        probabilities = self.pipeline.predict_proba(list(features))
-        return np.asarray(probabilities[:, self._risk_column], dtype=float)
+        return self._risk_probability(self._vectorize(features))
+
+    def _risk_probability(self, rows: Any) -> np.ndarray:
+        """P(risk) of vectorised rows: the estimator's calibrated sigmoid, computed the same
+        way (``PlattLogisticRegression.predict_proba``), with numpy alone."""
+        raw = np.asarray(rows @ self._coef.T).ravel() + self._intercept
+        slope, offset = self._calibration
+        positive = np.asarray(expit(slope * raw + offset), dtype=float)
+        return positive if self._risk_column == 1 else 1.0 - positive
 
     def explain(self, features: Features, *, top: int = 5,
                 toward: str | None = None) -> list[tuple[str, float]]:
@@ -251,9 +179,7 @@ class RiskModel:
         if not features:
             return np.zeros(0), []
         rows = self._vectorize(features)
-        classify: PlattLogisticRegression = self.pipeline.named_steps["classify"]
-        probabilities = np.asarray(classify.predict_proba(rows)[:, self._risk_column],
-                                   dtype=float)
+        probabilities = self._risk_probability(rows)
         toward = ["risk" if p >= threshold else "routine" for p in probabilities]
         return probabilities, self._explain_rows(rows, top, toward)
 
@@ -306,9 +232,9 @@ class RiskModel:
 # ------------------------------------------------------------------------------ persistence
 
 
-def _pipeline_to_dict(pipeline: Pipeline) -> dict[str, Any]:
-    vectorizer: DictVectorizer = pipeline.named_steps["vectorize"]
-    classify: PlattLogisticRegression = pipeline.named_steps["classify"]
+def _pipeline_to_dict(pipeline: Any) -> dict[str, Any]:
+    vectorizer = pipeline.named_steps["vectorize"]
+    classify = pipeline.named_steps["classify"]
     return {
         "format": MODEL_FORMAT,
         "classes": [str(c) for c in classify.classes_],
@@ -320,16 +246,18 @@ def _pipeline_to_dict(pipeline: Pipeline) -> dict[str, Any]:
     }
 
 
-def _pipeline_from_dict(data: Mapping[str, Any]) -> Pipeline:
+def _pipeline_from_dict(data: Mapping[str, Any]) -> Any:
+    from .estimator import make_model
+
     names = list(data["features"])
     weights = np.asarray(data["weights"], dtype=float)
     if len(names) != len(weights):
         raise ModelError("model.json has a different number of features and weights")
     pipeline = make_model()
-    vectorizer: DictVectorizer = pipeline.named_steps["vectorize"]
+    vectorizer = pipeline.named_steps["vectorize"]
     vectorizer.feature_names_ = names
     vectorizer.vocabulary_ = {name: i for i, name in enumerate(names)}
-    classify: PlattLogisticRegression = pipeline.named_steps["classify"]
+    classify = pipeline.named_steps["classify"]
     classify.set_params(**data["params"])
     classify.classes_ = np.asarray(data["classes"], dtype=object)
     classify.coef_ = weights.reshape(1, -1)
@@ -344,7 +272,7 @@ def save_model(model: RiskModel, directory: str | Path) -> ModelCard:
     """Write ``model.json`` and ``card.json`` (with the SHA-256 of model.json) to a folder."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    payload = json.dumps(_pipeline_to_dict(model.pipeline), sort_keys=True).encode("utf-8")
+    payload = json.dumps(model.to_dict(), sort_keys=True).encode("utf-8")
     digest = hashlib.sha256(payload).hexdigest()
     card = ModelCard(**{**model.card.to_dict(), "model_sha256": digest})
     _write_atomically(directory / MODEL_FILE, payload)
@@ -406,8 +334,11 @@ def load_model(path: str | Path | None = None, *, lexicon_sha256: str | None = N
         )
     try:
         weights = json.loads(model_bytes)
-        pipeline = _pipeline_from_dict(weights)
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError):
+        model = RiskModel.from_weights(weights, card)
+    except ModelError as exc:
+        raise ModelError(f"{source}: {exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError,
+            AttributeError):
         raise ModelError(
             f"{source}: {MODEL_FILE} is not casenotes JSON weights (it is never unpickled or "
             "run); use a model folder written by `casenotes train`") from None
@@ -424,7 +355,7 @@ def load_model(path: str | Path | None = None, *, lexicon_sha256: str | None = N
         described = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in sorted(drift.items()))
         warnings.warn(f"{source} was trained with other library versions ({described}); "
                       "figures on its card may differ slightly", CasenotesWarning, stacklevel=2)
-    return RiskModel(pipeline, card)
+    return model
 
 
 def bundled_model_dir() -> Any:
@@ -463,6 +394,5 @@ def _read(resource: Any, what: str) -> bytes:
 
 
 __all__ = [
-    "BUNDLED_MODEL", "ModelCard", "PlattLogisticRegression", "RiskModel", "library_versions",
-    "load_model", "make_model", "save_model",
+    "BUNDLED_MODEL", "ModelCard", "RiskModel", "library_versions", "load_model", "save_model",
 ]

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from .estimator import make_model
 from .evaluation import LabelledNote, gold_label_of, overlaps
 from .features import Features, note_features
-from .model import ModelCard, RiskModel, library_versions, make_model
+from .model import ModelCard, RiskModel, library_versions
 from .pipeline import MentionFinder
 from .types import Label, Mention
 
