@@ -234,3 +234,11 @@ def test_a_long_run_of_one_punctuation_mark_is_cut_and_offsets_still_slice(
     mentions = finder.find(text)
     assert [text[m.start:m.end] for m in mentions] == ["smell of gas"]
     assert [m.term for m in mentions] == ["smell of gas"]
+
+
+def test_a_spaced_dash_ends_a_cue_scope_but_a_glued_hyphen_does_not(finder: MentionFinder) -> None:
+    glued = finder.find("No sign of mould on the self-closer door")
+    assert [(m.term, m.context) for m in glued] == [("mould", "negated"),
+                                                    ("self-closer", "negated")]
+    spaced = finder.find("No sign of mould - tenant reports damp")
+    assert [(m.term, m.context) for m in spaced] == [("mould", "negated"), ("damp", "present")]
