@@ -126,7 +126,20 @@ class RiskModel:
     def pipeline(self) -> Any:
         """The fitted scikit-learn ``Pipeline`` (rebuilt from the weights on first use)."""
         if self._pipeline is None:
-            self._pipeline = _pipeline_from_dict(self._data)
+            from .estimator import make_model
+
+            pipeline = make_model()
+            vectorizer = pipeline.named_steps["vectorize"]
+            vectorizer.feature_names_ = list(self._names)
+            vectorizer.vocabulary_ = dict(self._vocabulary)
+            classify = pipeline.named_steps["classify"]
+            classify.set_params(**self._data["params"])
+            classify.classes_ = np.asarray(self._data["classes"], dtype=object)
+            classify.coef_ = self._coef.copy()
+            classify.intercept_ = np.asarray([self._intercept])
+            classify.calibration_ = self._calibration
+            classify.n_features_in_ = len(self._names)
+            self._pipeline = pipeline
         return self._pipeline
 
     def to_dict(self) -> dict[str, Any]:
@@ -244,28 +257,6 @@ def _pipeline_to_dict(pipeline: Any) -> dict[str, Any]:
         "features": [str(n) for n in vectorizer.get_feature_names_out()],
         "weights": [float(w) for w in classify.coef_.ravel()],
     }
-
-
-def _pipeline_from_dict(data: Mapping[str, Any]) -> Any:
-    from .estimator import make_model
-
-    names = list(data["features"])
-    weights = np.asarray(data["weights"], dtype=float)
-    if len(names) != len(weights):
-        raise ModelError("model.json has a different number of features and weights")
-    pipeline = make_model()
-    vectorizer = pipeline.named_steps["vectorize"]
-    vectorizer.feature_names_ = names
-    vectorizer.vocabulary_ = {name: i for i, name in enumerate(names)}
-    classify = pipeline.named_steps["classify"]
-    classify.set_params(**data["params"])
-    classify.classes_ = np.asarray(data["classes"], dtype=object)
-    classify.coef_ = weights.reshape(1, -1)
-    classify.intercept_ = np.asarray([float(data["intercept"])])
-    slope, offset = data["calibration"]
-    classify.calibration_ = (float(slope), float(offset))
-    classify.n_features_in_ = len(names)
-    return pipeline
 
 
 def save_model(model: RiskModel, directory: str | Path) -> ModelCard:
