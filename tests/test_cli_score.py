@@ -38,6 +38,14 @@ def export(tmp_path: Path, name: str = "export.csv", rows: list[dict[str, str]] 
     return path
 
 
+def notes_table_of(source: Path) -> pd.DataFrame:
+    """Score ``source`` (one process) and read back the notes table it wrote."""
+    notes = source.with_name("n.csv")
+    result = score(str(source), "--notes", str(notes))
+    assert result.exit_code == 0, result.output
+    return pd.read_csv(notes, keep_default_na=False)
+
+
 def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if ".partial" in p.name)
 
@@ -176,9 +184,7 @@ def test_the_encoding_is_told_from_bytes_anywhere_in_a_large_file(
 def test_a_row_with_too_few_fields_is_kept_as_an_error(tmp_path: Path) -> None:
     source = tmp_path / "short.csv"
     source.write_text("id,text,ward\n1,smell of gas,N\n2,damp\n", encoding="utf-8")
-    notes = tmp_path / "n.csv"
-    assert score(str(source), "--notes", str(notes)).exit_code == 0
-    table = pd.read_csv(notes, keep_default_na=False)
+    table = notes_table_of(source)
     assert table["status"].tolist() == ["ok", "error"]
     assert "2 fields but the header has 3" in table["error"][1]
 
@@ -187,9 +193,7 @@ def test_a_truncated_last_line_keeps_every_row(tmp_path: Path) -> None:
     source = tmp_path / "cut.csv"
     source.write_text('id,text\n1,smell of gas\n2,"damp in the hall and the ki',
                       encoding="utf-8")
-    notes = tmp_path / "n.csv"
-    assert score(str(source), "--notes", str(notes)).exit_code == 0
-    table = pd.read_csv(notes, keep_default_na=False)
+    table = notes_table_of(source)
     assert table["note_id"].tolist() == [1, 2]
     assert table["status"].tolist() == ["ok", "error"]
     assert "quoting of this row is broken" in table["error"][1]
@@ -200,9 +204,7 @@ def test_a_stray_quote_fails_its_row_only_and_a_runaway_quote_swallows_no_rows(
     source = tmp_path / "quotes.csv"
     source.write_text('id,text\n1,smell of gas\n2,"damp "here" now"\n3,black mould\n'
                       '4,"never closed\n5,CO alarm sounding\n6,rent paid\n', encoding="utf-8")
-    notes = tmp_path / "n.csv"
-    assert score(str(source), "--notes", str(notes)).exit_code == 0
-    table = pd.read_csv(notes, keep_default_na=False)
+    table = notes_table_of(source)
     assert table["note_id"].tolist() == [1, 2, 3, 4, 5, 6]
     assert table["status"].tolist() == ["ok", "error", "ok", "error", "ok", "ok"]
 
@@ -210,9 +212,7 @@ def test_a_stray_quote_fails_its_row_only_and_a_runaway_quote_swallows_no_rows(
 def test_a_row_with_too_many_fields_is_kept_as_an_error(tmp_path: Path) -> None:
     source = tmp_path / "ragged.csv"
     source.write_text("id,text\n1,smell of gas\n2,damp,extra,fields\n3,\n", encoding="utf-8")
-    notes = tmp_path / "n.csv"
-    assert score(str(source), "--notes", str(notes)).exit_code == 0
-    table = pd.read_csv(notes, keep_default_na=False)
+    table = notes_table_of(source)
     assert table["status"].tolist() == ["ok", "error", "empty"]
     assert "4 fields but the header has 2" in table["error"][1]
 
@@ -222,9 +222,7 @@ def test_bad_json_lines_are_kept_as_errors(tmp_path: Path) -> None:
     source.write_text('{"id": 1, "text": "smell of gas"}\n{"id": 2, "text": "da\n'
                       '[1, 2]\n{"id": 4, "text": null}\n{"id": 5, "text": 7}\n',
                       encoding="utf-8")
-    notes = tmp_path / "n.csv"
-    assert score(str(source), "--notes", str(notes)).exit_code == 0
-    table = pd.read_csv(notes, keep_default_na=False)
+    table = notes_table_of(source)
     assert table["status"].tolist() == ["ok", "error", "error", "empty", "error"]
     assert "not valid JSON" in table["error"][1]
 
