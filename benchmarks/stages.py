@@ -1,20 +1,30 @@
 """Where the time goes: each stage of scoring one note, per note that passes the prefilter.
 
-    python benchmarks/stages.py [--notes 20000] [--repeat 3]
+    python benchmarks/stages.py [--notes 20000] [--repeat 3] [--passages]
 
 Generates (or reuses) the synthetic export of ``benchmarks/score.py``, keeps the notes the
 prefilter passes, and times in one process, stage by stage: tokenising, each spaCy component,
 building the findings, the features and the model. Prints microseconds per passing note and
 each stage's share (best of ``--repeat`` runs), and the prefilter's cost per note of the whole
 export. Use it to see what an optimisation changed; ``score.py`` gives the end-to-end figures.
+
+``--passages`` also times the same stages on only the sentences of each passing note that hold
+a prefilter anchor (cut at line breaks and sentence ends, plus ``--neighbours`` sentences
+either side, none by default): what passage windowing could save at best. casenotes does not
+score that way (its note-level features read the whole note), so this bounds a redesign; it is
+not a figure of the shipped scorer. For each variant it prints the scoring-only ceiling in
+notes/s on ``--cores``: prefilter plus pipeline work, with no reading, writing or process
+overhead.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +67,46 @@ def stage_times(scorer: Scorer, passing: list[str]) -> dict[str, float]:
     return times
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def passages(text: str, could_match: Callable[[str], bool], neighbours: int) -> str:
+    """The sentences of ``text`` that hold a prefilter anchor, with ``neighbours`` either side,
+    one per line."""
+    pieces = _SENTENCE_BREAK.split(text)
+    kept: set[int] = set()
+    for i, piece in enumerate(pieces):
+        if could_match(piece):
+            kept.update(range(max(0, i - neighbours), min(len(pieces), i + neighbours + 1)))
+    return "\n".join(pieces[i] for i in sorted(kept))
+
+
+def report(title: str, best: dict[str, float], count: int, prefilter_per_note: float,
+           pass_rate: float, cores: int) -> None:
+    """Print one variant's stages per passing note and its scoring-only ceiling."""
+    best = dict(best)
+    mentions = int(best.pop("mentions"))
+    total = sum(best.values())
+    print(f"\n{title}: {mentions:,} mentions")
+    for name, seconds in best.items():
+        print(f"{name:<28} {seconds / count * 1e6:8.1f} us  {seconds / total:6.1%}")
+    per_passing = total / count
+    print(f"{'total':<28} {per_passing * 1e6:8.1f} us a passing note")
+    ceiling = cores / (prefilter_per_note + pass_rate * per_passing)
+    print(f"scoring-only ceiling on {cores} cores: {ceiling:,.0f} notes/s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) /
                         "casenotes-bench")
+    parser.add_argument("--passages", action="store_true",
+                        help="also time only the sentences holding a prefilter anchor")
+    parser.add_argument("--neighbours", type=int, default=0,
+                        help="sentences kept either side of one with an anchor (--passages)")
+    parser.add_argument("--cores", type=int, default=2, help="cores for the ceiling")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     texts = [t for batch in read_texts(export(args.data, args.notes)) for t in batch]
@@ -71,18 +115,23 @@ def main() -> int:
     started = time.perf_counter()
     passing = [t for t in texts if could_match(t)]
     prefilter = time.perf_counter() - started
-    best: dict[str, float] = {}
-    for _ in range(args.repeat):
-        for name, seconds in stage_times(scorer, passing).items():
-            best[name] = min(best.get(name, seconds), seconds)
-    mentions = int(best.pop("mentions"))
-    total = sum(best.values())
     count = len(passing)
-    print(f"{len(texts):,} notes, {count:,} pass the prefilter ({count / len(texts):.0%}), "
-          f"{mentions:,} mentions; prefilter {prefilter / len(texts) * 1e6:.1f} us a note")
-    for name, seconds in best.items():
-        print(f"{name:<28} {seconds / count * 1e6:8.1f} us  {seconds / total:6.1%}")
-    print(f"{'total':<28} {total / count * 1e6:8.1f} us a passing note")
+    pass_rate = count / len(texts)
+    prefilter_per_note = prefilter / len(texts)
+    print(f"{len(texts):,} notes, {count:,} pass the prefilter ({pass_rate:.0%}); prefilter "
+          f"{prefilter_per_note * 1e6:.1f} us a note")
+    variants = {"whole notes (as casenotes scores)": passing}
+    if args.passages:
+        cut = [passages(t, could_match, args.neighbours) for t in passing]
+        share = sum(map(len, cut)) / sum(map(len, passing))
+        variants[f"passages only (+-{args.neighbours} sentences, {share:.0%} of the "
+                 "characters)"] = cut
+    for title, notes in variants.items():
+        best: dict[str, float] = {}
+        for _ in range(args.repeat):
+            for name, seconds in stage_times(scorer, notes).items():
+                best[name] = min(best.get(name, seconds), seconds)
+        report(title, best, count, prefilter_per_note, pass_rate, args.cores)
     return 0
 
 
