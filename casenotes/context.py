@@ -9,11 +9,14 @@ target, and no more than the rule's ``max_scope`` tokens lie between them.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any, Final
 
-from .lexicon import CueRule
+import srsly
+
+from .lexicon import CueRule, TokenPattern
 from .types import Position
 
 
@@ -79,3 +82,43 @@ def cues_reaching(target: tuple[int, int], clause: tuple[int, int],
                 reaches.append(Reach(hit, "after", distance))
     reaches.sort(key=lambda r: (r.distance, r.hit.start))
     return reaches
+
+
+# ------------------------------------------------------------------- Doc serialisation
+
+#: The msgpack map key that marks an encoded :class:`Reach`.
+REACH_KEY: Final = "__casenotes_reach__"
+
+Chain = Callable[[Any], Any] | None
+
+
+def encode_reach(obj: Any, chain: Chain = None) -> Any:
+    """msgpack encoder for a :class:`Reach`, whole (its rule included), so a Doc whose hazard
+    spans carry ``span._.casenotes_cues`` survives ``Doc.to_bytes``, ``DocBin`` and spaCy's
+    ``n_process``; registered with srsly when this module is imported."""
+    if isinstance(obj, Reach):
+        rule = obj.hit.rule
+        return {REACH_KEY: [
+            obj.hit.start, obj.hit.end, obj.position, obj.distance,
+            rule.id, rule.kind, rule.direction, list(rule.phrases),
+            [[p.pattern_json, list(p.keep) if p.keep else None] for p in rule.patterns],
+            rule.max_scope,
+        ]}
+    return obj if chain is None else chain(obj)
+
+
+def decode_reach(obj: Any, chain: Chain = None) -> Any:
+    """msgpack decoder: the :class:`Reach` that :func:`encode_reach` wrote, equal to the one
+    encoded."""
+    if isinstance(obj, dict) and REACH_KEY in obj:
+        (start, end, position, distance, rule_id, kind, direction, phrases, patterns,
+         max_scope) = obj[REACH_KEY]
+        rule = CueRule(rule_id, kind, direction, tuple(phrases),
+                       tuple(TokenPattern(text, tuple(keep) if keep else None)
+                             for text, keep in patterns), max_scope)
+        return Reach(CueHit(start, end, rule), position, distance)
+    return obj if chain is None else chain(obj)
+
+
+srsly.msgpack_encoders.register("casenotes_reach", func=encode_reach)
+srsly.msgpack_decoders.register("casenotes_reach", func=decode_reach)

@@ -660,7 +660,8 @@ class ContextAnnotator:
 
     Cue spans go to ``doc.spans["casenotes_cues"]`` (label = kind). Each hazard span gets
     ``span._.casenotes_cues`` (a tuple of :class:`~casenotes.context.Reach`) and
-    ``span._.casenotes_clause`` (its clause as a token range).
+    ``span._.casenotes_clause`` (its clause as a token range). Both survive ``Doc.to_bytes``,
+    ``DocBin`` and ``nlp.pipe(n_process=...)`` (as lists) once :mod:`casenotes` is imported.
     """
 
     def __init__(self, nlp: Language, name: str = "casenotes_context", *,

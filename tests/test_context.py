@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import numpy
 import pytest
+import srsly
+from hypothesis import given
+from hypothesis import strategies as st
+from spacy.tokens import Doc, DocBin
 
 from casenotes import MentionFinder
-from casenotes.context import CueHit, clause_bounds, clause_index, cues_reaching
-from casenotes.lexicon import CueRule
-from casenotes.types import Cue, context_from_cues
+from casenotes.context import (
+    CueHit,
+    Reach,
+    clause_bounds,
+    clause_index,
+    cues_reaching,
+    decode_reach,
+    encode_reach,
+)
+from casenotes.lexicon import CueRule, TokenPattern
+from casenotes.pipeline import CUES_EXTENSION, HAZARDS_KEY
+from casenotes.types import CUE_KINDS, DIRECTIONS, Cue, context_from_cues
 
 
 def context_of(finder: MentionFinder, text: str, term: str) -> str:
@@ -118,3 +132,69 @@ def test_context_from_cues_prefers_the_nearest_then_priority() -> None:
     assert context_from_cues((cue("inspection", 1), cue("negated", 1))) == "negated"
     assert context_from_cues((cue("concern", 0), cue("negated", 2))) == "present"
     assert context_from_cues((cue("uncertain", 0),)) == "present"
+
+
+# ------------------------------------------------------------------- Doc serialisation
+
+SERIALISED_NOTES = [
+    "No smell of gas found. Tenant reports mould in bedroom, but not damp.",
+    "asbestos survey booked; previously had a leak",
+    "CO alarm sounding, tenant unwell",
+    "Rent paid, no repairs",
+]
+
+
+def cue_reaches(doc: Doc) -> list[tuple[str, tuple[Reach, ...]]]:
+    return [(span.text, tuple(span._.get(CUES_EXTENSION) or ()))
+            for span in doc.spans[HAZARDS_KEY]]
+
+
+def test_a_doc_keeps_its_cue_reaches_through_to_bytes(finder: MentionFinder) -> None:
+    for text in SERIALISED_NOTES:
+        doc = finder.nlp(text)
+        back = Doc(finder.nlp.vocab).from_bytes(doc.to_bytes())
+        assert cue_reaches(back) == cue_reaches(doc)
+    assert any(reaches for _, reaches in cue_reaches(finder.nlp(SERIALISED_NOTES[0])))
+
+
+def test_a_docbin_keeps_cue_reaches(finder: MentionFinder) -> None:
+    docs = list(finder.nlp.pipe(SERIALISED_NOTES))
+    stored = DocBin(store_user_data=True, docs=docs).to_bytes()
+    loaded = list(DocBin().from_bytes(stored).get_docs(finder.nlp.vocab))
+    assert [cue_reaches(d) for d in loaded] == [cue_reaches(d) for d in docs]
+
+
+def test_spacy_n_process_gives_the_findings_of_one_process(finder: MentionFinder) -> None:
+    texts = SERIALISED_NOTES * 4
+    one = [cue_reaches(d) for d in finder.nlp.pipe(texts)]
+    many = [cue_reaches(d) for d in finder.nlp.pipe(texts, n_process=2, batch_size=4)]
+    assert many == one
+
+
+rules = st.builds(
+    CueRule, id=st.text(min_size=1, max_size=10), kind=st.sampled_from(CUE_KINDS),
+    direction=st.sampled_from(DIRECTIONS),
+    phrases=st.lists(st.text(max_size=12), max_size=3).map(tuple),
+    patterns=st.lists(st.builds(
+        TokenPattern, pattern_json=st.just('[{"LOWER": "gas"}]'),
+        keep=st.none() | st.tuples(st.integers(0, 3), st.integers(1, 4))),
+        max_size=2).map(tuple),
+    max_scope=st.integers(0, 50))
+reaches = st.builds(Reach, hit=st.builds(CueHit, start=st.integers(0, 10**6),
+                                         end=st.integers(0, 10**6), rule=rules),
+                    position=st.sampled_from(["before", "after"]),
+                    distance=st.integers(0, 10**6))
+
+
+@given(reaches)
+def test_a_reach_survives_msgpack_unchanged(reach: Reach) -> None:
+    assert srsly.msgpack_loads(srsly.msgpack_dumps({"cues": [reach]})) == {"cues": [reach]}
+
+
+def test_other_values_pass_through_the_reach_codec() -> None:
+    data = {"plain": {"a": [1, 2]}, "array": numpy.arange(3)}
+    back = srsly.msgpack_loads(srsly.msgpack_dumps(data))
+    assert back["plain"] == {"a": [1, 2]}
+    assert back["array"].tolist() == [0, 1, 2]
+    assert encode_reach("text") == "text"
+    assert decode_reach({"a": 1}) == {"a": 1}
