@@ -7,10 +7,9 @@ the prefilter, the notes the spaCy pipeline actually sees in ``casenotes score``
 their mentions three ways, timing each:
 
 * one process: ``MentionFinder.analyse_many``;
-* spaCy's ``nlp.pipe(n_process=jobs)``: workers run the pipeline and send every ``Doc`` back to
-  the main process, which builds the findings. spaCy cannot send the context component's span
-  attributes between processes, so this fails; the script then times ``n_process`` without
-  that component and runs it in the main process instead;
+* spaCy's ``nlp.pipe(n_process=jobs)``: workers run the pipeline and send every ``Doc`` (with
+  its span attributes, see :func:`casenotes.context.encode_reach`) back to the main process,
+  which builds the findings;
 * casenotes' way: chunks of texts go to a pool of ``jobs`` processes, each runs
   ``analyse_many`` and sends back only the small frozen findings.
 
@@ -28,12 +27,11 @@ import time
 from collections.abc import Callable, Iterator
 from multiprocessing import get_context
 from pathlib import Path
-from typing import cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from score import export, read_texts
 
-from casenotes.pipeline import ContextAnnotator, MentionFinder, default_finder, normalise
+from casenotes.pipeline import MentionFinder, default_finder, normalise
 from casenotes.types import NoteFindings
 
 CHUNK = 500
@@ -89,18 +87,6 @@ def spacy_n_process(finder: MentionFinder, notes: list[tuple[str, str]],
             for doc, (note_id, text, (_, offsets)) in zip(docs, prepared, strict=True)]
 
 
-def spacy_n_process_then_context(finder: MentionFinder, notes: list[tuple[str, str]],
-                                 jobs: int) -> list[Spans]:
-    """``n_process`` without the context component, whose span attributes spaCy cannot send
-    between processes; the context component then runs here, on the returned Docs."""
-    prepared = [(note_id, text, normalise(text)) for note_id, text in notes]
-    context = cast(ContextAnnotator, finder.nlp.get_pipe("casenotes_context"))
-    docs = finder.nlp.pipe((normalised for _, _, (normalised, _) in prepared), n_process=jobs,
-                           batch_size=256, disable=["casenotes_context"])
-    return [mention_spans(finder._findings(context(doc), note_id, text, offsets))
-            for doc, (note_id, text, (_, offsets)) in zip(docs, prepared, strict=True)]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=10_000,
@@ -117,8 +103,6 @@ def main() -> int:
         "one process": lambda: [mention_spans(f) for f in finder.analyse_many(notes)],
         f"spaCy nlp.pipe(n_process={args.jobs})": lambda: spacy_n_process(finder, notes,
                                                                            args.jobs),
-        f"spaCy n_process={args.jobs}, context here": lambda: spacy_n_process_then_context(
-            finder, notes, args.jobs),
         f"casenotes pool ({args.jobs} processes)": lambda: casenotes_pool(notes, args.jobs),
     }
     expected: list[Spans] | None = None
