@@ -64,7 +64,11 @@ def _read_notes(path: Path, text_column: str | None, id_column: str | None,
     if path.suffix.lower() == ".txt":
         with path.open(encoding="utf-8-sig", errors="replace") as handle:
             for number, line in enumerate(handle, 1):
-                yield str(number), line.rstrip("\n")
+                text = line.rstrip("\r\n")
+                if text_status(text)[0] == "ok":
+                    yield str(number), text
+                else:
+                    skipped[0] += 1
         return
     reader = TableReader(path, text=text_column, id=id_column)
     for chunk in reader.chunks():

@@ -133,6 +133,19 @@ def test_mentions_counts_rows_it_could_not_score_and_reads_any_export(tmp_path: 
     assert json.loads(result.stdout)["term"] == "smell of gas"
 
 
+def test_mentions_from_a_text_file_counts_blank_and_junk_lines_as_skipped(
+        tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("smell of gas in kitchen\r\n\n   \nbroken\x00 mould\nrent paid\n",
+                     encoding="utf-8", newline="")
+    result = runner.invoke(app, ["mentions", str(notes), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["note_id"], r["term"]) for r in rows] == [("1", "smell of gas")]
+    assert "2 notes, 1 mentions" in result.stderr
+    assert "3 rows were empty or could not be read" in result.stderr
+
+
 def test_a_failed_run_leaves_no_partial_output(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from casenotes.errors import ScoringError
