@@ -64,9 +64,9 @@ def _read_notes(path: Path, text_column: str | None, id_column: str | None,
     if path.suffix.lower() == ".txt":
         with path.open(encoding="utf-8-sig", errors="replace") as handle:
             for number, line in enumerate(handle, 1):
-                text = line.rstrip("\r\n")
-                if text_status(text)[0] == "ok":
-                    yield str(number), text
+                note = line.rstrip("\r\n")
+                if text_status(note)[0] == "ok":
+                    yield str(number), note
                 else:
                     skipped[0] += 1
         return
