@@ -53,31 +53,34 @@ def _lexicon(paths: list[Path] | None, replace: bool) -> Lexicon:
     return load_lexicon(*(paths or ()), replace=replace)
 
 
-def _read_notes(path: Path, text_column: str | None, id_column: str | None,
-                skipped: list[int]) -> Iterator[tuple[str, str]]:
-    """Yield (note_id, text) from any export ``casenotes score`` reads, or a plain text file
-    (one note a line). Rows that cannot be scored (unreadable, empty, not text) are counted in
-    ``skipped``: ``casenotes score`` lists them with their reasons."""
-    from .batch import note_id_text, text_status
+def _note_rows(path: Path, text_column: str | None, id_column: str | None,
+               ) -> Iterator[tuple[object, object, str | None]]:
+    """(id cell, text cell, the reader's complaint) for every row of any export ``casenotes
+    score`` reads, or every line of a plain text file (one note a line, numbered from 1)."""
     from .tables import TableReader
 
     if path.suffix.lower() == ".txt":
         with path.open(encoding="utf-8-sig", errors="replace") as handle:
             for number, line in enumerate(handle, 1):
-                note = line.rstrip("\r\n")
-                if text_status(note)[0] == "ok":
-                    yield str(number), note
-                else:
-                    skipped[0] += 1
+                yield number, line.rstrip("\r\n"), None
         return
-    reader = TableReader(path, text=text_column, id=id_column)
-    for chunk in reader.chunks():
-        problems = chunk.problems or [None] * len(chunk.texts)
-        for note_id, text, problem in zip(chunk.ids, chunk.texts, problems, strict=True):
-            if problem is None and text_status(text)[0] == "ok":
-                yield note_id_text(note_id), str(text)
-            else:
-                skipped[0] += 1
+    for chunk in TableReader(path, text=text_column, id=id_column).chunks():
+        yield from zip(chunk.ids, chunk.texts, chunk.problems or [None] * len(chunk.texts),
+                       strict=True)
+
+
+def _read_notes(path: Path, text_column: str | None, id_column: str | None,
+                skipped: list[int]) -> Iterator[tuple[str, str]]:
+    """Yield (note_id, text) for the rows of ``path`` that can be scored. The others
+    (unreadable, empty, not text) are counted in ``skipped``: ``casenotes score`` lists them
+    with their reasons."""
+    from .batch import note_id_text, text_status
+
+    for note_id, text, problem in _note_rows(path, text_column, id_column):
+        if problem is None and text_status(text)[0] == "ok":
+            yield note_id_text(note_id), str(text)
+        else:
+            skipped[0] += 1
 
 
 @app.command("mentions")
