@@ -11,7 +11,8 @@ their mentions three ways, timing each:
   its span attributes, see :func:`casenotes.context.encode_reach`) back to the main process,
   which builds the findings;
 * casenotes' way: chunks of texts go to a pool of ``jobs`` processes, each runs
-  ``analyse_many`` and sends back only the small frozen findings.
+  ``analyse_many`` and sends back only each note's mention spans, as ``casenotes score`` sends
+  back tables rather than objects.
 
 All three must find the same mentions; the script checks that. Prints notes/s and the speed-up
 over one process.
@@ -40,13 +41,12 @@ CHUNK = 500
 def passing_notes(path: Path, count: int) -> list[tuple[str, str]]:
     """The first ``count`` notes of the export that the prefilter passes, as (id, text)."""
     could_match = default_finder().prefilter.could_match
-    notes: list[tuple[str, str]] = []
+    texts: list[str] = []
     for batch in read_texts(path):
-        notes.extend((str(len(notes) + i), t) for i, t in enumerate(
-            t for t in batch if could_match(t)))
-        if len(notes) >= count:
+        texts.extend(t for t in batch if could_match(t))
+        if len(texts) >= count:
             break
-    return [(str(i), text) for i, (_, text) in enumerate(notes[:count])]
+    return [(str(i), text) for i, text in enumerate(texts[:count])]
 
 
 Spans = tuple[tuple[int, int, str], ...]
