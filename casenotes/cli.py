@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -175,7 +176,11 @@ def score_command(
         ".jsonl, .xlsx; - for CSV on stdout).")] = None,
     notes_out: Annotated[str | None, typer.Option(
         "--notes", metavar="OUT", help="Write the notes table here (same formats). Without "
-        "--notes or --mentions, the notes table goes to stdout as CSV.")] = None,
+        "--notes, --mentions or --hazards, the notes table goes to stdout as CSV.")] = None,
+    hazards_out: Annotated[str | None, typer.Option(
+        "--hazards", metavar="OUT", help="Write the hazards table here (same formats): one row "
+        "per note and hazard category, with the verdict, probability, urgency and evidence.")
+    ] = None,
     keep: Annotated[str | None, typer.Option(
         "--keep", metavar="COL,...", help="Columns to carry into the notes table.")] = None,
     threshold: Annotated[float | None, typer.Option(
@@ -199,14 +204,15 @@ def score_command(
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="No progress bar and no summary.")] = False,
 ) -> None:
-    """Score a notes export: a notes table (every input row, in order) and a mentions table."""
+    """Score a notes export: a notes table (every input row, in order), a mentions table and
+    a hazards table (one verdict per note and hazard category)."""
     from .batch import ScorerSpec, default_jobs, score_chunks
     from .errors import InputError
-    from .tables import TableReader, TableWriter, mentions_dtypes, notes_dtypes
+    from .tables import TableReader, TableWriter, hazards_dtypes, mentions_dtypes, notes_dtypes
 
-    if mentions_out == "-" and notes_out == "-":
-        raise _fail("only one table can go to stdout; give the other a file name", code=2)
-    if mentions_out is None and notes_out is None:
+    if [mentions_out, notes_out, hazards_out].count("-") > 1:
+        raise _fail("only one table can go to stdout; give the others a file name", code=2)
+    if mentions_out is None and notes_out is None and hazards_out is None:
         notes_out = "-"
     kept = [c.strip() for c in keep.split(",") if c.strip()] if keep else []
     try:
@@ -222,6 +228,8 @@ def score_command(
             writers.append(("notes", TableWriter(notes_out, notes_dtypes(reader.keep))))
         if mentions_out is not None:
             writers.append(("mentions", TableWriter(mentions_out, mentions_dtypes())))
+        if hazards_out is not None:
+            writers.append(("hazards", TableWriter(hazards_out, hazards_dtypes())))
     except OutputError as exc:
         for _, writer in writers:
             writer.abort()
@@ -237,7 +245,7 @@ def score_command(
             for scored in score_chunks(reader.chunks(), spec, jobs=jobs or default_jobs(),
                                        mask_pii=mask_pii):
                 for name, writer in writers:
-                    writer.write(scored.notes if name == "notes" else scored.mentions)
+                    writer.write(getattr(scored, name))
                 stats.add(scored.stats)
                 if reader.id_column is not None:
                     id_hashes.append(pd.util.hash_array(
@@ -390,10 +398,10 @@ def report_command(
     except (InputError, InputSchemaError) as exc:
         raise _fail(str(exc), code=2) from None
 
-    def clock_notes(notes_part: Any, mentions_part: Any) -> None:
+    def clock_notes(notes_part: Any, mentions_part: Any, hazards_part: Any = None) -> None:
         if clocked:
             found, _ = case_notes(notes_part, mentions_part, case_column=str(case_column),
-                                  date_column=str(date_column))
+                                  date_column=str(date_column), hazards=hazards_part)
             dated.extend(note for note in found if note.mentions)
 
     if notes_table is not None and mentions_table is not None:
@@ -416,8 +424,9 @@ def report_command(
         def scored_notes() -> Iterator[Any]:
             for scored in score_chunks(remembered(), spec, jobs=jobs or default_jobs()):
                 chunk = pending.popleft()
-                clock_notes(scored.notes, scored.mentions)
-                yield from notes_from_tables(scored.notes, scored.mentions, chunk.texts)
+                clock_notes(scored.notes, scored.mentions, scored.hazards)
+                yield from notes_from_tables(scored.notes, scored.mentions, chunk.texts,
+                                             scored.hazards)
         stream = scored_notes()
     data = report_notes(stream, limit=limit, mask_pii=not no_mask_pii,
                         include_unflagged=include_unflagged)
@@ -447,6 +456,9 @@ def cases_command(
         "columns kept (--keep targetId,createdAt).")],
     mentions_table: Annotated[Path, typer.Option(
         "--mentions", help="The mentions table of the same run.")],
+    hazards_in: Annotated[Path | None, typer.Option(
+        "--hazards", help="The hazards table of the same run: each note's verdict per hazard "
+        "decides whether it reports the hazard (default: its mentions' labels).")] = None,
     case_column: Annotated[str, typer.Option(
         "--case-column", help="Column naming the tenancy or property.")] = "targetId",
     date_column: Annotated[str, typer.Option(
@@ -466,9 +478,10 @@ def cases_command(
     from .tables import read_table
 
     notes, mentions = read_table(notes_table), read_table(mentions_table)
+    verdicts = read_table(hazards_in) if hazards_in is not None else None
     try:
         dated, skipped = case_notes(notes, mentions, case_column=case_column,
-                                    date_column=date_column)
+                                    date_column=date_column, hazards=verdicts)
     except InputSchemaError as exc:
         raise _fail(str(exc), code=2) from None
     if not dated:
@@ -655,6 +668,9 @@ def lexicon_command(
     typer.echo(
         f"hazard entries: {len(merged.hazards)} ({phrases} phrases, {lookalikes} look-alikes)"
     )
+    kinds = Counter(item.kind for item in merged.equipment)
+    typer.echo(f"equipment entries (context, not mentions): {len(merged.equipment)} "
+               f"({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})")
     typer.echo(f"vulnerability entries: {len(merged.vulnerability)}")
     typer.echo(f"cue rules: {len(merged.cues)}")
     typer.echo(f"sources: {', '.join(merged.sources)}")

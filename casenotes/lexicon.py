@@ -25,14 +25,16 @@ from .types import (
     CATEGORIES,
     CUE_KINDS,
     DIRECTIONS,
+    EQUIPMENT_KINDS,
     VULNERABILITY_GROUPS,
     Category,
     CueKind,
     Direction,
+    EquipmentKind,
     VulnerabilityGroup,
 )
 
-SECTIONS: Final = ("hazards", "vulnerability", "cues")
+SECTIONS: Final = ("hazards", "equipment", "vulnerability", "cues")
 DEFAULT_FILES: Final = ("hazards.json", "vulnerability.json", "cues.json")
 DEFAULT_MAX_SCOPE: Final = 8
 
@@ -95,6 +97,24 @@ class HazardTerm:
 
 
 @dataclass(frozen=True, slots=True)
+class EquipmentTerm:
+    """Equipment, a trade or a procedure of one hazard category: context, never a mention.
+
+    "boiler", "electrician", "LGSR": a hazard hit lying inside one is dropped, and the finder
+    reports where they stand so features can use equipment near a mention. A fault pattern in
+    the hazards section ("boiler broken down", "socket sparking") makes a mention of them.
+    """
+
+    id: str
+    category: Category
+    kind: EquipmentKind
+    phrases: tuple[str, ...] = ()
+    abbreviations: tuple[str, ...] = ()
+    patterns: tuple[TokenPattern, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class VulnerabilityTerm:
     """Phrases that cue a vulnerable resident (a baby, COPD, lives alone)."""
 
@@ -125,24 +145,26 @@ class CueRule:
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:
-    """The three lexicon groups. Frozen: ``merged`` and ``with_terms`` return new lexicons."""
+    """The lexicon groups. Frozen: ``merged`` and ``with_terms`` return new lexicons."""
 
     hazards: tuple[HazardTerm, ...] = ()
     vulnerability: tuple[VulnerabilityTerm, ...] = ()
     cues: tuple[CueRule, ...] = ()
     sources: tuple[str, ...] = field(default=(), compare=False)
+    equipment: tuple[EquipmentTerm, ...] = ()
 
     def __post_init__(self) -> None:
-        lookalikes = {
-            phrase.lower(): term.id for term in self.hazards for phrase in term.lookalikes
-        }
+        others = {phrase.lower(): ("a look-alike", term.id)
+                  for term in self.hazards for phrase in term.lookalikes}
+        others.update((phrase.lower(), ("equipment", item.id))
+                      for item in self.equipment for phrase in item.phrases)
         for term in self.hazards:
             for phrase in term.phrases + term.misspellings:
-                owner = lookalikes.get(phrase.lower())
-                if owner is not None:
+                clash = others.get(phrase.lower())
+                if clash is not None:
                     raise LexiconError(
-                        f"hazard entry {term.id!r}: phrase {phrase!r} is also a look-alike of "
-                        f"entry {owner!r}; remove it from one of them"
+                        f"hazard entry {term.id!r}: phrase {phrase!r} is also {clash[0]} of "
+                        f"entry {clash[1]!r}; remove it from one of them"
                     )
 
     @classmethod
@@ -161,7 +183,8 @@ class Lexicon:
         hazards = _entries(data, "hazards", source, _hazard_from_dict)
         vulnerability = _entries(data, "vulnerability", source, _vulnerability_from_dict)
         cues = _entries(data, "cues", source, _cue_from_dict)
-        return cls(hazards, vulnerability, cues, sources=(source,))
+        equipment = _entries(data, "equipment", source, _equipment_from_dict)
+        return cls(hazards, vulnerability, cues, sources=(source,), equipment=equipment)
 
     @classmethod
     def from_file(cls, path: str | Path) -> Lexicon:
@@ -205,6 +228,7 @@ class Lexicon:
             combine(self.vulnerability, other.vulnerability),
             combine(self.cues, other.cues),
             sources=self.sources + other.sources,
+            equipment=combine(self.equipment, other.equipment),
         )
 
     def with_terms(self, *terms: HazardTerm) -> Lexicon:
@@ -216,6 +240,7 @@ class Lexicon:
         return {
             "casenotes_lexicon": 1,
             "hazards": [_hazard_to_dict(term) for term in self.hazards],
+            "equipment": [_equipment_to_dict(item) for item in self.equipment],
             "vulnerability": [_vulnerability_to_dict(term) for term in self.vulnerability],
             "cues": [_cue_to_dict(rule) for rule in self.cues],
         }
@@ -234,7 +259,7 @@ class Lexicon:
         raise KeyError(term_id)
 
 
-_E = TypeVar("_E", HazardTerm, VulnerabilityTerm, CueRule)
+_E = TypeVar("_E", HazardTerm, EquipmentTerm, VulnerabilityTerm, CueRule)
 
 
 def default_lexicon() -> Lexicon:
@@ -404,6 +429,23 @@ def _hazard_from_dict(item: Mapping[str, object], label: str) -> HazardTerm:
     return term
 
 
+def _equipment_from_dict(item: Mapping[str, object], label: str) -> EquipmentTerm:
+    _check_keys(item, label, ["id", "category", "kind"],
+                ["phrases", "abbreviations", "patterns", "description"])
+    term = EquipmentTerm(
+        id=_string(item, "id", label),
+        category=cast(Category, _choice(item, "category", label, CATEGORIES)),
+        kind=cast(EquipmentKind, _choice(item, "kind", label, EQUIPMENT_KINDS)),
+        phrases=_strings(item, "phrases", label),
+        abbreviations=_strings(item, "abbreviations", label),
+        patterns=_patterns(item, "patterns", label),
+        description=_string(item, "description", label, ""),
+    )
+    if not (term.phrases or term.abbreviations or term.patterns):
+        raise LexiconError(f"{label}: needs at least one of 'phrases', 'abbreviations', 'patterns'")
+    return term
+
+
 def _vulnerability_from_dict(item: Mapping[str, object], label: str) -> VulnerabilityTerm:
     _check_keys(item, label, ["id", "group"],
                 ["phrases", "abbreviations", "patterns", "lookalikes"])
@@ -456,6 +498,14 @@ def _hazard_to_dict(term: HazardTerm) -> dict[str, Any]:
     })
 
 
+def _equipment_to_dict(term: EquipmentTerm) -> dict[str, Any]:
+    return _drop_empty({
+        "id": term.id, "category": term.category, "kind": term.kind,
+        "phrases": list(term.phrases), "abbreviations": list(term.abbreviations),
+        "patterns": [p.to_dict() for p in term.patterns], "description": term.description,
+    })
+
+
 def _vulnerability_to_dict(term: VulnerabilityTerm) -> dict[str, Any]:
     return _drop_empty({
         "id": term.id, "group": term.group, "phrases": list(term.phrases),
@@ -475,6 +525,6 @@ def _cue_to_dict(rule: CueRule) -> dict[str, Any]:
 
 
 __all__ = [
-    "HHSRS_HAZARDS", "CueRule", "HazardTerm", "Lexicon", "TokenPattern", "VulnerabilityTerm",
-    "default_lexicon", "load_lexicon",
+    "HHSRS_HAZARDS", "CueRule", "EquipmentTerm", "HazardTerm", "Lexicon", "TokenPattern",
+    "VulnerabilityTerm", "default_lexicon", "load_lexicon",
 ]

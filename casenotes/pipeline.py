@@ -32,12 +32,22 @@ from spacy.util import compile_infix_regex, registry
 
 from .context import CueHit, Reach, clause_bounds, clause_index, cues_reaching
 from .errors import CasenotesWarning, LexiconError, NoteTooLongError, NoteTypeError, describe_value
-from .lexicon import CueRule, HazardTerm, Lexicon, TokenPattern, VulnerabilityTerm, default_lexicon
+from .lexicon import (
+    CueRule,
+    EquipmentTerm,
+    HazardTerm,
+    Lexicon,
+    TokenPattern,
+    VulnerabilityTerm,
+    default_lexicon,
+)
 from .prefilter import Prefilter
 from .types import (
     Cue,
     CueKind,
     CueMatch,
+    EquipmentKind,
+    EquipmentMatch,
     Mention,
     NoteFindings,
     VulnerabilityCue,
@@ -47,6 +57,7 @@ from .types import (
 logger = logging.getLogger(__name__)
 
 HAZARDS_KEY: Final = "casenotes_hazards"
+EQUIPMENT_KEY: Final = "casenotes_equipment"
 VULNERABILITY_KEY: Final = "casenotes_vulnerability"
 CUES_KEY: Final = "casenotes_cues"
 TIMELINE_KEY: Final = "casenotes_timeline"
@@ -577,13 +588,26 @@ class TermMatcher:
         return chosen
 
 
-def _hazard_matcher(nlp: Language, terms: Sequence[HazardTerm]) -> TermMatcher:
+def _hazard_matcher(nlp: Language, terms: Sequence[HazardTerm],
+                    equipment: Sequence[EquipmentTerm] = ()) -> TermMatcher:
+    """Hazard terms; look-alikes and equipment phrases block the hits that lie inside them."""
     matcher = TermMatcher(nlp)
     for term in terms:
         matcher.add(term.category, term.id, phrases=term.phrases + term.misspellings,
                     exact=term.abbreviations, patterns=term.patterns,
                     blockers=term.lookalikes, exact_blockers=term.lookalikes_cased,
                     where=f"hazard entry {term.id!r}")
+    for item in equipment:
+        matcher.add(item.category, item.id, blockers=item.phrases,
+                    exact_blockers=item.abbreviations, where=f"equipment entry {item.id!r}")
+    return matcher
+
+
+def _equipment_matcher(nlp: Language, terms: Sequence[EquipmentTerm]) -> TermMatcher:
+    matcher = TermMatcher(nlp)
+    for term in terms:
+        matcher.add(term.kind, term.id, phrases=term.phrases, exact=term.abbreviations,
+                    patterns=term.patterns, where=f"equipment entry {term.id!r}")
     return matcher
 
 
@@ -607,13 +631,15 @@ def _cue_matcher(nlp: Language, rules: Sequence[CueRule]) -> TermMatcher:
 class LexiconSpanFinder:
     """Writes one lexicon section's matches to ``doc.spans[spans_key]`` (label, span id = entry id).
 
-    Used twice: ``casenotes_hazards`` for hazard terms (label = category) and
+    Used three times: ``casenotes_hazards`` for hazard terms (label = category),
+    ``casenotes_equipment`` for equipment, trades and procedures (label = kind) and
     ``casenotes_vulnerability`` for vulnerability cues (label = group).
     """
 
     def __init__(self, nlp: Language, name: str, *, spans_key: str, section: str) -> None:
-        if section not in ("hazards", "vulnerability"):
-            raise ValueError(f"section must be 'hazards' or 'vulnerability', not {section!r}")
+        if section not in ("hazards", "equipment", "vulnerability"):
+            raise ValueError(
+                f"section must be 'hazards', 'equipment' or 'vulnerability', not {section!r}")
         self.nlp = nlp
         self.name = name
         self.spans_key = spans_key
@@ -625,7 +651,9 @@ class LexiconSpanFinder:
         """Replace the patterns with this lexicon's section; warns once if it is empty."""
         self.lexicon = lexicon
         if self.section == "hazards":
-            self.matcher = _hazard_matcher(self.nlp, lexicon.hazards)
+            self.matcher = _hazard_matcher(self.nlp, lexicon.hazards, lexicon.equipment)
+        elif self.section == "equipment":
+            self.matcher = _equipment_matcher(self.nlp, lexicon.equipment)
         else:
             self.matcher = _vulnerability_matcher(self.nlp, lexicon.vulnerability)
         if not len(self.matcher):
@@ -648,6 +676,8 @@ class LexiconSpanFinder:
         path.mkdir(parents=True, exist_ok=True)
         data = self.lexicon.to_dict()
         keep = {self.section: data[self.section]}
+        if self.section == "hazards":
+            keep["equipment"] = data["equipment"]  # equipment phrases block hazard hits
         (path / "lexicon.json").write_text(json.dumps(keep, indent=1), encoding="utf-8")
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> LexiconSpanFinder:
@@ -759,6 +789,13 @@ def make_hazard_finder(nlp: Language, name: str, spans_key: str) -> LexiconSpanF
 
 
 @Language.factory(
+    "casenotes_equipment", assigns=["doc.spans"], default_config={"spans_key": EQUIPMENT_KEY},
+)
+def make_equipment_finder(nlp: Language, name: str, spans_key: str) -> LexiconSpanFinder:
+    return LexiconSpanFinder(nlp, name, spans_key=spans_key, section="equipment")
+
+
+@Language.factory(
     "casenotes_vulnerability", assigns=["doc.spans"],
     default_config={"spans_key": VULNERABILITY_KEY},
 )
@@ -799,10 +836,13 @@ def build_nlp(lexicon: Lexicon | None = None, *, lemmatize: bool = True) -> Lang
     if lemmatize:
         nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     hazards = cast(LexiconSpanFinder, nlp.add_pipe("casenotes_hazards"))
+    equipment = cast(LexiconSpanFinder, nlp.add_pipe("casenotes_equipment"))
     vulnerability = cast(LexiconSpanFinder, nlp.add_pipe("casenotes_vulnerability"))
     context = cast(ContextAnnotator, nlp.add_pipe("casenotes_context"))
     nlp.initialize()
     hazards.add_lexicon(lexicon)
+    if lexicon.equipment:
+        equipment.add_lexicon(lexicon)
     vulnerability.add_lexicon(lexicon)
     context.add_lexicon(lexicon)
     return nlp
@@ -833,6 +873,7 @@ class MentionFinder:
         self._lemmas = lemma_table() if lemmatize else None
         self._lemma_cache: dict[str, str] = {}
         self._terms = {term.id: term for term in self.lexicon.hazards}
+        self._equipment = {item.id: item.category for item in self.lexicon.equipment}
         self._prefilter: Prefilter | None = None
 
     @property
@@ -945,7 +986,14 @@ class MentionFinder:
             if span.label_ not in ("terminate", "pseudo")
             for start, end in [(offsets.start(span.start_char), offsets.end(span.end_char))]
         )
-        return NoteFindings(note_id, mentions, vulnerabilities, timeline, cues)
+        equipment = tuple(
+            EquipmentMatch(start=start, end=end, term=original[start:end], term_id=span.id_,
+                           category=self._equipment[span.id_],
+                           kind=cast(EquipmentKind, span.label_))
+            for span in doc.spans.get(EQUIPMENT_KEY, ())
+            for start, end in [(offsets.start(span.start_char), offsets.end(span.end_char))]
+        )
+        return NoteFindings(note_id, mentions, vulnerabilities, timeline, cues, equipment)
 
     def _mention(self, span: Span, note_id: str, original: str, offsets: OffsetMap,
                  sentence_starts: list[int]) -> Mention:

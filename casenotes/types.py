@@ -23,6 +23,8 @@ CueKind = Literal[
     "other_person", "concern", "uncertain", "pseudo", "terminate",
 ]
 Direction = Literal["forward", "backward", "both", "none"]
+#: Context words of the lexicon's equipment section: fittings and appliances, trades, procedures.
+EquipmentKind = Literal["equipment", "trade", "procedure"]
 Position = Literal["before", "after"]
 VulnerabilityGroup = Literal[
     "child", "pregnancy", "elderly", "disability", "respiratory", "health",
@@ -34,6 +36,7 @@ LABELS: Final[tuple[Label, ...]] = get_args(Label)
 CONTEXTS: Final[tuple[Context, ...]] = get_args(Context)
 CUE_KINDS: Final[tuple[CueKind, ...]] = get_args(CueKind)
 DIRECTIONS: Final[tuple[Direction, ...]] = get_args(Direction)
+EQUIPMENT_KINDS: Final[tuple[EquipmentKind, ...]] = get_args(EquipmentKind)
 VULNERABILITY_GROUPS: Final[tuple[VulnerabilityGroup, ...]] = get_args(VulnerabilityGroup)
 
 #: Cue kinds that map onto a mention context, nearest first wins; ties go to the earlier one here.
@@ -108,6 +111,21 @@ class VulnerabilityCue:
 
 
 @dataclass(frozen=True, slots=True)
+class EquipmentMatch:
+    """Equipment, a trade or a procedure named in a note ("boiler", "electrician", "LGSR").
+
+    Context for the mentions near it, never a mention itself.
+    """
+
+    start: int
+    end: int
+    term: str
+    term_id: str
+    category: Category
+    kind: EquipmentKind
+
+
+@dataclass(frozen=True, slots=True)
 class CueMatch:
     """A context cue found anywhere in a note, whether or not it reaches a mention."""
 
@@ -123,7 +141,8 @@ class NoteFindings:
     """Everything the mention stage found in one note.
 
     ``timeline`` holds the character offsets where dated entries ("02/12/24 14:30 - ...") start;
-    ``cues`` every context cue in the note (those reaching a mention are also on the mention).
+    ``cues`` every context cue in the note (those reaching a mention are also on the mention);
+    ``equipment`` the equipment, trades and procedures it names (context, not mentions).
     """
 
     note_id: str
@@ -131,6 +150,7 @@ class NoteFindings:
     vulnerabilities: tuple[VulnerabilityCue, ...]
     timeline: tuple[int, ...] = ()
     cues: tuple[CueMatch, ...] = ()
+    equipment: tuple[EquipmentMatch, ...] = ()
 
     @property
     def vulnerability_groups(self) -> frozenset[VulnerabilityGroup]:

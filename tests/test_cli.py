@@ -65,7 +65,8 @@ def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
 def test_lexicon_command_validates_user_files(tmp_path: Path) -> None:
     result = runner.invoke(app, ["lexicon"])
     assert result.exit_code == 0
-    assert "hazard entries: 31" in result.stdout
+    assert "hazard entries: 29" in result.stdout
+    assert "equipment entries (context, not mentions): 34" in result.stdout
     bad = tmp_path / "mine.json"
     bad.write_text('{"hazards": [{"id": "x", "catgory": "gas"}]}', encoding="utf-8")
     result = runner.invoke(app, ["lexicon", "--lexicon", str(bad)])

@@ -34,15 +34,16 @@ def terms(finder: MentionFinder, text: str) -> list[tuple[str, str]]:
     ("engineer found CO in the lounge", "CO", "carbon_monoxide"),
     ("flue spillage on the boiler", "flue spillage", "carbon_monoxide"),
     ("strong smell of gas on the landing", "strong smell of gas", "gas"),
-    ("LGSR completed today", "LGSR", "gas"),
-    ("CP12 uploaded", "CP12", "gas"),
+    ("LGSR: flue spillage, appliance capped", "flue spillage", "carbon_monoxide"),
+    ("gas hob capped, loose bayonet", "gas hob capped", "gas"),
     ("black mould in the baby's room", "black mould", "damp_mould"),
     ("mold behind the wardrobe", "mold", "damp_mould"),
     ("rising damp in the hall", "rising damp", "damp_mould"),
     ("smoke alarm missing from hallway", "smoke alarm", "fire"),
-    ("fire door closer broken", "fire door closer", "fire"),
+    ("fire door closer broken", "door closer broken", "fire"),
+    ("fire door propped open on landing", "fire door propped", "fire"),
     ("exposed wires in the bathroom", "exposed wires", "electrical"),
-    ("EICR due next month", "EICR", "electrical"),
+    ("socket sparking behind the fridge", "socket sparking", "electrical"),
     ("ceiling collapse in the kitchen", "ceiling collapse", "structural"),
     ("loose handrail on the stairs", "loose handrail", "structural"),
     ("burst pipe under the sink", "burst pipe", "water"),
@@ -101,7 +102,7 @@ def test_lower_case_co_counts_only_beside_co_words(finder: MentionFinder) -> Non
 
 def test_longest_match_wins(finder: MentionFinder) -> None:
     assert terms(finder, "black mould growth everywhere") == [("black mould growth", "damp_mould")]
-    assert terms(finder, "gas fire condemned") == [("gas fire", "gas")]
+    assert terms(finder, "gas fire condemned") == [("gas fire condemned", "gas")]
 
 
 def test_a_lookalike_does_not_swallow_a_longer_hazard_beside_it(finder: MentionFinder) -> None:
@@ -206,7 +207,8 @@ def test_empty_hazard_section_warns_once() -> None:
 def test_pipeline_components_are_registered_and_round_trip(tmp_path: Path) -> None:
     nlp = build_nlp()
     assert nlp.pipe_names == ["casenotes_segmenter", "lemmatizer", "casenotes_hazards",
-                              "casenotes_vulnerability", "casenotes_context"]
+                              "casenotes_equipment", "casenotes_vulnerability",
+                              "casenotes_context"]
     nlp.to_disk(tmp_path / "pipeline")
     loaded = spacy.load(tmp_path / "pipeline")
     text = "No ACMs found. Smell of gas reported by baby's mum."
@@ -214,6 +216,9 @@ def test_pipeline_components_are_registered_and_round_trip(tmp_path: Path) -> No
     spans = [(s.text, s.label_, s.id_) for s in loaded_doc.spans["casenotes_hazards"]]
     assert spans == [(s.text, s.label_, s.id_) for s in built_doc.spans["casenotes_hazards"]]
     assert spans == [("ACMs", "asbestos", "acm"), ("Smell of gas", "gas", "gas_smell")]
+    text = "LGSR done, boiler serviced"
+    equipment = [(s.text, s.label_) for s in loaded(text).spans["casenotes_equipment"]]
+    assert equipment == [("LGSR", "procedure"), ("boiler", "equipment")]
 
 
 def test_tokenisation_does_not_depend_on_case(finder: MentionFinder) -> None:
@@ -238,7 +243,9 @@ def test_a_long_run_of_one_punctuation_mark_is_cut_and_offsets_still_slice(
 
 def test_a_spaced_dash_ends_a_cue_scope_but_a_glued_hyphen_does_not(finder: MentionFinder) -> None:
     glued = finder.find("No sign of mould on the self-closer door")
+    assert [(m.term, m.context) for m in glued] == [("mould", "negated")]
+    glued = finder.find("No sign of mould on the self-closer door, fire door propped open")
     assert [(m.term, m.context) for m in glued] == [("mould", "negated"),
-                                                    ("self-closer", "negated")]
+                                                    ("fire door propped", "present")]
     spaced = finder.find("No sign of mould - tenant reports damp")
     assert [(m.term, m.context) for m in spaced] == [("mould", "negated"), ("damp", "present")]
