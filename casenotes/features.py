@@ -1,26 +1,84 @@
 """Named features for each hazard mention: what the classifier sees and an analyst can read.
 
 Pure Python over :class:`~casenotes.types.NoteFindings` and the note text. Every feature is a
-name with the value 1.0 (or a small count), such as ``"cue=negated:before:0-1"`` or
-``"L1=report"``, so ``explain`` can say why in words.
+name built from closed vocabularies (lexicon ids, cue kinds and phrases, word classes from
+``resources/wordclasses.json``, equipment kinds, size buckets) with the value 1.0, such as
+``"after:fixed"`` (a word of the class *fixed* follows the term in its sentence) or
+``"equipment_adjacent:equipment"``. No feature names a raw token, number or date, so a
+reason reads as an explanation and the model does not learn one writer's words.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from typing import Final
 
-from .types import Mention, NoteFindings
+from .types import CONTEXTS, CUE_KINDS, Mention, NoteFindings
 
 Features = dict[str, float]
 
 #: Feature-set version: bump when features change, so older models are refused.
-FEATURES_VERSION: Final = 2
+FEATURES_VERSION: Final = 3
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
-_CLAUSE_WORDS: Final = 30
+#: Characters between a word and the term for it to count as next to it.
+NEAR_CHARS: Final = 24
+#: Characters either side of an equipment word that count as its neighbourhood.
+EQUIPMENT_REACH: Final = 60
+#: Word classes whose presence later in the note, near the same category, tells the outcome.
+OUTCOME_CLASSES: Final = ("fixed", "not_found", "made_safe", "pending", "report", "past",
+                          "present", "severity", "symptom")
+#: Word classes whose density describes the whole note (an advice page, a formal decision).
+SHAPE_CLASSES: Final = ("second_person", "advice", "conditional", "formal", "quantity",
+                        "first_person", "report")
+_IMPERATIVE = re.compile(
+    r"(?:^|[.!?:\n•*-]\s*)(?:please\s+)?(?:open|keep|wipe|call|contact|report|check|make|do|"
+    r"don't|dont|never|turn|use|dry|leave|ventilate|ask|tell|try|avoid|put|close|switch|"
+    r"get|let|remember|ensure|clean|heat|test|fit)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class WordClasses:
+    """The word classes of ``resources/wordclasses.json``, compiled once per process."""
+
+    names: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    source_json: str
+
+    def find(self, text: str) -> dict[str, list[int]]:
+        """For each class, the sorted start offsets of its words in ``text``."""
+        return {name: [m.start() for m in pattern.finditer(text)]
+                for name, pattern in zip(self.names, self.patterns, strict=True)}
+
+
+@lru_cache(maxsize=1)
+def word_classes() -> WordClasses:
+    """The bundled word classes."""
+    raw = resources.files("casenotes.resources").joinpath("wordclasses.json").read_text(
+        encoding="utf-8")
+    classes: dict[str, list[str]] = json.loads(raw)["classes"]
+    patterns = []
+    for phrases in classes.values():
+        alternatives = sorted((re.escape(p).replace(r"\ ", r"\s+") for p in phrases),
+                              key=len, reverse=True)
+        patterns.append(re.compile(r"(?<![\w/&%-])(?:" + "|".join(alternatives)
+                                   + r")(?![\w/&-])", re.IGNORECASE))
+    return WordClasses(tuple(classes), tuple(patterns), raw)
+
+
+@lru_cache(maxsize=1)
+def cue_phrases() -> frozenset[str]:
+    """Lower-cased phrases of the bundled cue rules: the only words a feature may name."""
+    from .lexicon import default_lexicon
+
+    return frozenset(p.lower() for rule in default_lexicon().cues for p in rule.phrases)
 
 
 def distance_bucket(distance: int) -> str:
@@ -34,13 +92,6 @@ def distance_bucket(distance: int) -> str:
     return "7+"
 
 
-def _position_bucket(index: int) -> str:
-    """Window position (1 = adjacent): 1, 2, 3-4, 5-8."""
-    if index <= 2:
-        return str(index)
-    return "3-4" if index <= 4 else "5-8"
-
-
 def _size_bucket(count: int, edges: tuple[int, ...]) -> str:
     for edge in edges:
         if count <= edge:
@@ -48,46 +99,150 @@ def _size_bucket(count: int, edges: tuple[int, ...]) -> str:
     return f">{edges[-1]}"
 
 
+def _density_bucket(count: int, words: int) -> str:
+    """None, some or many words of a class per 100 words of the note."""
+    if count == 0:
+        return "none"
+    return "many" if count * 100 >= 3 * max(words, 1) else "some"
+
+
+def _in_range(starts: list[int], begin: int, end: int) -> bool:
+    """Whether any offset in the sorted ``starts`` lies in ``[begin, end)``."""
+    i = bisect_left(starts, begin)
+    return i < len(starts) and starts[i] < end
+
+
 def note_features(text: str, findings: NoteFindings) -> list[Features]:
     """Features for every mention of one note, in the order of ``findings.mentions``."""
     mentions = findings.mentions
-    categories = Counter(m.category for m in mentions)
-    entries = list(findings.timeline)
-    entry_of = [bisect_right(entries, m.start) - 1 for m in mentions]
-    note_words = len(_WORD.findall(text))
-    shared: Features = {
-        f"note_words={_size_bucket(note_words, (20, 60, 150, 400))}": 1.0,
-        f"note_mentions={_size_bucket(len(mentions), (1, 2, 4, 8))}": 1.0,
-        f"note_categories={_size_bucket(len(categories), (1, 2, 3))}": 1.0,
-    }
-    if entries:
-        shared["note_has_timeline"] = 1.0
-    for group in findings.vulnerability_groups:
-        shared[f"vuln_note={group}"] = 1.0
-    for cue in findings.cues:
-        shared[f"note_cue={cue.kind}"] = 1.0
-        if cue.kind in ("concern", "uncertain"):
-            shared[f"note_cue_word={cue.text.lower()}"] = 1.0
-    # Facts per sentence and per category, gathered once: a note of 100,000 mentions in one
-    # sentence must not cost 100,000 x 100,000 comparisons.
-    cue_starts = [cue.start for cue in findings.cues]
-    vulnerable_starts = [v.start for v in findings.vulnerabilities]
-    sentences: dict[tuple[int, int], _Sentence] = {}
-    categories_at: dict[int, Counter[str]] = {}
-    for mention in mentions:
-        categories_at.setdefault(mention.sentence_start, Counter())[mention.category] += 1
-    later = _later_by_category(mentions, entry_of) if entries else {}
-    spans: dict[tuple[str, int, int], Features] = {}
+    if not mentions:
+        return []
+    classes = word_classes().find(text)
+    note = _NoteFacts.of(text, findings, classes)
     out = []
     for index, mention in enumerate(mentions):
-        features = dict(shared)
+        features = dict(note.shared)
         features.update(_mention_features(mention))
-        features.update(_clause_features(text, mention, spans))
+        features.update(_class_features(mention, classes))
+        features.update(note.later_features(mention, classes))
+        features.update(note.equipment_features(mention))
+        features.update(note.sentence_features(mention, findings))
+        features.update(_clause_features(text, mention, note.spans))
+        if note.categories[mention.category] > 1:
+            features["category_repeated_in_note"] = 1.0
+        if index == 0:
+            features["first_mention"] = 1.0
+        if index == len(mentions) - 1:
+            features["last_mention"] = 1.0
+        for category, count in note.categories_at[mention.sentence_start].items():
+            if count > (category == mention.category):
+                features[f"sentence_also={category}"] = 1.0
+        if note.entries:
+            features.update(_timeline_features(mention, note.entry_of[index], len(note.entries),
+                                               note.later))
+        out.append(features)
+    return out
+
+
+@dataclass
+class _NoteFacts:
+    """Facts of one note that its mentions share, gathered once: a note of 100,000 mentions
+    in one sentence must not cost 100,000 x 100,000 comparisons."""
+
+    shared: Features
+    categories: Counter[str]
+    categories_at: dict[int, Counter[str]]
+    entries: list[int]
+    entry_of: list[int]
+    later: dict[str, tuple[list[int], list[frozenset[str]]]]
+    regions: dict[str, list[tuple[int, int]]]
+    equipment: list[tuple[int, int, str, str]]
+    equipment_starts: list[int]
+    cue_starts: list[int]
+    vulnerable_starts: list[int]
+    sentences: dict[tuple[int, int], _Sentence]
+    spans: dict[tuple[str, int, int], Features]
+
+    @classmethod
+    def of(cls, text: str, findings: NoteFindings, classes: dict[str, list[int]]) -> _NoteFacts:
+        mentions = findings.mentions
+        categories: Counter[str] = Counter(m.category for m in mentions)
+        entries = list(findings.timeline)
+        entry_of = [bisect_right(entries, m.start) - 1 for m in mentions]
+        words = len(_WORD.findall(text))
+        shared: Features = {
+            f"note_words={_size_bucket(words, (20, 60, 150, 400))}": 1.0,
+            f"note_mentions={_size_bucket(len(mentions), (1, 2, 4, 8))}": 1.0,
+            f"note_categories={_size_bucket(len(categories), (1, 2, 3))}": 1.0,
+        }
+        for name in SHAPE_CLASSES:
+            shared[f"note_{name}={_density_bucket(len(classes[name]), words)}"] = 1.0
+        imperatives = sum(1 for _ in _IMPERATIVE.finditer(text))
+        shared[f"note_imperatives={_size_bucket(imperatives, (0, 2))}"] = 1.0
+        if entries:
+            shared["note_has_timeline"] = 1.0
+        for group in findings.vulnerability_groups:
+            shared[f"vuln_note={group}"] = 1.0
+        for cue in findings.cues:
+            shared[f"note_cue={cue.kind}"] = 1.0
+        categories_at: dict[int, Counter[str]] = {}
+        regions: dict[str, list[tuple[int, int]]] = {}
+        for mention in mentions:
+            categories_at.setdefault(mention.sentence_start, Counter())[mention.category] += 1
+            regions.setdefault(mention.category, []).append(
+                (mention.sentence_start, mention.sentence_end))
+        equipment: list[tuple[int, int, str, str]] = [
+            (e.start, e.end, e.kind, e.category) for e in findings.equipment]
+        for start, end, _, category in equipment:
+            regions.setdefault(category, []).append(
+                (max(0, start - EQUIPMENT_REACH), end + EQUIPMENT_REACH))
+        for spans in regions.values():
+            spans.sort()
+        later = _later_by_category(mentions, entry_of) if entries else {}
+        return cls(shared, categories, categories_at, entries, entry_of, later, regions,
+                   equipment, [e[0] for e in equipment], [c.start for c in findings.cues],
+                   [v.start for v in findings.vulnerabilities], {}, {})
+
+    def later_features(self, mention: Mention, classes: dict[str, list[int]]) -> Features:
+        """Outcome words later in the note, near the same hazard (its mentions or equipment)."""
+        features: Features = {}
+        later = [(a, b) for a, b in self.regions.get(mention.category, ())
+                 if a >= mention.sentence_end]
+        if not later:
+            features["later_same_category=none"] = 1.0
+            return features
+        features["later_same_category=some"] = 1.0
+        for name in OUTCOME_CLASSES:
+            if any(_in_range(classes[name], a, b) for a, b in later):
+                features[f"later_same_category:{name}"] = 1.0
+        return features
+
+    def equipment_features(self, mention: Mention) -> Features:
+        """Equipment, trades and procedures in the mention's sentence, next to it, inside it."""
+        features: Features = {}
+        low = bisect_left(self.equipment_starts, mention.sentence_start)
+        high = bisect_left(self.equipment_starts, mention.sentence_end)
+        for start, end, kind, category in self.equipment[low:high]:
+            same = "same" if category == mention.category else "other"
+            if start >= mention.start and end <= mention.end:
+                features[f"equipment_in_term:{kind}"] = 1.0
+                continue
+            features[f"equipment_sentence:{kind}"] = 1.0
+            features[f"equipment_sentence:{kind}:{same}_category"] = 1.0
+            gap = mention.start - end if end <= mention.start else start - mention.end
+            if 0 <= gap <= NEAR_CHARS:
+                side = "before" if end <= mention.start else "after"
+                features[f"equipment_adjacent:{kind}"] = 1.0
+                features[f"equipment_adjacent:{kind}:{side}"] = 1.0
+        return features
+
+    def sentence_features(self, mention: Mention, findings: NoteFindings) -> Features:
         key = (mention.sentence_start, mention.sentence_end)
-        sentence = sentences.get(key)
+        sentence = self.sentences.get(key)
         if sentence is None:
-            sentence = sentences[key] = _Sentence.of(key, findings, cue_starts,
-                                                     vulnerable_starts)
+            sentence = self.sentences[key] = _Sentence.of(key, findings, self.cue_starts,
+                                                          self.vulnerable_starts)
+        features: Features = {}
         for nearby in sentence.vulnerability:
             features[f"vuln_sentence={nearby}"] = 1.0
         for kind, (first, last) in sentence.kinds.items():
@@ -95,24 +250,7 @@ def note_features(text: str, findings: NoteFindings) -> list[Features]:
                 features[f"sentence_cue={kind}:before"] = 1.0
             if last >= mention.end:
                 features[f"sentence_cue={kind}:after"] = 1.0
-        inside = Counter(findings.cues[i].text.lower() for i in range(
-            bisect_left(cue_starts, mention.start), bisect_left(cue_starts, mention.end)))
-        for word, count in sentence.words.items():
-            if count > inside.get(word, 0):
-                features[f"sentence_cue_word={word}"] = 1.0
-        if categories[mention.category] > 1:
-            features["category_repeated_in_note"] = 1.0
-        if index == 0:
-            features["first_mention"] = 1.0
-        if index == len(mentions) - 1:
-            features["last_mention"] = 1.0
-        for category, count in categories_at[mention.sentence_start].items():
-            if count > (category == mention.category):
-                features[f"sentence_also={category}"] = 1.0
-        if entries:
-            features.update(_timeline_features(mention, entry_of[index], len(entries), later))
-        out.append(features)
-    return out
+        return features
 
 
 @dataclass(frozen=True)
@@ -121,7 +259,6 @@ class _Sentence:
 
     vulnerability: frozenset[str]
     kinds: dict[str, tuple[int, int]]  # kind -> (first start, last start)
-    words: Counter[str]
 
     @classmethod
     def of(cls, key: tuple[int, int], findings: NoteFindings, cue_starts: list[int],
@@ -130,13 +267,33 @@ class _Sentence:
         groups = frozenset(findings.vulnerabilities[i].group for i in range(
             bisect_left(vulnerable_starts, start), bisect_left(vulnerable_starts, end)))
         kinds: dict[str, tuple[int, int]] = {}
-        words: Counter[str] = Counter()
         for i in range(bisect_left(cue_starts, start), bisect_left(cue_starts, end)):
             cue = findings.cues[i]
             first, last = kinds.get(cue.kind, (cue.start, cue.start))
             kinds[cue.kind] = (min(first, cue.start), max(last, cue.start))
-            words[cue.text.lower()] += 1
-        return cls(groups, kinds, words)
+        return cls(groups, kinds)
+
+
+def _class_features(mention: Mention, classes: dict[str, list[int]]) -> Features:
+    """Word classes before and after the term: next to it, in its clause, in its sentence."""
+    features: Features = {}
+    for name, starts in classes.items():
+        if _in_range(starts, max(mention.start - NEAR_CHARS, mention.sentence_start),
+                     mention.start):
+            features[f"before_near:{name}"] = 1.0
+        if _in_range(starts, mention.sentence_start, mention.start):
+            features[f"before:{name}"] = 1.0
+        if _in_range(starts, mention.end, min(mention.end + NEAR_CHARS, mention.sentence_end)):
+            features[f"after_near:{name}"] = 1.0
+        if _in_range(starts, mention.end, mention.sentence_end):
+            features[f"after:{name}"] = 1.0
+        if _in_range(starts, mention.clause_start, mention.clause_end):
+            features[f"clause:{name}"] = 1.0
+    past = "past" in {n.split(":")[1] for n in features if n.startswith("clause:")}
+    present = "present" in {n.split(":")[1] for n in features if n.startswith("clause:")}
+    if past != present:
+        features[f"clause_tense={'past' if past else 'present'}"] = 1.0
+    return features
 
 
 def _later_by_category(mentions: tuple[Mention, ...], entry_of: list[int],
@@ -160,23 +317,24 @@ def _later_by_category(mentions: tuple[Mention, ...], entry_of: list[int],
 
 
 def _mention_features(mention: Mention) -> Features:
-    term = mention.term.lower()
     features: Features = {
         "bias": 1.0,
         f"term_id={mention.term_id}": 1.0,
         f"category={mention.category}": 1.0,
-        f"term={term}": 1.0,
         f"rule_context={mention.context}": 1.0,
     }
     if mention.term.isupper() and len(mention.term) > 1:
         features["term_upper"] = 1.0
     nearest: dict[str, int] = {}
+    known = cue_phrases()
     for cue in mention.cues:
         kind = cue.kind
         features[f"cue={kind}"] = 1.0
         features[f"cue={kind}:{cue.position}"] = 1.0
         features[f"cue={kind}:{cue.position}:{distance_bucket(cue.distance)}"] = 1.0
-        features[f"cue_word={cue.text.lower()}"] = 1.0
+        word = " ".join(cue.text.lower().split())
+        if word in known:
+            features[f"cue_word={word}"] = 1.0
         nearest.setdefault(kind, cue.distance)
     if mention.cues:
         features[f"nearest_cue={mention.cues[0].kind}"] = 1.0
@@ -185,39 +343,25 @@ def _mention_features(mention: Mention) -> Features:
     if {"negated", "concern"} <= nearest.keys():
         first = "negated" if nearest["negated"] <= nearest["concern"] else "concern"
         features[f"negated_and_concern:nearer={first}"] = 1.0
-    for side, words, lemmas in (("L", mention.before[::-1], mention.before_lemmas[::-1]),
-                                ("R", mention.after, mention.after_lemmas)):
-        # Punctuation is left out of the windows: it reads badly as a reason.
-        kept = [(w, lemma) for w, lemma in zip(words, lemmas, strict=True) if _WORD.search(w)]
-        words = tuple(w for w, _ in kept)
-        for position, (word, lemma) in enumerate(kept, 1):
-            features[f"{side}{_position_bucket(position)}={lemma}"] = 1.0
-            features[f"{side}_bag={word}"] = 1.0
-        if not words:
-            features[f"{side}_edge"] = 1.0
+    if not mention.before:
+        features["L_edge"] = 1.0
+    if not mention.after:
+        features["R_edge"] = 1.0
     return features
 
 
 def _clause_features(text: str, mention: Mention,
-                     cache: dict[tuple[str, int, int], Features] | None = None) -> Features:
-    """Words of the mention's clause (the first 30) and facts of its sentence.
-
-    Clause and sentence facts are cached per span: mentions share them, and a note of one
-    enormous sentence must not be rescanned for every mention in it.
-    """
-    cache = {} if cache is None else cache
+                     cache: dict[tuple[str, int, int], Features]) -> Features:
+    """The size of the mention's clause and facts of its sentence, cached per span."""
     clause_key = ("clause", mention.clause_start, mention.clause_end)
     clause_part = cache.get(clause_key)
     if clause_part is None:
-        clause_part = {}
-        words = []
-        for found in _WORD.finditer(text, mention.clause_start, mention.clause_end):
-            words.append(found.group().lower())
-            if len(words) > _CLAUSE_WORDS:
+        count = 0
+        for _ in _WORD.finditer(text, mention.clause_start, mention.clause_end):
+            count += 1
+            if count > 30:
                 break  # enough to know the size bucket is ">30"
-        for word in words[:_CLAUSE_WORDS]:
-            clause_part[f"clause={word}"] = 1.0
-        clause_part[f"clause_words={_size_bucket(len(words), (3, 8, 15, 30))}"] = 1.0
+        clause_part = {f"clause_words={_size_bucket(count, (3, 8, 15, 30))}": 1.0}
         cache[clause_key] = clause_part
     sentence_key = ("sentence", mention.sentence_start, mention.sentence_end)
     sentence_part = cache.get(sentence_key)
@@ -254,3 +398,64 @@ def _timeline_features(mention: Mention, entry: int, n_entries: int,
     else:
         features["timeline_no_later_same_category"] = 1.0
     return features
+
+
+#: What a feature name may be: a fixed name, or a template whose value comes from a closed
+#: vocabulary (checked by ``is_readable_feature``; a test runs it over every training feature).
+_FIXED: Final = frozenset({
+    "bias", "term_upper", "no_cues", "L_edge", "R_edge", "category_repeated_in_note",
+    "first_mention", "last_mention", "note_has_timeline", "sentence_question",
+    "sentence_all_caps", "clause_starts_with_term", "timeline_last_entry",
+    "timeline_before_first_entry", "timeline_earlier_entry", "timeline_later_same_category",
+    "timeline_no_later_same_category", "later_same_category=none", "later_same_category=some",
+    "clause_tense=past", "clause_tense=present",
+})
+
+
+def is_readable_feature(name: str, *, term_ids: frozenset[str], categories: frozenset[str],
+                        groups: frozenset[str]) -> bool:
+    """Whether a feature name is built only from closed vocabularies (no raw token, number or
+    date): the contract of issue 7/10, checked over every feature the model was trained on."""
+    if name in _FIXED:
+        return True
+    classes = frozenset(word_classes().names)
+    kinds = frozenset(CUE_KINDS)
+    equipment_kinds = frozenset({"equipment", "trade", "procedure"})
+    buckets = frozenset({"<=1", "<=2", "<=3", "<=4", "<=8", "<=15", "<=20", "<=30", "<=60",
+                         "<=150", "<=400", ">3", ">8", ">30", ">400", "<=0", ">2",
+                         "none", "some", "many"})
+    key, sep, value = name.partition("=")
+    if sep:
+        allowed = {
+            "term_id": term_ids, "category": categories, "rule_context": frozenset(CONTEXTS),
+            "nearest_cue": kinds, "cue_word": cue_phrases(), "vuln_note": groups,
+            "vuln_sentence": groups, "note_cue": kinds, "sentence_also": categories,
+            "timeline_later_same_category_cue": kinds,
+            "negated_and_concern:nearer": frozenset({"negated", "concern"}),
+        }
+        if key in allowed:
+            return value in allowed[key]
+        if key in {"note_words", "note_mentions", "note_categories", "clause_words",
+                   "note_imperatives"} or key.startswith("note_"):
+            return value in buckets and (key[5:] in SHAPE_CLASSES or key in {
+                "note_words", "note_mentions", "note_categories", "note_imperatives"}
+                or key == "clause_words")
+        if key == "cue":
+            parts = value.split(":")
+            return (parts[0] in kinds and (len(parts) < 2 or parts[1] in ("before", "after"))
+                    and (len(parts) < 3 or parts[2] in ("0-1", "2-3", "4-6", "7+"))
+                    and len(parts) <= 3)
+        if key == "sentence_cue":
+            kind, _, side = value.partition(":")
+            return kind in kinds and side in ("before", "after")
+        return False
+    head, _, rest = name.partition(":")
+    if head in ("before_near", "before", "after_near", "after", "clause"):
+        return rest in classes
+    if head == "later_same_category":
+        return rest in OUTCOME_CLASSES
+    if head in ("equipment_in_term", "equipment_sentence", "equipment_adjacent"):
+        kind, _, tail = rest.partition(":")
+        return kind in equipment_kinds and tail in (
+            "", "same_category", "other_category", "before", "after")
+    return False
