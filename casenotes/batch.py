@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ from .errors import (
     describe_value,
 )
 from .pipeline import MAX_NOTE_LENGTH
-from .priority import load_urgency, note_priority
+from .priority import TIER_WEIGHT, load_urgency, note_priority
 from .privacy import mask_personal_data, personal_words
 
 #: The notes table: one row per input row. Kept columns follow ``note_id``.
@@ -68,6 +68,18 @@ MENTION_COLUMNS: Final[dict[str, str]] = {
     "label": "string",
     "risk_probability": "float64",
     "urgency": "string",
+    "reasons": "string",
+}
+#: The hazards table: one row per note and hazard category present, the verdict an analyst
+#: acts on. ``evidence`` lists the category's mentions ("start-end term"), strongest first.
+HAZARD_COLUMNS: Final[dict[str, str]] = {
+    "note_id": "string",
+    "category": "string",
+    "hhsrs_hazard": "string",
+    "verdict": "string",
+    "risk_probability": "float64",
+    "urgency": "string",
+    "evidence": "string",
     "reasons": "string",
 }
 #: Column names tried, in order, when the text or id column is not given (case-insensitive).
@@ -149,6 +161,12 @@ def empty_notes(kept: Sequence[str] = ()) -> pd.DataFrame:
     return pd.DataFrame(columns)  # type: ignore[no-any-return]
 
 
+def empty_hazards() -> pd.DataFrame:
+    """A hazards table with no rows and the right dtypes."""
+    return pd.DataFrame(  # type: ignore[no-any-return]
+        {name: pd.Series(dtype=dtype) for name, dtype in HAZARD_COLUMNS.items()})
+
+
 def empty_mentions() -> pd.DataFrame:
     """A mentions table with no rows and the documented dtypes."""
     return pd.DataFrame(  # type: ignore[no-any-return]
@@ -220,6 +238,7 @@ class ScoredChunk:
     notes: pd.DataFrame
     mentions: pd.DataFrame
     stats: ChunkStats
+    hazards: pd.DataFrame = field(default_factory=lambda: empty_hazards())
 
     def mention_slices(self) -> list[slice]:
         """For each notes row, the slice of the mentions table holding its mentions (the
@@ -307,6 +326,7 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
     priority = np.full(count, np.nan)
     table = load_urgency()
     mention_rows: dict[str, list[Any]] = {name: [] for name in MENTION_COLUMNS}
+    hazard_rows: dict[str, list[Any]] = {name: [] for name in HAZARD_COLUMNS}
     for i in range(count):
         note = scored.get(i)
         if note is None:
@@ -348,6 +368,10 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
             mention_rows["urgency"].append(tier)
             reasons = [_masked_reason(r, hidden) for r in m.reasons] if hidden else m.reasons
             mention_rows["reasons"].append(LIST_SEPARATOR.join(reasons))
+        if note.hazards:
+            text = str(chunk.texts[i])
+            _hazard_rows(hazard_rows, note_ids[i], note.hazards,
+                         sorted(note.findings.vulnerability_groups), text, table, hidden)
     stats.scored = sum(s == "ok" for s in status)
     stats.empty = status.count("empty")
     stats.failed = status.count("error")
@@ -370,7 +394,34 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
     notes["error"] = pd.array(errors, dtype="string")
     mentions = pd.DataFrame({name: pd.Series(values, dtype=MENTION_COLUMNS[name])
                              for name, values in mention_rows.items()})
-    return ScoredChunk(notes, mentions, stats)
+    hazards = pd.DataFrame({name: pd.Series(values, dtype=HAZARD_COLUMNS[name])
+                            for name, values in hazard_rows.items()})
+    return ScoredChunk(notes, mentions, stats, hazards)
+
+
+def _hazard_rows(rows: dict[str, list[Any]], note_id: str, hazards: Sequence[Any],
+                 groups: Sequence[str], text: str, table: Any,
+                 hidden: Mapping[str, str]) -> None:
+    """Append one row per hazard verdict; a risk verdict's urgency is the highest tier of its
+    mentions (each tiered as a risk mention would be)."""
+    for hazard in hazards:
+        urgency = ""
+        if hazard.verdict == "risk":
+            tiers = [table.tier(s.mention.term_id, s.mention.category, groups,
+                                text[s.mention.sentence_start:s.mention.sentence_end])[0]
+                     for s in hazard.evidence]
+            urgency = max(tiers, key=TIER_WEIGHT.__getitem__)
+        rows["note_id"].append(note_id)
+        rows["category"].append(hazard.category)
+        rows["hhsrs_hazard"].append(hazard.hhsrs_hazard)
+        rows["verdict"].append(hazard.verdict)
+        rows["risk_probability"].append(hazard.risk_probability)
+        rows["urgency"].append(urgency)
+        rows["evidence"].append(LIST_SEPARATOR.join(
+            f"{s.mention.start}-{s.mention.end} {s.mention.term}" for s in hazard.evidence))
+        reasons = ([_masked_reason(r, hidden) for r in hazard.reasons] if hidden
+                   else hazard.reasons)
+        rows["reasons"].append(LIST_SEPARATOR.join(reasons))
 
 
 def _masked_reason(reason: str, hidden: Mapping[str, str]) -> str:
@@ -533,23 +584,52 @@ def combine(scored: Iterable[ScoredChunk], kept: Sequence[str] = (),
             on_chunk: Callable[[ScoredChunk], None] | None = None,
             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Concatenate scored chunks into one notes and one mentions table."""
-    notes, mentions = [], []
+    notes, mentions, _ = combine_all(scored, kept, on_chunk)
+    return notes, mentions
+
+
+def combine_all(scored: Iterable[ScoredChunk], kept: Sequence[str] = (),
+                on_chunk: Callable[[ScoredChunk], None] | None = None,
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Concatenate scored chunks into the notes, mentions and hazards tables."""
+    notes, mentions, hazards = [], [], []
     for chunk in scored:
         notes.append(chunk.notes)
         mentions.append(chunk.mentions)
+        hazards.append(chunk.hazards)
         if on_chunk:
             on_chunk(chunk)
     notes_table = (pd.concat(notes, ignore_index=True) if notes else empty_notes(kept))
     mentions_table = (pd.concat(mentions, ignore_index=True) if mentions else empty_mentions())
-    return notes_table, mentions_table
+    hazards_table = (pd.concat(hazards, ignore_index=True) if hazards else empty_hazards())
+    return notes_table, mentions_table, hazards_table
+
+
+@overload
+def score_frame(frame: pd.DataFrame, *, text: str | None = ..., id: str | None = ...,
+                keep: Sequence[str] | str = ..., threshold: float | None = ...,
+                model: str | Path | None = ..., jobs: int = ..., chunk_size: int = ...,
+                mask_pii: bool = ..., hazards: Literal[False] = ...,
+                ) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+
+
+@overload
+def score_frame(frame: pd.DataFrame, *, text: str | None = ..., id: str | None = ...,
+                keep: Sequence[str] | str = ..., threshold: float | None = ...,
+                model: str | Path | None = ..., jobs: int = ..., chunk_size: int = ...,
+                mask_pii: bool = ..., hazards: Literal[True],
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]: ...
 
 
 def score_frame(frame: pd.DataFrame, *, text: str | None = None, id: str | None = None,
                 keep: Sequence[str] | str = (), threshold: float | None = None,
                 model: str | Path | None = None, jobs: int = 1,
                 chunk_size: int = DEFAULT_CHUNK_SIZE, mask_pii: bool = False,
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Score a DataFrame of notes: ``(notes, mentions)`` tables.
+                hazards: bool = False,
+                ) -> (tuple[pd.DataFrame, pd.DataFrame]
+                      | tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]):
+    """Score a DataFrame of notes: ``(notes, mentions)`` tables, and with ``hazards=True``
+    the hazards table as a third.
 
     Parameters
     ----------
@@ -568,6 +648,8 @@ def score_frame(frame: pd.DataFrame, *, text: str | None = None, id: str | None 
         Processes to score with; the model loads once per process.
     mask_pii : bool, default=False
         Mask personal data in kept text columns and in reasons (see :mod:`casenotes.privacy`).
+    hazards : bool, default=False
+        Also return the hazards table.
 
     Returns
     -------
@@ -576,6 +658,10 @@ def score_frame(frame: pd.DataFrame, *, text: str | None = None, id: str | None 
         :data:`NOTE_COLUMNS`.
     mentions : DataFrame
         One row per hazard mention, with :data:`MENTION_COLUMNS`.
+    hazards : DataFrame, only with ``hazards=True``
+        One row per note and hazard category present, with :data:`HAZARD_COLUMNS`: the
+        verdict (risk or routine) an analyst acts on, its calibrated probability, urgency,
+        evidence (the mentions behind it) and reasons.
 
     Examples
     --------
@@ -603,7 +689,10 @@ def score_frame(frame: pd.DataFrame, *, text: str | None = None, id: str | None 
     spec = ScorerSpec(model=str(model) if model is not None else None, threshold=threshold)
     chunks = chunks_of_frame(frame, text=text_column, id=id_column, keep=kept,
                              chunk_size=chunk_size)
-    notes, mentions = combine(score_chunks(chunks, spec, jobs=jobs, mask_pii=mask_pii), kept)
+    notes, mentions, hazard_table = combine_all(
+        score_chunks(chunks, spec, jobs=jobs, mask_pii=mask_pii), kept)
     for name in kept:  # kept columns keep their dtype
         notes[name] = notes[name].astype(frame[name].dtype)
+    if hazards:
+        return notes, mentions, hazard_table
     return notes, mentions

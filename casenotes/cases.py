@@ -209,9 +209,14 @@ def parse_dates(values: Any) -> Any:
 
 
 def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
-               ) -> tuple[list[CaseNote], int]:
+               hazards: Any = None) -> tuple[list[CaseNote], int]:
     """CaseNotes from a notes table and its mentions table (input order, as score writes
-    them), and the number of notes skipped for a missing case or an unreadable date."""
+    them), and the number of notes skipped for a missing case or an unreadable date.
+
+    With the hazards table of the same run, a note reports a hazard when its verdict for the
+    category is risk (its mentions of the category take the verdict as their label, and the
+    hazard's urgency); without it, when any mention of the category is labelled risk.
+    """
     import pandas as pd
 
     from .errors import InputSchemaError
@@ -225,6 +230,7 @@ def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
     when = parse_dates(notes[date_column])
     out, skipped = [], 0
     rows = mentions.itertuples(index=False)
+    hazard_rows = hazards.itertuples(index=False) if hazards is not None else None
     for note, stamp in zip(notes.itertuples(index=False), when, strict=True):
         found = []
         for _ in range(int(note.n_mentions)):
@@ -232,6 +238,19 @@ def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
             found.append(CaseMention(str(row.category), str(row.label), str(row.context),
                                      "" if pd.isna(getattr(row, "urgency", "")) else
                                      str(getattr(row, "urgency", ""))))
+        if hazard_rows is not None and found:
+            verdicts = {}
+            for _ in range(len({m.category for m in found})):
+                hazard = next(hazard_rows, None)
+                if hazard is None:
+                    raise InputSchemaError(
+                        "the hazards table has fewer rows than the mentions table's "
+                        "categories; give the tables from the same casenotes score run")
+                urgency = "" if pd.isna(hazard.urgency) else str(hazard.urgency)
+                verdicts[str(hazard.category)] = (str(hazard.verdict), urgency)
+            found = [CaseMention(m.category, verdicts[m.category][0], m.context,
+                                 verdicts[m.category][1] if verdicts[m.category][0] == "risk"
+                                 else "") if m.category in verdicts else m for m in found]
         case = getattr(note, case_column)
         if pd.isna(stamp) or pd.isna(case) or str(case) == "":
             skipped += 1

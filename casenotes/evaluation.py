@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -41,6 +41,7 @@ class LabelledNote:
     text: str
     mentions: tuple[GoldMention, ...]
     voice: str = ""
+    voice_family: str = ""
 
 
 def read_labelled(path: str | Path) -> list[LabelledNote]:
@@ -63,6 +64,7 @@ def read_labelled(path: str | Path) -> list[LabelledNote]:
                 note = LabelledNote(
                     note_id=str(raw["note_id"]), text=raw["text"], voice=raw.get("voice", ""),
                     mentions=tuple(_gold(m) for m in raw["mentions"]),
+                    voice_family=raw.get("voice_family", ""),
                 )
             except json.JSONDecodeError:
                 raise InputSchemaError(f"{where}: not valid JSON") from None
@@ -243,6 +245,12 @@ class RiskFigures:
     ece: float
     mentions: int
     notes: int
+    hazard_precision: float = float("nan")
+    hazard_recall: float = float("nan")
+    hazard_f1: float = float("nan")
+    hazard_auc: float = float("nan")
+    hazards: int = 0
+    hazard_free_flags: int = 0
 
     def to_dict(self) -> dict[str, float]:
         return {name: round(float(getattr(self, name)), 4) for name in self.__dataclass_fields__}
@@ -313,6 +321,7 @@ def risk_figures(notes: Sequence[LabelledNote], scored: Sequence[ScoredNote]) ->
         for s in result.mentions:
             probabilities.append(s.risk_probability)
             outcomes.append(float(gold_label_of(s.mention.start, s.mention.end, note) == "risk"))
+    hazard = hazard_figures(notes, scored)
     precision = hits / risky if risky else 0.0
     recall = found / gold_risk if gold_risk else 0.0
     macro = (float(f1_score(gold_labels, predicted_labels, average="macro",
@@ -328,8 +337,55 @@ def risk_figures(notes: Sequence[LabelledNote], scored: Sequence[ScoredNote]) ->
         matched_macro_f1=macro, risk_precision=precision, risk_recall=recall,
         risk_f1=_f1(precision, recall), note_auc=auc, brier=brier,
         ece=expected_calibration_error(predicted_p, observed), mentions=len(probabilities),
-        notes=len(notes),
+        notes=len(notes), **hazard,
     )
+
+
+def hazard_verdicts(result: ScoredNote) -> dict[str, tuple[bool, float]]:
+    """A system's verdict and probability per category of one note: its hazards table, or,
+    without one (baselines), whether any mention of the category is risk and the highest
+    mention probability (EVALUATION.md)."""
+    if result.hazards:
+        return {h.category: (h.verdict == "risk", h.risk_probability) for h in result.hazards}
+    out: dict[str, tuple[bool, float]] = {}
+    for s in result.mentions:
+        risky, best = out.get(s.mention.category, (False, 0.0))
+        out[s.mention.category] = (risky or s.label == "risk", max(best, s.risk_probability))
+    return out
+
+
+def hazard_figures(notes: Sequence[LabelledNote], scored: Sequence[ScoredNote],
+                   ) -> dict[str, Any]:
+    """Hazard-level precision, recall, F1 and AUC over every (note, category) pair that the
+    gold or the system names, and risk verdicts on notes whose gold has no mention at all."""
+    from sklearn.metrics import roc_auc_score
+
+    tp = fp = fn = pairs = hazard_free_flags = 0
+    truth: list[bool] = []
+    scores: list[float] = []
+    for note, result in zip(notes, scored, strict=True):
+        gold: dict[str, bool] = {}
+        for g in note.mentions:
+            gold[g.category] = gold.get(g.category, False) or g.label == "risk"
+        system = hazard_verdicts(result)
+        if not note.mentions:
+            hazard_free_flags += sum(risky for risky, _ in system.values())
+        for category in set(gold) | set(system):
+            is_risk = gold.get(category, False)
+            flagged, probability = system.get(category, (False, 0.0))
+            tp += is_risk and flagged
+            fp += flagged and not is_risk
+            fn += is_risk and not flagged
+            truth.append(is_risk)
+            scores.append(probability)
+            pairs += 1
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    auc = (float(roc_auc_score(truth, scores)) if 0 < sum(truth) < len(truth)
+           else float("nan"))
+    return {"hazard_precision": precision, "hazard_recall": recall,
+            "hazard_f1": _f1(precision, recall), "hazard_auc": auc, "hazards": pairs,
+            "hazard_free_flags": hazard_free_flags}
 
 
 def expected_calibration_error(probabilities: np.ndarray, outcomes: np.ndarray,
@@ -352,7 +408,8 @@ def bootstrap_intervals(notes: Sequence[LabelledNote], scored: Sequence[ScoredNo
                         ) -> dict[str, tuple[float, float]]:
     """95% percentile intervals for risk F1, matched macro-F1 and note AUC, resampling notes."""
     rng = np.random.default_rng(seed)
-    samples: dict[str, list[float]] = {"risk_f1": [], "matched_macro_f1": [], "note_auc": []}
+    samples: dict[str, list[float]] = {"hazard_f1": [], "hazard_auc": [], "risk_f1": [],
+                                       "matched_macro_f1": [], "note_auc": []}
     n = len(notes)
     for _ in range(rounds):
         picks = rng.integers(0, n, n)
@@ -416,13 +473,17 @@ def baseline(scored: Sequence[ScoredNote], system: str) -> list[ScoredNote]:
             relabelled.append(clone(s, risk_probability=1.0 if risky else 0.0,
                                     label="risk" if risky else "routine",
                                     reasons=(f"{system} baseline",), model_id=system))
-        out.append(clone(note, mentions=tuple(relabelled)))
+        out.append(clone(note, mentions=tuple(relabelled), hazards=()))
     return out
 
 
 def format_table(figures: dict[str, RiskFigures]) -> str:
     """A plain-text comparison table, one column per system."""
     rows = [
+        ("hazard precision", "hazard_precision"),
+        ("hazard recall", "hazard_recall"),
+        ("hazard F1", "hazard_f1"),
+        ("hazard AUC", "hazard_auc"),
         ("mention detection precision", "detection_precision"),
         ("mention detection recall", "detection_recall"),
         ("risk/routine macro-F1 (matched)", "matched_macro_f1"),
@@ -438,8 +499,11 @@ def format_table(figures: dict[str, RiskFigures]) -> str:
     for title, attribute in rows:
         lines.append(f"{title:34}" + "".join(f"{getattr(figures[n], attribute):>14.3f}"
                                              for n in names))
+    lines.append(f"{'risk flags on hazard-free notes':34}" + "".join(
+        f"{figures[n].hazard_free_flags:>14}" for n in names))
     first = figures[names[0]]
     lines.append(f"{'notes / predicted mentions':34}{first.notes:>14} {first.mentions:>13}")
+    lines.append(f"{'hazards (note, category pairs)':34}{first.hazards:>14}")
     return "\n".join(lines)
 
 
@@ -466,6 +530,7 @@ def writers_marks_only(notes: Sequence[LabelledNote], adjudicated: set[tuple[str
     """The notes with only the mentions their writers marked."""
     return [
         LabelledNote(n.note_id, n.text, tuple(
-            m for m in n.mentions if (n.note_id, m.start, m.end) not in adjudicated), n.voice)
+            m for m in n.mentions if (n.note_id, m.start, m.end) not in adjudicated), n.voice,
+            n.voice_family)
         for n in notes
     ]

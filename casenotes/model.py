@@ -32,7 +32,7 @@ from .features import FEATURES_VERSION, Features
 MODEL_FORMAT: Final = 1
 MODEL_FILE: Final = "model.json"
 CARD_FILE: Final = "card.json"
-BUNDLED_MODEL: Final = "hazard-risk-v1"
+BUNDLED_MODEL: Final = "hazard-risk-v2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +49,10 @@ class ModelCard:
     versions: dict[str, str] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    #: Platt scaling ``(slope, offset)`` from a hazard's strongest mention logit to P(hazard
+    #: risk), and the verdict threshold on that probability: both fitted on dev hazards.
+    hazard_calibration: tuple[float, float] = (1.0, 0.0)
+    hazard_threshold: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,7 +70,11 @@ class ModelCard:
                 f"{'missing keys ' + ', '.join(missing) if missing else ''}); "
                 "retrain with `casenotes train` or use the bundled model"
             )
-        return cls(**dict(data))
+        values = dict(data)
+        if "hazard_calibration" in values:
+            slope, offset = values["hazard_calibration"]
+            values["hazard_calibration"] = (float(slope), float(offset))
+        return cls(**values)
 
 
 def library_versions() -> dict[str, str]:
@@ -153,6 +161,18 @@ class RiskModel:
     @property
     def model_id(self) -> str:
         return self.card.model_id
+
+    @property
+    def hazard_threshold(self) -> float:
+        """P(hazard risk) at or above which a (note, category) hazard is a risk verdict."""
+        chosen = self.card.hazard_threshold
+        return self.card.threshold if chosen is None else chosen
+
+    def hazard_probability(self, strongest: np.ndarray) -> np.ndarray:
+        """P(risk) of hazards from the P(risk) of their strongest mention, calibrated on dev."""
+        clipped = np.clip(np.asarray(strongest, dtype=float), 1e-6, 1 - 1e-6)
+        slope, offset = self.card.hazard_calibration
+        return np.asarray(expit(slope * np.log(clipped / (1 - clipped)) + offset), dtype=float)
 
     def predict_proba(self, features: Sequence[Features]) -> np.ndarray:
         """P(risk) for each mention's features (an empty input gives an empty array)."""

@@ -55,6 +55,27 @@ class ReportNote:
     priority: float = 0.0
     urgency: str = ""
     priority_reason: str = ""
+    #: (category, verdict, probability) per hazard, from the hazards table; without it the
+    #: report derives each hazard from its mentions (risk when any is, the highest P(risk)).
+    hazards: tuple[tuple[str, str, float], ...] = ()
+
+
+def hazard_groups(note: ReportNote) -> list[dict[str, Any]]:
+    """The note's mentions grouped under their hazard (category), in order of first mention,
+    each with its verdict and probability: the unit an analyst acts on."""
+    verdicts = {category: (verdict, p) for category, verdict, p in note.hazards}
+    groups: dict[str, list[int]] = {}
+    for index, mention in enumerate(note.mentions):
+        groups.setdefault(mention.category, []).append(index)
+    out = []
+    for category, indices in groups.items():
+        members = [note.mentions[i] for i in indices]
+        verdict, p = verdicts.get(category, (
+            "risk" if any(m.label == "risk" for m in members) else "routine",
+            max(m.risk_probability for m in members)))
+        out.append({"category": category, "verdict": verdict, "p": round(p, 4),
+                    "mentions": indices})
+    return out
 
 
 def segments(text: str, mentions: Sequence[ReportMention],
@@ -137,6 +158,7 @@ def report_notes(notes: Iterable[ReportNote], *, limit: int = DEFAULT_LIMIT,
             "flagged": note.flagged, "vulnerability": list(note.vulnerability),
             "categories": sorted({m.category for m in note.mentions}),
             "segments": segments(note.text, note.mentions, personal),
+            "hazards": hazard_groups(note),
             "mentions": [{
                 "start": m.start, "end": m.end, "term": m.term, "category": m.category,
                 "context": m.context, "label": m.label, "p": round(m.risk_probability, 4),
@@ -194,11 +216,13 @@ def render_report(data: ReportData, *, title: str = "casenotes report",
 
 
 def notes_from_tables(notes: Any, mentions: Any, texts: Iterable[object],
-                      ) -> Iterator[ReportNote]:
+                      hazards: Any = None) -> Iterator[ReportNote]:
     """Report notes from a notes table, its mentions table and the notes' texts, all in input
     order (as ``casenotes score`` writes them): each note's mentions are the next
-    ``n_mentions`` rows, so duplicate ids cannot mix notes up."""
+    ``n_mentions`` rows, so duplicate ids cannot mix notes up. With the hazards table of the
+    same run, each note's hazards are its next rows there, one per category it mentions."""
     rows = mentions.itertuples(index=False)
+    hazard_rows = hazards.itertuples(index=False) if hazards is not None else None
     texts = iter(texts)
     missing = object()
     for note in notes.itertuples(index=False):
@@ -222,13 +246,23 @@ def notes_from_tables(notes: Any, mentions: Any, texts: Iterable[object],
         vulnerability = tuple(v for v in str(raw).split("; ")
                               if v and not _is_blank(raw))
         priority = getattr(note, "priority", 0.0)
+        verdicts: list[tuple[str, str, float]] = []
+        if hazard_rows is not None:
+            for _ in range(len({m.category for m in found})):
+                hazard = next(hazard_rows, None)
+                if hazard is None:
+                    raise InputSchemaError(
+                        "the hazards table has fewer rows than the mentions table's categories; "
+                        "give the tables from the same casenotes score run")
+                verdicts.append((str(hazard.category), str(hazard.verdict),
+                                 float(hazard.risk_probability)))
         yield ReportNote(str(note.note_id), text if isinstance(text, str) else "",
                          tuple(found), max((m.risk_probability for m in found), default=0.0),
                          any(m.label == "risk" for m in found), vulnerability,
                          0.0 if _is_blank(priority) else float(priority),
                          "" if _is_blank(getattr(note, "urgency", "")) else str(note.urgency),
                          "" if _is_blank(getattr(note, "priority_reason", ""))
-                         else str(note.priority_reason))
+                         else str(note.priority_reason), tuple(verdicts))
 
 
 def _is_blank(value: object) -> bool:

@@ -6,11 +6,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy
+
 from .features import note_features
 from .lexicon import Lexicon
 from .model import RiskModel, load_model
 from .pipeline import MentionFinder
-from .types import Label, Mention, NoteFindings
+from .types import Category, Label, Mention, NoteFindings
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +31,32 @@ class ScoredMention:
 
 
 @dataclass(frozen=True, slots=True)
+class HazardVerdict:
+    """The verdict on one hazard category in one note: what an analyst acts on.
+
+    ``risk_probability`` is calibrated on dev hazards from the note's strongest mention of the
+    category; ``evidence`` holds the note's mentions of the category, strongest first, and
+    ``reasons`` are those of the strongest.
+    """
+
+    note_id: str
+    category: Category
+    hhsrs_hazard: str
+    verdict: Label
+    risk_probability: float
+    evidence: tuple[ScoredMention, ...]
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ScoredNote:
-    """One note's findings and scored mentions; ``risk_score`` is the highest probability."""
+    """One note's findings, scored mentions and hazard verdicts (one per category present);
+    ``risk_score`` is the highest mention probability."""
 
     note_id: str
     findings: NoteFindings
     mentions: tuple[ScoredMention, ...]
+    hazards: tuple[HazardVerdict, ...] = ()
 
     @property
     def risk_score(self) -> float:
@@ -120,8 +142,27 @@ class Scorer:
                     tuple(f"{name} ({weight:+.2f})" for name, weight in reasons[position]),
                     self.model.model_id))
                 position += 1
-            scored.append(ScoredNote(found.note_id, found, tuple(mentions)))
+            scored.append(ScoredNote(found.note_id, found, tuple(mentions),
+                                     self._hazards(found.note_id, mentions)))
         return scored
+
+    def _hazards(self, note_id: str, mentions: list[ScoredMention]) -> tuple[HazardVerdict, ...]:
+        """One verdict per category among the mentions, in the order categories first appear."""
+        by_category: dict[Category, list[ScoredMention]] = {}
+        for scored in mentions:
+            by_category.setdefault(scored.mention.category, []).append(scored)
+        if not by_category:
+            return ()
+        groups = [sorted(group, key=lambda s: -s.risk_probability)
+                  for group in by_category.values()]
+        calibrated = self.model.hazard_probability(
+            numpy.asarray([group[0].risk_probability for group in groups]))
+        threshold = self.model.hazard_threshold
+        return tuple(
+            HazardVerdict(note_id, group[0].mention.category, group[0].mention.hhsrs_hazard,
+                          "risk" if probability >= threshold else "routine",
+                          float(probability), tuple(group), group[0].reasons)
+            for group, probability in zip(groups, calibrated, strict=True))
 
 
 @lru_cache(maxsize=1)

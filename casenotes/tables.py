@@ -24,6 +24,7 @@ from typing import IO, Any, Final
 import pandas as pd
 
 from .batch import (
+    HAZARD_COLUMNS,
     ID_COLUMN_NAMES,
     MENTION_COLUMNS,
     NOTE_COLUMNS,
@@ -505,6 +506,10 @@ def notes_dtypes(kept: Sequence[str]) -> dict[str, str]:
 
 def mentions_dtypes() -> dict[str, str]:
     return dict(MENTION_COLUMNS)
+
+
+def hazards_dtypes() -> dict[str, str]:
+    return dict(HAZARD_COLUMNS)
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

@@ -111,7 +111,51 @@ def train_model(train_notes: Sequence[LabelledNote], *,
     model = RiskModel(pipeline, card)
     if dev_notes:
         dev = build_examples(dev_notes, finder)
-        threshold = best_threshold(model.predict_proba(dev.features), dev.labels)
-        model.card = replace(card, threshold=threshold,
-                             training={**card.training, "threshold_chosen_on": "dev"})
+        dev_probabilities = model.predict_proba(dev.features)
+        threshold = best_threshold(dev_probabilities, dev.labels)
+        slope, offset, hazard_cut = fit_hazard_calibration(dev_notes, dev, dev_probabilities)
+        model.card = replace(card, threshold=threshold, hazard_calibration=(slope, offset),
+                             hazard_threshold=hazard_cut,
+                             training={**card.training, "threshold_chosen_on": "dev",
+                                       "hazard_calibration_fitted_on": "dev"})
     return model
+
+
+def hazard_pairs(notes: Sequence[LabelledNote], examples: Examples,
+                 probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """P(risk) of each hazard's strongest found mention (0 when none is found) and its gold
+    verdict, over every (note, category) pair that the gold or the finder names."""
+    strongest: dict[tuple[str, str], float] = {}
+    for mention, probability in zip(examples.mentions, probabilities, strict=True):
+        key = (mention.note_id, mention.category)
+        strongest[key] = max(strongest.get(key, 0.0), float(probability))
+    gold: dict[tuple[str, str], bool] = {}
+    for note in notes:
+        for marked in note.mentions:
+            key = (note.note_id, marked.category)
+            gold[key] = gold.get(key, False) or marked.label == "risk"
+    keys = sorted(set(strongest) | set(gold))
+    return (np.asarray([strongest.get(k, 0.0) for k in keys]),
+            np.asarray([gold.get(k, False) for k in keys]))
+
+
+def fit_hazard_calibration(notes: Sequence[LabelledNote], examples: Examples,
+                           probabilities: np.ndarray) -> tuple[float, float, float]:
+    """Platt scaling from a hazard's strongest mention to P(hazard risk), and the verdict
+    threshold that maximises hazard F1, both on these (dev) notes."""
+    from sklearn.linear_model import LogisticRegression
+
+    strongest, truth = hazard_pairs(notes, examples, probabilities)
+    found = strongest > 0
+    if len(set(truth[found].tolist())) < 2:
+        return 1.0, 0.0, 0.5
+    clipped = np.clip(strongest[found], 1e-6, 1 - 1e-6)
+    logits = np.log(clipped / (1 - clipped)).reshape(-1, 1)
+    platt = LogisticRegression(C=1e4).fit(logits, truth[found])
+    slope, offset = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+    calibrated = np.zeros(len(strongest))
+    clipped_all = np.clip(strongest, 1e-6, 1 - 1e-6)
+    calibrated[found] = 1 / (1 + np.exp(-(slope * np.log(clipped_all[found]
+                                                         / (1 - clipped_all[found])) + offset)))
+    labels: list[Label] = ["risk" if t else "routine" for t in truth]
+    return slope, offset, best_threshold(calibrated, labels)
