@@ -16,20 +16,36 @@ from .errors import (
     NoteTooLongError,
     NoteTypeError,
 )
-from .lexicon import CueRule, HazardTerm, Lexicon, VulnerabilityTerm, default_lexicon, load_lexicon
+from .lexicon import (
+    CueRule,
+    EquipmentTerm,
+    HazardTerm,
+    Lexicon,
+    VulnerabilityTerm,
+    default_lexicon,
+    load_lexicon,
+)
 from .pipeline import MentionFinder, analyse_notes, build_nlp, find_mentions
-from .types import Cue, CueMatch, Mention, NoteFindings, VulnerabilityCue
+from .types import Cue, CueMatch, EquipmentMatch, Mention, NoteFindings, VulnerabilityCue
 
 if TYPE_CHECKING:
     from .batch import score_frame
     from .model import RiskModel, load_model
-    from .scoring import ScoredMention, ScoredNote, Scorer, score_text
+    from .scoring import (
+        HazardVerdict,
+        ScoredMention,
+        ScoredNote,
+        Scorer,
+        score_hazards,
+        score_text,
+    )
     from .training import train_model
 
 #: Names served lazily, so ``import casenotes`` does not import scikit-learn.
 _LAZY = {
     "RiskModel": "model", "load_model": "model", "ScoredMention": "scoring",
     "ScoredNote": "scoring", "Scorer": "scoring", "score_text": "scoring",
+    "HazardVerdict": "scoring", "score_hazards": "scoring",
     "train_model": "training", "score_frame": "batch",
 }
 
@@ -41,10 +57,11 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "CasenotesError", "CasenotesWarning", "Cue", "CueMatch", "CueRule", "HazardTerm",
+    "CasenotesError", "CasenotesWarning", "Cue", "CueMatch", "CueRule", "EquipmentMatch",
+    "EquipmentTerm", "HazardTerm", "HazardVerdict",
     "InputSchemaError", "Lexicon", "LexiconError", "Mention", "MentionFinder", "ModelError",
     "NoteFindings", "NoteTooLongError", "NoteTypeError", "RiskModel", "ScoredMention",
     "ScoredNote", "Scorer", "VulnerabilityCue", "VulnerabilityTerm", "__version__",
     "analyse_notes", "build_nlp", "default_lexicon", "find_mentions", "load_lexicon",
-    "load_model", "score_frame", "score_text", "train_model",
+    "load_model", "score_frame", "score_hazards", "score_text", "train_model",
 ]

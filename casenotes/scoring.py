@@ -180,3 +180,14 @@ def score_text(text: str, note_id: str | None = None) -> list[ScoredMention]:
     [('ACMs', 'routine')]
     """
     return list(default_scorer().score_note(text, note_id).mentions)
+
+
+def score_hazards(text: str, note_id: str | None = None) -> list[HazardVerdict]:
+    """The verdict on each hazard category of one note, with its evidence, by the bundled model.
+
+    Examples
+    --------
+    >>> [(h.category, h.verdict) for h in score_hazards("No ACMs found in the survey")]
+    [('asbestos', 'routine')]
+    """
+    return list(default_scorer().score_note(text, note_id).hazards)
