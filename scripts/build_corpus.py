@@ -7,7 +7,8 @@ Reads ``data/samples/source/*.marked.jsonl`` (see ``scripts/corpus_markup.py``) 
 first writing pass, on which the lexicon was developed. The split is fixed by note: a note
 goes to test when the first 8 hex digits of SHA-256(note_id) fall in the lowest 20% of the
 range, to dev when they fall in the next 15%, else to train. Adding notes never moves an
-existing note.
+existing note. Each record gains ``voice_family`` (scripts/voice_families.py), the group of
+writing voices that scripts/leave_one_voice_out.py holds out in turn.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus_markup import read_marked, summarise
+from voice_families import voice_family
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "data" / "samples" / "source"
@@ -50,6 +52,7 @@ def main() -> int:
             if note_id in seen:
                 raise SystemExit(f"duplicate note_id {note_id!r} in {path.name}")
             seen.add(note_id)
+            record["voice_family"] = voice_family(str(record.get("voice", "")))
             splits[split_of(note_id)].append(record)
             if split_of(note_id) == "dev" and path.name.split(".")[0] in FIRST_PASS:
                 lexicon_dev.append(record)
