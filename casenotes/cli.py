@@ -352,6 +352,9 @@ def report_command(
         "no rescoring).")] = None,
     mentions_table: Annotated[Path | None, typer.Option(
         "--mentions", help="The mentions table of the same run.")] = None,
+    hazards_table: Annotated[Path | None, typer.Option(
+        "--hazards", help="The hazards table of the same run (with --notes and --mentions): "
+        "each note's hazard verdicts; without it they are derived from the mentions.")] = None,
     text_column: Annotated[str | None, typer.Option("--text-column")] = None,
     id_column: Annotated[str | None, typer.Option("--id-column")] = None,
     limit: Annotated[int, typer.Option(
@@ -404,14 +407,18 @@ def report_command(
                                   date_column=str(date_column), hazards=hazards_part)
             dated.extend(note for note in found if note.mentions)
 
+    if hazards_table is not None and notes_table is None:
+        raise _fail("--hazards goes with --notes and --mentions (the tables of one casenotes "
+                    "score run)", code=2)
     if notes_table is not None and mentions_table is not None:
         notes_frame, mentions_frame = read_table(notes_table), read_table(mentions_table)
+        hazards_frame = read_table(hazards_table) if hazards_table is not None else None
         try:
-            clock_notes(notes_frame, mentions_frame)
+            clock_notes(notes_frame, mentions_frame, hazards_frame)
         except InputSchemaError as exc:
             raise _fail(str(exc), code=2) from None
         texts = (text for chunk in reader.chunks() for text in chunk.texts)
-        stream = notes_from_tables(notes_frame, mentions_frame, texts)
+        stream = notes_from_tables(notes_frame, mentions_frame, texts, hazards_frame)
     else:
         spec = ScorerSpec(model=str(model) if model else None, threshold=threshold)
         pending: deque[Any] = deque()

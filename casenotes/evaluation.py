@@ -518,10 +518,19 @@ def adjudicated_spans(folder: str | Path) -> set[tuple[str, int, int]]:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
-                if row.get("decision") == "mention":
+                if row.get("decision") == "mention" and "@" in str(row["cid"]):
                     note_id, span = str(row["cid"]).rsplit("@", 1)
                     start, end = (int(x) for x in span.split("-"))
                     spans.add((note_id, start, end))
+    # Inventory v2 (scripts/relabel_v2.py): marks an adjudicator added where only equipment
+    # had carried a hazard are not the writers' either.
+    log = Path(folder).parent / "relabel_v2.log.jsonl"
+    if log.exists():
+        for line in log.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                if row.get("change") == "add_v2_mention":
+                    spans.add((str(row["note_id"]), int(row["start"]), int(row["end"])))
     return spans
 
 

@@ -178,7 +178,8 @@ class _NoteFacts:
         for name in SHAPE_CLASSES:
             shared[f"note_{name}={_density_bucket(len(classes[name]), words)}"] = 1.0
         imperatives = sum(1 for _ in _IMPERATIVE.finditer(text))
-        shared[f"note_imperatives={_size_bucket(imperatives, (0, 2))}"] = 1.0
+        amount = "none" if not imperatives else "few" if imperatives <= 2 else "many"
+        shared[f"note_imperatives={amount}"] = 1.0
         if entries:
             shared["note_has_timeline"] = 1.0
         for group in findings.vulnerability_groups:
@@ -218,15 +219,14 @@ class _NoteFacts:
         return features
 
     def equipment_features(self, mention: Mention) -> Features:
-        """Equipment, trades and procedures in the mention's sentence, next to it, inside it."""
+        """Equipment, trades and procedures in the mention's sentence and next to it."""
         features: Features = {}
         low = bisect_left(self.equipment_starts, mention.sentence_start)
         high = bisect_left(self.equipment_starts, mention.sentence_end)
         for start, end, kind, category in self.equipment[low:high]:
             same = "same" if category == mention.category else "other"
-            if start >= mention.start and end <= mention.end:
-                features[f"equipment_in_term:{kind}"] = 1.0
-                continue
+            if start < mention.end and mention.start < end:
+                continue  # part of another mention that overlaps this one
             features[f"equipment_sentence:{kind}"] = 1.0
             features[f"equipment_sentence:{kind}:{same}_category"] = 1.0
             gap = mention.start - end if end <= mention.start else start - mention.end
@@ -423,7 +423,7 @@ def is_readable_feature(name: str, *, term_ids: frozenset[str], categories: froz
     equipment_kinds = frozenset({"equipment", "trade", "procedure"})
     buckets = frozenset({"<=1", "<=2", "<=3", "<=4", "<=8", "<=15", "<=20", "<=30", "<=60",
                          "<=150", "<=400", ">3", ">8", ">30", ">400", "<=0", ">2",
-                         "none", "some", "many"})
+                         "none", "some", "few", "many"})
     key, sep, value = name.partition("=")
     if sep:
         allowed = {
@@ -454,7 +454,7 @@ def is_readable_feature(name: str, *, term_ids: frozenset[str], categories: froz
         return rest in classes
     if head == "later_same_category":
         return rest in OUTCOME_CLASSES
-    if head in ("equipment_in_term", "equipment_sentence", "equipment_adjacent"):
+    if head in ("equipment_sentence", "equipment_adjacent"):
         kind, _, tail = rest.partition(":")
         return kind in equipment_kinds and tail in (
             "", "same_category", "other_category", "before", "after")

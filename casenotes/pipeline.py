@@ -986,11 +986,17 @@ class MentionFinder:
             if span.label_ not in ("terminate", "pseudo")
             for start, end in [(offsets.start(span.start_char), offsets.end(span.end_char))]
         )
+        # Equipment inside a mention ("boiler" in "boiler broken down", "gas" in "smell of
+        # gas") is part of that mention, not context beside it.
+        inside = bytearray(len(doc))
+        for span in hazard_spans:
+            inside[span.start:span.end] = b"\x01" * len(span)
         equipment = tuple(
             EquipmentMatch(start=start, end=end, term=original[start:end], term_id=span.id_,
                            category=self._equipment[span.id_],
                            kind=cast(EquipmentKind, span.label_))
             for span in doc.spans.get(EQUIPMENT_KEY, ())
+            if not all(inside[span.start:span.end])
             for start, end in [(offsets.start(span.start_char), offsets.end(span.end_char))]
         )
         return NoteFindings(note_id, mentions, vulnerabilities, timeline, cues, equipment)

@@ -178,3 +178,22 @@ def test_cases_take_the_hazard_verdict_when_given() -> None:
                                   date_column="createdAt", hazards=hazards)
     assert {m.label for m in by_mentions.mentions} == {"routine"}
     assert [(m.label, m.urgency) for m in by_hazards.mentions] == [("risk", "significant")] * 2
+
+
+def test_cases_reads_the_hazards_table_of_a_run(tmp_path: Path) -> None:
+    source = tmp_path / "export.csv"
+    pd.DataFrame({
+        "note_id": ["a", "b"], "targetId": ["T1", "T1"],
+        "createdAt": ["2025-11-03 09:00", "2025-11-20 10:00"],
+        "text": ["Black mould in the baby's bedroom, spreading", "Rent paid"],
+    }).to_csv(source, index=False)
+    notes, mentions, hazards = (tmp_path / f"{n}.csv" for n in ("n", "m", "h"))
+    assert runner.invoke(app, ["score", str(source), "--keep", "targetId,createdAt", "--notes",
+                               str(notes), "--mentions", str(mentions), "--hazards",
+                               str(hazards), "-j", "1", "-q"]).exit_code == 0
+    out = tmp_path / "cases.csv"
+    result = runner.invoke(app, ["cases", str(notes), "--mentions", str(mentions),
+                                 "--hazards", str(hazards), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rolled = pd.read_csv(out)
+    assert rolled[["case", "category", "reports"]].values.tolist() == [["T1", "damp_mould", 1]]

@@ -216,8 +216,8 @@ def test_pipeline_components_are_registered_and_round_trip(tmp_path: Path) -> No
     spans = [(s.text, s.label_, s.id_) for s in loaded_doc.spans["casenotes_hazards"]]
     assert spans == [(s.text, s.label_, s.id_) for s in built_doc.spans["casenotes_hazards"]]
     assert spans == [("ACMs", "asbestos", "acm"), ("Smell of gas", "gas", "gas_smell")]
-    text = "LGSR done, boiler serviced"
-    equipment = [(s.text, s.label_) for s in loaded(text).spans["casenotes_equipment"]]
+    doc = loaded("LGSR done, boiler serviced")
+    equipment = [(s.text, s.label_) for s in doc.spans["casenotes_equipment"]]
     assert equipment == [("LGSR", "procedure"), ("boiler", "equipment")]
 
 
@@ -244,8 +244,7 @@ def test_a_long_run_of_one_punctuation_mark_is_cut_and_offsets_still_slice(
 def test_a_spaced_dash_ends_a_cue_scope_but_a_glued_hyphen_does_not(finder: MentionFinder) -> None:
     glued = finder.find("No sign of mould on the self-closer door")
     assert [(m.term, m.context) for m in glued] == [("mould", "negated")]
-    glued = finder.find("No sign of mould on the self-closer door, fire door propped open")
-    assert [(m.term, m.context) for m in glued] == [("mould", "negated"),
-                                                    ("fire door propped", "present")]
+    glued = finder.find("No sign of mould by the e-bike")
+    assert [(m.term, m.context) for m in glued] == [("mould", "negated"), ("e-bike", "negated")]
     spaced = finder.find("No sign of mould - tenant reports damp")
     assert [(m.term, m.context) for m in spaced] == [("mould", "negated"), ("damp", "present")]

@@ -127,8 +127,11 @@ def test_the_report_command_scores_an_export(export: Path, tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     data = payload(out.read_text(encoding="utf-8"))
     assert {n["id"] for n in data["notes"]} == {"n1", "n4"}
-    scores = [n["score"] for n in data["notes"]]
-    assert scores == sorted(scores, reverse=True)
+    ranks = [(n["priority"], n["score"]) for n in data["notes"]]
+    assert ranks == sorted(ranks, reverse=True)
+    for note in data["notes"]:
+        grouped = sorted(i for hazard in note["hazards"] for i in hazard["mentions"])
+        assert grouped == list(range(len(note["mentions"])))
     page = out.read_text(encoding="utf-8")
     assert "Okafor" not in page and "07700" not in page
     assert "2 of 2 flagged notes (of 4)" in result.stderr
@@ -142,12 +145,14 @@ def test_the_report_can_show_personal_data_when_asked(export: Path, tmp_path: Pa
 
 
 def test_the_report_reads_the_tables_score_wrote(export: Path, tmp_path: Path) -> None:
-    notes, mentions = tmp_path / "n.parquet", tmp_path / "m.csv"
+    notes, mentions, hazards = tmp_path / "n.parquet", tmp_path / "m.csv", tmp_path / "h.csv"
     assert runner.invoke(app, ["score", str(export), "--notes", str(notes), "--mentions",
-                               str(mentions), "-j", "1", "-q"]).exit_code == 0
+                               str(mentions), "--hazards", str(hazards), "-j", "1",
+                               "-q"]).exit_code == 0
     from_tables, fresh = tmp_path / "a.html", tmp_path / "b.html"
     assert runner.invoke(app, ["report", str(export), "-o", str(from_tables), "--notes",
-                               str(notes), "--mentions", str(mentions)]).exit_code == 0
+                               str(notes), "--mentions", str(mentions), "--hazards",
+                               str(hazards)]).exit_code == 0
     assert runner.invoke(app, ["report", str(export), "-o", str(fresh), "-j", "1"]).exit_code == 0
     first = payload(from_tables.read_text(encoding="utf-8"))["notes"]
     second = payload(fresh.read_text(encoding="utf-8"))["notes"]

@@ -16,8 +16,10 @@ def scorer() -> Scorer:
 @pytest.mark.parametrize(("text", "term", "label"), [
     ("T/C from Mrs K, strong smell of gas in the kitchen, baby in the flat", "strong smell of gas",
      "risk"),
-    ("Annual gas safety check completed, all appliances pass", "Annual gas safety check",
+    ("Annual gas safety check completed, all appliances pass, CO alarm tested OK", "CO alarm",
      "routine"),
+    ("T/C gas smell by the meter. Engineer attended within the hour, tightness test passed, "
+     "no escape found", "gas smell", "routine"),
     ("No ACMs found in the asbestos survey", "ACMs", "routine"),
     ("CO alarm sounding and tenant has headaches", "CO alarm", "risk"),
     ("Black mould in the baby's bedroom, spreading", "Black mould", "risk"),
@@ -32,7 +34,7 @@ def test_clear_cases_get_the_expected_label(scorer: Scorer, text: str, term: str
 
 def test_score_text_uses_the_bundled_model() -> None:
     scored = score_text("no mould seen")
-    assert [(s.mention.term, s.model_id) for s in scored] == [("mould", "hazard-risk-v1")]
+    assert [(s.mention.term, s.model_id) for s in scored] == [("mould", "hazard-risk-v2")]
 
 
 def test_batch_equals_one_by_one(scorer: Scorer) -> None:
