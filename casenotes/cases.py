@@ -14,7 +14,7 @@ note is only evidence that someone wrote something down.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -208,6 +208,22 @@ def parse_dates(values: Any) -> Any:
     return parsed
 
 
+def next_hazard_rows(rows: Iterator[Any], categories: set[str]) -> list[Any]:
+    """A note's rows of the hazards table: the next one per category its mentions name (the
+    hazards table follows the notes' order, one row per note and category)."""
+    from .errors import InputSchemaError
+
+    taken = []
+    for _ in range(len(categories)):
+        hazard = next(rows, None)
+        if hazard is None:
+            raise InputSchemaError(
+                "the hazards table has fewer rows than the mentions table's categories; give "
+                "the tables from the same casenotes score run")
+        taken.append(hazard)
+    return taken
+
+
 def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
                hazards: Any = None) -> tuple[list[CaseNote], int]:
     """CaseNotes from a notes table and its mentions table (input order, as score writes
@@ -240,12 +256,7 @@ def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
                                      str(getattr(row, "urgency", ""))))
         if hazard_rows is not None and found:
             verdicts = {}
-            for _ in range(len({m.category for m in found})):
-                hazard = next(hazard_rows, None)
-                if hazard is None:
-                    raise InputSchemaError(
-                        "the hazards table has fewer rows than the mentions table's "
-                        "categories; give the tables from the same casenotes score run")
+            for hazard in next_hazard_rows(hazard_rows, {m.category for m in found}):
                 urgency = "" if pd.isna(hazard.urgency) else str(hazard.urgency)
                 verdicts[str(hazard.category)] = (str(hazard.verdict), urgency)
             found = [CaseMention(m.category, verdicts[m.category][0], m.context,

@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any, Final
 
 from .__about__ import __version__
+from .cases import next_hazard_rows
 from .errors import InputSchemaError
 from .privacy import PersonalData, find_personal_data
 
@@ -248,14 +249,8 @@ def notes_from_tables(notes: Any, mentions: Any, texts: Iterable[object],
         priority = getattr(note, "priority", 0.0)
         verdicts: list[tuple[str, str, float]] = []
         if hazard_rows is not None:
-            for _ in range(len({m.category for m in found})):
-                hazard = next(hazard_rows, None)
-                if hazard is None:
-                    raise InputSchemaError(
-                        "the hazards table has fewer rows than the mentions table's categories; "
-                        "give the tables from the same casenotes score run")
-                verdicts.append((str(hazard.category), str(hazard.verdict),
-                                 float(hazard.risk_probability)))
+            verdicts = [(str(h.category), str(h.verdict), float(h.risk_probability))
+                        for h in next_hazard_rows(hazard_rows, {m.category for m in found})]
         yield ReportNote(str(note.note_id), text if isinstance(text, str) else "",
                          tuple(found), max((m.risk_probability for m in found), default=0.0),
                          any(m.label == "risk" for m in found), vulnerability,

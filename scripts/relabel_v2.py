@@ -38,32 +38,13 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus_markup import MARK
+from corpus_markup import unmark
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "data" / "samples" / "source"
 LOG = SOURCE / "relabel_v2.log.jsonl"
 DECISIONS = SOURCE / "adjudication" / "v2_outcome.decisions.jsonl"
 LOST = SOURCE / "adjudication" / "v2_lost.decisions.jsonl"
-
-
-def parse(marked: str) -> tuple[str, list[dict[str, object]]]:
-    """Plain text and its marks (plain offsets) from one marked-up note."""
-    plain: list[str] = []
-    marks: list[dict[str, object]] = []
-    cursor = length = 0
-    for match in MARK.finditer(marked):
-        before = marked[cursor:match.start()]
-        plain.append(before)
-        length += len(before)
-        surface, category, label, context = match.groups()
-        marks.append({"start": length, "end": length + len(surface), "term": surface,
-                      "category": category, "label": label, "context": context})
-        plain.append(surface)
-        length += len(surface)
-        cursor = match.end()
-    plain.append(marked[cursor:])
-    return "".join(plain), marks
 
 
 def render(text: str, marks: list[dict[str, object]]) -> str:
@@ -124,7 +105,8 @@ def main() -> int:
             if not line.strip():
                 continue
             note = json.loads(line)
-            text, marks = parse(note["text"])
+            record = unmark(note)
+            text, marks = record["text"], record["mentions"]
             found = finder.analyse(text, note["note_id"])
             mentions = [(m.start, m.end, m.category) for m in found.mentions]
             equipment = [(e.start, e.end) for e in found.equipment]
