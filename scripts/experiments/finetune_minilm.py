@@ -10,9 +10,11 @@ casenotes (2 CPU cores: about 3 minutes an epoch)::
 
 It trains on the train split and reports end-to-end risk F1, matched macro-F1 and note AUC on
 dev after each epoch, with the threshold chosen on dev (an optimistic choice, as for the
-linear model's C grid). The test split is not read. Measured on 2026-11-26: epoch 1 risk F1
-0.783 / macro-F1 0.873 / AUC 0.935; epoch 3 0.787 / 0.874 / 0.947 (the bundled linear model:
-0.734 / 0.826 / 0.911 on the same dev split).
+linear model's C grid). The test split is not read. Measured on 2026-11-26 (inventory v1):
+epoch 1 risk F1 0.783 / macro-F1 0.873 / AUC 0.935; epoch 3 0.787 / 0.874 / 0.947 (the bundled
+linear model: 0.734 / 0.826 / 0.911 on the same dev split). Hazard figures here take a hazard's
+verdict from its mentions (risk when any is) and its probability from the strongest, without
+the linear model's dev-calibrated hazard threshold.
 """
 
 from __future__ import annotations
@@ -111,7 +113,8 @@ def main() -> int:
                                            "routine", (), "minilm"))
             scored.append(ScoredNote(found.note_id, found, tuple(items)))
         figures = risk_figures(dev, scored)
-        print(f"epoch {epoch + 1}: {time.time() - started:.0f} s, dev risk F1 "
+        print(f"epoch {epoch + 1}: {time.time() - started:.0f} s, dev hazard F1 "
+              f"{figures.hazard_f1:.3f}, hazard AUC {figures.hazard_auc:.3f}, risk F1 "
               f"{figures.risk_f1:.3f}, matched macro-F1 {figures.matched_macro_f1:.3f}, "
               f"note AUC {figures.note_auc:.3f}", flush=True)
     return 0
