@@ -341,6 +341,14 @@ def risk_figures(notes: Sequence[LabelledNote], scored: Sequence[ScoredNote]) ->
     )
 
 
+def gold_hazards(note: LabelledNote) -> dict[str, bool]:
+    """The gold verdict per category of one note: risk when any gold mention of it is."""
+    gold: dict[str, bool] = {}
+    for mention in note.mentions:
+        gold[mention.category] = gold.get(mention.category, False) or mention.label == "risk"
+    return gold
+
+
 def hazard_verdicts(result: ScoredNote) -> dict[str, tuple[bool, float]]:
     """A system's verdict and probability per category of one note: its hazards table, or,
     without one (baselines), whether any mention of the category is risk and the highest
@@ -364,9 +372,7 @@ def hazard_figures(notes: Sequence[LabelledNote], scored: Sequence[ScoredNote],
     truth: list[bool] = []
     scores: list[float] = []
     for note, result in zip(notes, scored, strict=True):
-        gold: dict[str, bool] = {}
-        for g in note.mentions:
-            gold[g.category] = gold.get(g.category, False) or g.label == "risk"
+        gold = gold_hazards(note)
         system = hazard_verdicts(result)
         if not note.mentions:
             hazard_free_flags += sum(risky for risky, _ in system.values())

@@ -77,6 +77,12 @@ class ModelCard:
         return cls(**values)
 
 
+def calibrate_hazards(strongest: np.ndarray, slope: float, offset: float) -> np.ndarray:
+    """Platt scaling of the logit of each hazard's strongest mention P(risk)."""
+    clipped = np.clip(np.asarray(strongest, dtype=float), 1e-6, 1 - 1e-6)
+    return np.asarray(expit(slope * np.log(clipped / (1 - clipped)) + offset), dtype=float)
+
+
 def library_versions() -> dict[str, str]:
     """Versions that a model records and that loading compares."""
     return {"casenotes": __version__, "scikit-learn": metadata.version("scikit-learn"),
@@ -170,9 +176,7 @@ class RiskModel:
 
     def hazard_probability(self, strongest: np.ndarray) -> np.ndarray:
         """P(risk) of hazards from the P(risk) of their strongest mention, calibrated on dev."""
-        clipped = np.clip(np.asarray(strongest, dtype=float), 1e-6, 1 - 1e-6)
-        slope, offset = self.card.hazard_calibration
-        return np.asarray(expit(slope * np.log(clipped / (1 - clipped)) + offset), dtype=float)
+        return calibrate_hazards(strongest, *self.card.hazard_calibration)
 
     def predict_proba(self, features: Sequence[Features]) -> np.ndarray:
         """P(risk) for each mention's features (an empty input gives an empty array)."""

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from .estimator import make_model
-from .evaluation import LabelledNote, gold_label_of, overlaps
+from .evaluation import LabelledNote, gold_hazards, gold_label_of, overlaps
 from .features import Features, note_features
-from .model import ModelCard, RiskModel, library_versions
+from .model import ModelCard, RiskModel, calibrate_hazards, library_versions
 from .pipeline import MentionFinder
 from .types import Label, Mention
 
@@ -129,11 +129,8 @@ def hazard_pairs(notes: Sequence[LabelledNote], examples: Examples,
     for mention, probability in zip(examples.mentions, probabilities, strict=True):
         key = (mention.note_id, mention.category)
         strongest[key] = max(strongest.get(key, 0.0), float(probability))
-    gold: dict[tuple[str, str], bool] = {}
-    for note in notes:
-        for marked in note.mentions:
-            key = (note.note_id, marked.category)
-            gold[key] = gold.get(key, False) or marked.label == "risk"
+    gold = {(note.note_id, category): risky for note in notes
+            for category, risky in gold_hazards(note).items()}
     keys = sorted(set(strongest) | set(gold))
     return (np.asarray([strongest.get(k, 0.0) for k in keys]),
             np.asarray([gold.get(k, False) for k in keys]))
@@ -153,9 +150,6 @@ def fit_hazard_calibration(notes: Sequence[LabelledNote], examples: Examples,
     logits = np.log(clipped / (1 - clipped)).reshape(-1, 1)
     platt = LogisticRegression(C=1e4).fit(logits, truth[found])
     slope, offset = float(platt.coef_[0, 0]), float(platt.intercept_[0])
-    calibrated = np.zeros(len(strongest))
-    clipped_all = np.clip(strongest, 1e-6, 1 - 1e-6)
-    calibrated[found] = 1 / (1 + np.exp(-(slope * np.log(clipped_all[found]
-                                                         / (1 - clipped_all[found])) + offset)))
+    calibrated = np.where(found, calibrate_hazards(strongest, slope, offset), 0.0)
     labels: list[Label] = ["risk" if t else "routine" for t in truth]
     return slope, offset, best_threshold(calibrated, labels)
