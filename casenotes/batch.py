@@ -238,7 +238,7 @@ class ScoredChunk:
     notes: pd.DataFrame
     mentions: pd.DataFrame
     stats: ChunkStats
-    hazards: pd.DataFrame = field(default_factory=lambda: empty_hazards())
+    hazards: pd.DataFrame = field(default_factory=empty_hazards)
 
     def mention_slices(self) -> list[slice]:
         """For each notes row, the slice of the mentions table holding its mentions (the

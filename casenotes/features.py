@@ -19,7 +19,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Final
 
-from .types import CONTEXTS, CUE_KINDS, Mention, NoteFindings
+from .types import CONTEXTS, CUE_KINDS, EQUIPMENT_KINDS, Mention, NoteFindings
 
 Features = dict[str, float]
 
@@ -289,8 +289,7 @@ def _class_features(mention: Mention, classes: dict[str, list[int]]) -> Features
             features[f"after:{name}"] = 1.0
         if _in_range(starts, mention.clause_start, mention.clause_end):
             features[f"clause:{name}"] = 1.0
-    past = "past" in {n.split(":")[1] for n in features if n.startswith("clause:")}
-    present = "present" in {n.split(":")[1] for n in features if n.startswith("clause:")}
+    past, present = "clause:past" in features, "clause:present" in features
     if past != present:
         features[f"clause_tense={'past' if past else 'present'}"] = 1.0
     return features
@@ -420,7 +419,8 @@ def is_readable_feature(name: str, *, term_ids: frozenset[str], categories: froz
         return True
     classes = frozenset(word_classes().names)
     kinds = frozenset(CUE_KINDS)
-    equipment_kinds = frozenset({"equipment", "trade", "procedure"})
+    sized = {"note_words", "note_mentions", "note_categories", "note_imperatives",
+             "clause_words", *(f"note_{name}" for name in SHAPE_CLASSES)}
     buckets = frozenset({"<=1", "<=2", "<=3", "<=4", "<=8", "<=15", "<=20", "<=30", "<=60",
                          "<=150", "<=400", ">3", ">8", ">30", ">400", "<=0", ">2",
                          "none", "some", "few", "many"})
@@ -435,11 +435,8 @@ def is_readable_feature(name: str, *, term_ids: frozenset[str], categories: froz
         }
         if key in allowed:
             return value in allowed[key]
-        if key in {"note_words", "note_mentions", "note_categories", "clause_words",
-                   "note_imperatives"} or key.startswith("note_"):
-            return value in buckets and (key[5:] in SHAPE_CLASSES or key in {
-                "note_words", "note_mentions", "note_categories", "note_imperatives"}
-                or key == "clause_words")
+        if key in sized:
+            return value in buckets
         if key == "cue":
             parts = value.split(":")
             return (parts[0] in kinds and (len(parts) < 2 or parts[1] in ("before", "after"))
@@ -456,6 +453,6 @@ def is_readable_feature(name: str, *, term_ids: frozenset[str], categories: froz
         return rest in OUTCOME_CLASSES
     if head in ("equipment_sentence", "equipment_adjacent"):
         kind, _, tail = rest.partition(":")
-        return kind in equipment_kinds and tail in (
+        return kind in EQUIPMENT_KINDS and tail in (
             "", "same_category", "other_category", "before", "after")
     return False

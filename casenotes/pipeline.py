@@ -988,14 +988,15 @@ class MentionFinder:
         )
         # Equipment inside a mention ("boiler" in "boiler broken down", "gas" in "smell of
         # gas") is part of that mention, not context beside it.
-        inside = bytearray(len(doc))
-        for span in hazard_spans:
+        equipment_spans = doc.spans.get(EQUIPMENT_KEY, ())
+        inside = bytearray(len(doc) if len(equipment_spans) else 0)
+        for span in hazard_spans if inside else ():
             inside[span.start:span.end] = b"\x01" * len(span)
         equipment = tuple(
             EquipmentMatch(start=start, end=end, term=original[start:end], term_id=span.id_,
                            category=self._equipment[span.id_],
                            kind=cast(EquipmentKind, span.label_))
-            for span in doc.spans.get(EQUIPMENT_KEY, ())
+            for span in equipment_spans
             if not all(inside[span.start:span.end])
             for start, end in [(offsets.start(span.start_char), offsets.end(span.end_char))]
         )
