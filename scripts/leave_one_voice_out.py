@@ -20,7 +20,9 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from casenotes.evaluation import baseline, read_labelled, risk_figures
 from casenotes.model import load_model
@@ -33,19 +35,13 @@ FIGURES = ("hazard_precision", "hazard_recall", "hazard_f1", "hazard_auc", "risk
            "risk_recall", "note_auc")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--c", type=float, help="C (default: the bundled model's)")
-    parser.add_argument("--splits", default="train,dev,test",
-                        help="splits of the held-out family to score (default: all)")
-    args = parser.parse_args()
+def voices_held_out(c_value: float, scored_splits: Sequence[str] = ("train", "dev", "test"),
+                    ) -> dict[str, Any]:
+    """Every voice family held out in turn: its figures, their mean, and what was scored."""
     splits = {name: read_labelled(SAMPLES / f"{name}.jsonl") for name in ("train", "dev", "test")}
-    scored_splits = [s.strip() for s in args.splits.split(",") if s.strip()]
     families = sorted({n.voice_family for notes in splits.values() for n in notes})
     if not families or families == [""]:
         raise SystemExit("the corpus has no voice_family; rebuild it with scripts/build_corpus.py")
-    c_value = args.c if args.c is not None else float(load_model().card.training.get("C", 0.3))
     finder = MentionFinder()
     rows: dict[str, dict[str, float]] = {}
     for family in families:
@@ -68,10 +64,20 @@ def main() -> int:
                         / max(1, sum(not math.isnan(r[name]) for r in rows.values())), 3)
             for name in (*FIGURES, "keyword-only hazard_f1", "rules-only hazard_f1")}
     print(f"{'mean over families':22} " + " ".join(f"{k}={v}" for k, v in mean.items()))
+    return {"splits": list(scored_splits), "C": c_value, "families": rows, "mean": mean}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--c", type=float, help="C (default: the bundled model's)")
+    parser.add_argument("--splits", default="train,dev,test",
+                        help="splits of the held-out family to score (default: all)")
+    args = parser.parse_args()
+    c_value = args.c if args.c is not None else float(load_model().card.training.get("C", 0.3))
+    result = voices_held_out(c_value, [s.strip() for s in args.splits.split(",") if s.strip()])
     if args.json:
-        args.json.write_text(json.dumps({"splits": scored_splits, "C": c_value,
-                                         "families": rows, "mean": mean}, indent=1) + "\n",
-                             encoding="utf-8")
+        args.json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

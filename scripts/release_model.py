@@ -35,6 +35,7 @@ from casenotes.training import train_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from annotator_agreement import agreement
+from leave_one_voice_out import voices_held_out
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
@@ -89,7 +90,7 @@ def main() -> int:
         "second_annotator_dev": agreement(),
     }
     if not args.no_voices:
-        metrics["voices_held_out"] = voices_held_out(best_c)
+        metrics["voices_held_out"] = voices_held_out(best_c)  # every family, all splits
     model.card = type(model.card)(**{**model.card.to_dict(), "metrics": metrics})
     card = save_model(model, MODELS / BUNDLED_MODEL)
     (MODELS / "MODEL_CARD.md").write_text(render_card(card.to_dict()), encoding="utf-8")
@@ -107,18 +108,6 @@ def lookalike_figures(finder: MentionFinder) -> dict[str, Any]:
     raised = [row["id"] for row, f in zip(rows, found, strict=True) if f.mentions]
     return {"sentences": len(rows), "raising_a_mention": len(raised),
             "clean_share": round(1 - len(raised) / len(rows), 4), "raised": raised}
-
-
-def voices_held_out(c_value: float) -> dict[str, Any]:
-    """scripts/leave_one_voice_out.py with this C: every family held out in turn."""
-    import subprocess
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / "voices.json"
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "leave_one_voice_out.py"),
-                        "--json", str(out), "--c", str(c_value)], check=True)
-        return dict(json.loads(out.read_text(encoding="utf-8")))
 
 
 ROWS = (
