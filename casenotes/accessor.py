@@ -6,7 +6,6 @@ the scorer (and its model) is cached per process in :func:`casenotes.batch.score
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -47,6 +46,4 @@ class CasenotesAccessor:
               options: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
         from .batch import score_frame
 
-        model = options.pop("model", None)
-        return score_frame(self._frame, text=text, id=id,
-                           model=Path(model) if model is not None else None, **options)
+        return score_frame(self._frame, text=text, id=id, **options)

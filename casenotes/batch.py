@@ -20,7 +20,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
@@ -183,19 +183,19 @@ class ScorerSpec:
     model: str | None = None
     threshold: float | None = None
     lexicon: tuple[str, ...] = ()
+    #: Threads for the encoder's onnxruntime session (its default, all cores, when None).
+    threads: int | None = None
 
 
 @lru_cache(maxsize=4)
 def scorer_for(spec: ScorerSpec) -> Any:
-    """The process's scorer for ``spec``, built once (the model loads once per process)."""
+    """The process's scorer for ``spec``, built once (the models load once per process)."""
     from .lexicon import load_lexicon
-    from .model import load_model
-    from .scoring import Scorer
+    from .scoring import build_scorer
 
     lexicon = load_lexicon(*spec.lexicon) if spec.lexicon else None
-    model = load_model(spec.model, lexicon_sha256=lexicon.hash if lexicon else None) \
-        if spec.model else None
-    return Scorer(model, lexicon=lexicon, threshold=spec.threshold)
+    return build_scorer(spec.model, threshold=spec.threshold, lexicon=lexicon,
+                        threads=spec.threads)
 
 
 @dataclass
@@ -498,6 +498,10 @@ def score_chunks(chunks: Iterable[Chunk], spec: ScorerSpec = ScorerSpec(), *,
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
+    if worker is None and jobs > 1:
+        from .scoring import check_model
+
+        check_model(spec.model)  # a bad model fails here, not in every worker
     if jobs == 1 and worker is None:
         scorer = scorer_for(spec)
         for chunk in chunks:
@@ -505,6 +509,8 @@ def score_chunks(chunks: Iterable[Chunk], spec: ScorerSpec = ScorerSpec(), *,
         return
     task = worker or _score_in_worker
     context = get_context("forkserver" if os.name == "posix" else "spawn")
+    if spec.threads is None:  # the processes share the cores, not each take them all
+        spec = replace(spec, threads=max(1, (os.cpu_count() or 1) // jobs))
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,

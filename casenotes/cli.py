@@ -54,6 +54,19 @@ def _lexicon(paths: list[Path] | None, replace: bool) -> Lexicon:
     return load_lexicon(*(paths or ()), replace=replace)
 
 
+MODEL_HELP = ("fast (the default), accurate (the cascade of the fast model and the encoder; "
+              "needs casenotes[accurate]), encoder (the encoder on every mention), or a model "
+              "folder.")
+
+
+def _scorer(model: str | None, *, threshold: float | None = None,
+            lexicon: Lexicon | None = None) -> Any:
+    """The scorer for a --model value (see MODEL_HELP)."""
+    from .scoring import build_scorer
+
+    return build_scorer(model, threshold=threshold, lexicon=lexicon)
+
+
 def _note_rows(path: Path, text_column: str | None, id_column: str | None,
                ) -> Iterator[tuple[object, object, str | None]]:
     """(id cell, text cell, the reader's complaint) for every row of any export ``casenotes
@@ -101,20 +114,16 @@ def mentions_command(
         exists=True, dir_okay=False, help="Extra lexicon file(s) extending the default.")] = None,
     replace_lexicon: Annotated[bool, typer.Option(
         help="Let the --lexicon files replace the default sections instead of extending.")] = False,
-    model: Annotated[Path | None, typer.Option(
-        file_okay=False, help="Model folder; the bundled model when omitted.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help=MODEL_HELP)] = None,
     threshold: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="P(risk) cut; the model's own when omitted.")] = None,
 ) -> None:
     """List every hazard mention with its context, cues, P(risk), label and reasons."""
-    from .model import load_model
-    from .scoring import Scorer
 
     fmt = output_format or (OutputFormat.jsonl if output and output.suffix.lower() in (
         ".jsonl", ".ndjson") else OutputFormat.csv)
     chosen = _lexicon(lexicon, replace_lexicon)
-    risk_model = load_model(model, lexicon_sha256=chosen.hash)
-    scorer = Scorer(risk_model, lexicon=chosen, threshold=threshold)
+    scorer = _scorer(model, threshold=threshold, lexicon=chosen)
     skipped = [0]
     notes = _read_notes(input_path, text_column, id_column, skipped)
     # Write beside the target and rename on success: a failed run leaves no partial file.
@@ -186,8 +195,7 @@ def score_command(
     threshold: Annotated[float | None, typer.Option(
         "--threshold", min=0.0, max=1.0, help="P(risk) at which a mention is labelled risk "
         "(default: the model's).")] = None,
-    model: Annotated[Path | None, typer.Option(
-        "--model", file_okay=False, help="Model folder (default: the bundled model).")] = None,
+    model: Annotated[str | None, typer.Option("--model", help=MODEL_HELP)] = None,
     lexicon: Annotated[list[Path] | None, typer.Option(
         "--lexicon", exists=True, dir_okay=False, help="Extra lexicon JSON (repeatable).")
     ] = None,
@@ -222,6 +230,9 @@ def score_command(
         raise _fail(str(exc), code=2) from None
     spec = ScorerSpec(model=str(model) if model else None, threshold=threshold,
                       lexicon=tuple(str(p) for p in lexicon or ()))
+    from .scoring import check_model
+
+    check_model(spec.model)  # before any output is opened or any worker starts
     writers = []
     try:
         if notes_out is not None:
@@ -365,7 +376,7 @@ def report_command(
         "--no-mask-pii", help="Show personal data (masked by default).")] = False,
     title: Annotated[str, typer.Option("--title")] = "casenotes report",
     threshold: Annotated[float | None, typer.Option("--threshold", min=0.0, max=1.0)] = None,
-    model: Annotated[Path | None, typer.Option("--model", file_okay=False)] = None,
+    model: Annotated[str | None, typer.Option("--model", help=MODEL_HELP)] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1)] = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1)] = 2_000,
     encoding: Annotated[str, typer.Option("--encoding")] = "auto",
@@ -597,16 +608,15 @@ def review_queue_command(
         help="Share of confident mentions added as a check.")] = 0.1,
     threshold: Annotated[float | None, typer.Option(
         "--threshold", min=0.0, max=1.0, help="Default: the model's threshold.")] = None,
-    model: Annotated[Path | None, typer.Option("--model", file_okay=False)] = None,
+    model: Annotated[str | None, typer.Option("--model", help=MODEL_HELP)] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
     """Pick the mentions most worth labelling: those the model is least sure of, plus checks."""
-    from .model import load_model
     from .review import review_queue
     from .tables import read_table
 
     table = read_table(scored)
-    cut = threshold if threshold is not None else load_model(model).threshold
+    cut = threshold if threshold is not None else _scorer(model).threshold
     queue = review_queue(table, size, threshold=cut, check_share=check_share, seed=seed)
     partial = output.with_name(f".{output.name}.partial")
     queue.to_csv(partial, index=False)
@@ -620,33 +630,32 @@ def review_queue_command(
 def evaluate_command(
     data: Annotated[list[Path], typer.Argument(
         metavar="DATA.jsonl...", exists=True, dir_okay=False, help="Labelled notes.")],
-    model: Annotated[Path | None, typer.Option(
-        file_okay=False, help="Model folder; the bundled model when omitted.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help=MODEL_HELP)] = None,
     plots: Annotated[Path | None, typer.Option(
         file_okay=False, help="Write pr_curve.png and calibration.png here (needs matplotlib).",
     )] = None,
     json_output: Annotated[Path | None, typer.Option(
         "--json", dir_okay=False, help="Also write the figures as JSON.")] = None,
-    compare: Annotated[Path | None, typer.Option(
-        "--compare", file_okay=False,
-        help="An earlier model folder to show beside this one (before / after).")] = None,
+    compare: Annotated[str | None, typer.Option(
+        "--compare", help="Another model to show beside this one on the same notes (a name or "
+        "folder, as for --model): before / after.")] = None,
 ) -> None:
     """Compare the model with keyword-only and rules-only baselines on labelled notes."""
     from .evaluation import SYSTEMS, baseline, format_table, read_labelled, risk_figures
-    from .model import load_model
-    from .scoring import Scorer
 
     notes = [note for path in data for note in read_labelled(path)]
-    scorer = Scorer(load_model(model))
+    scorer = _scorer(model)
     scored = list(scorer.score_notes((n.note_id, n.text) for n in notes))
     figures = {system: risk_figures(notes, baseline(scored, system)) for system in SYSTEMS}
     if compare is not None:
-        before = Scorer(load_model(compare))
+        before = _scorer(compare)
         earlier = list(before.score_notes((n.note_id, n.text) for n in notes))
         after = figures.pop("model")
         figures = {**figures, "before": risk_figures(notes, earlier), "model": after}
-    typer.echo(f"model {scorer.model.model_id}, threshold {scorer.threshold:.2f}, "
-               f"data {', '.join(p.name for p in data)}")
+        typer.echo(f"before: {before.model_id} ({before.reader} reader), threshold "
+                   f"{before.threshold:.2f}")
+    typer.echo(f"model {scorer.model_id} ({scorer.reader} reader), threshold "
+               f"{scorer.threshold:.2f}, data {', '.join(p.name for p in data)}")
     typer.echo(format_table(figures))
     if json_output:
         json_output.write_text(json.dumps({k: v.to_dict() for k, v in figures.items()},

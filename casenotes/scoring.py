@@ -1,18 +1,32 @@
-"""Score notes: find mentions, compute features, and attach P(risk), a label and reasons."""
+"""Score notes: find mentions, compute features, and attach P(risk), a label and reasons.
+
+Three readers share this one reading of a note: ``"fast"`` (the linear model on every
+mention), ``"accurate"`` (the cascade: the fast model decides the mentions it is sure of and
+the encoder reads the band in between) and ``"encoder"`` (the encoder on every mention).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Literal, get_args
 
 import numpy
 
+from .errors import ModelError
 from .features import note_features
 from .lexicon import Lexicon
-from .model import RiskModel, load_model
+from .model import RiskModel, calibrate_hazards, load_model
 from .pipeline import MentionFinder
 from .types import Category, Label, Mention, NoteFindings
+
+if TYPE_CHECKING:
+    from .encoder import EncoderModel
+
+Reader = Literal["fast", "accurate", "encoder"]
+READERS: Final[tuple[Reader, ...]] = get_args(Reader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,20 +92,46 @@ class Scorer:
         The bundled lexicon when omitted; a different one warns if the model was trained
         with another.
     threshold : float, optional
-        P(risk) at or above which a mention is labelled risk; the model's own by default.
+        P(risk) at or above which a mention is labelled risk; the reader's own by default.
     n_reasons : int, default=3
+    encoder : EncoderModel, optional
+        The accurate tier's encoder; the bundled one when a reader needs it and none is given.
+    reader : {"fast", "accurate", "encoder"}, optional
+        ``"accurate"`` when an encoder is given, else ``"fast"``.
     """
 
     def __init__(self, model: RiskModel | None = None, *, lexicon: Lexicon | None = None,
                  threshold: float | None = None, n_reasons: int = 3,
-                 batch_size: int = 256) -> None:
+                 batch_size: int = 256, encoder: EncoderModel | None = None,
+                 reader: Reader | None = None) -> None:
+        self.reader: Reader = reader or ("accurate" if encoder is not None else "fast")
+        if self.reader not in READERS:
+            raise ValueError(f"reader must be one of {', '.join(READERS)}, got {reader!r}")
         self.finder = MentionFinder(lexicon, batch_size=batch_size)
         self.model = model if model is not None else load_model(
             lexicon_sha256=self.finder.lexicon.hash)
-        self.threshold = self.model.threshold if threshold is None else threshold
+        self.encoder = None
+        if self.reader == "fast":
+            own_threshold = self.model.threshold
+            self._hazard_calibration = self.model.card.hazard_calibration
+            self._hazard_threshold = self.model.hazard_threshold
+        else:
+            from .encoder import load_encoder
+
+            self.encoder = encoder if encoder is not None else load_encoder()
+            settings = self.encoder.card.readers[self.reader]
+            own_threshold = settings.mention_threshold
+            self._hazard_calibration = settings.hazard_calibration
+            self._hazard_threshold = settings.hazard_threshold
+        self.threshold = own_threshold if threshold is None else threshold
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
         self.n_reasons = n_reasons
+
+    @property
+    def model_id(self) -> str:
+        """The id of what decides: the fast model's, or the encoder's for the other readers."""
+        return self.model.model_id if self.encoder is None else self.encoder.model_id
 
     def score_note(self, text: str, note_id: str | None = None) -> ScoredNote:
         """Score one note."""
@@ -131,38 +171,128 @@ class Scorer:
         flat = [row for note_rows in rows for row in note_rows]
         probabilities, reasons = self.model.assess(flat, threshold=self.threshold,
                                                    top=self.n_reasons)
+        read_by_encoder = self._read_with_encoder(batch, findings, probabilities)
+        if read_by_encoder:  # the fast model's reasons for the label the encoder gave
+            read = list(read_by_encoder)
+            toward = ["risk" if read_by_encoder[i] >= self.threshold else "routine" for i in read]
+            for i, explained in zip(read, self.model.explain_many(
+                    [flat[i] for i in read], top=self.n_reasons, toward=toward), strict=True):
+                reasons[i] = explained
         scored, position = [], 0
         for found in findings:
             mentions = []
             for mention in found.mentions:
-                probability = float(probabilities[position])
+                named: tuple[str, ...] = tuple(
+                    f"{name} ({weight:+.2f})" for name, weight in reasons[position])
+                fast = float(probabilities[position])
+                if position in read_by_encoder:
+                    probability = read_by_encoder[position]
+                    named = (f"encoder P(risk) {probability:.2f}, fast model {fast:.2f}",
+                             *named, *_cue_reasons(mention))
+                    decided_by = self.model_id
+                else:
+                    probability, decided_by = fast, self.model.model_id
                 label: Label = "risk" if probability >= self.threshold else "routine"
-                mentions.append(ScoredMention(
-                    mention, probability, label,
-                    tuple(f"{name} ({weight:+.2f})" for name, weight in reasons[position]),
-                    self.model.model_id))
+                mentions.append(ScoredMention(mention, probability, label, named, decided_by))
                 position += 1
             scored.append(ScoredNote(found.note_id, found, tuple(mentions),
                                      self._hazards(found.note_id, mentions)))
         return scored
 
+    def _read_with_encoder(self, batch: list[tuple[str, str]], findings: list[NoteFindings],
+                           fast: numpy.ndarray) -> dict[int, float]:
+        """The encoder's P(risk) for the mentions it reads: all of them, or the cascade's band."""
+        if self.encoder is None:
+            return {}
+        from .encoder import encoder_input
+
+        low, high = self.encoder.card.band
+        positions, inputs, position = [], [], 0
+        for (_, text), found in zip(batch, findings, strict=True):
+            for mention in found.mentions:
+                if self.reader == "encoder" or low <= fast[position] <= high:
+                    positions.append(position)
+                    inputs.append(encoder_input(text, mention, found))
+                position += 1
+        return dict(zip(positions, (float(p) for p in self.encoder.predict_proba(inputs)),
+                        strict=True))
+
     def _hazards(self, note_id: str, mentions: list[ScoredMention]) -> tuple[HazardVerdict, ...]:
-        """One verdict per category among the mentions, in the order categories first appear."""
-        by_category: dict[Category, list[ScoredMention]] = {}
-        for scored in mentions:
-            by_category.setdefault(scored.mention.category, []).append(scored)
-        if not by_category:
-            return ()
-        groups = [sorted(group, key=lambda s: -s.risk_probability)
-                  for group in by_category.values()]
-        calibrated = self.model.hazard_probability(
-            numpy.asarray([group[0].risk_probability for group in groups]))
-        threshold = self.model.hazard_threshold
-        return tuple(
-            HazardVerdict(note_id, group[0].mention.category, group[0].mention.hhsrs_hazard,
-                          "risk" if probability >= threshold else "routine",
-                          float(probability), tuple(group), group[0].reasons)
-            for group, probability in zip(groups, calibrated, strict=True))
+        return verdicts_of(note_id, mentions, calibration=self._hazard_calibration,
+                           threshold=self._hazard_threshold)
+
+
+def verdicts_of(note_id: str, mentions: Sequence[ScoredMention], *,
+                calibration: tuple[float, float], threshold: float,
+                ) -> tuple[HazardVerdict, ...]:
+    """One verdict per category among a note's scored mentions, in the order categories first
+    appear: the strongest mention's P(risk) through the reader's hazard calibration."""
+    by_category: dict[Category, list[ScoredMention]] = {}
+    for scored in mentions:
+        by_category.setdefault(scored.mention.category, []).append(scored)
+    if not by_category:
+        return ()
+    groups = [sorted(group, key=lambda s: -s.risk_probability)
+              for group in by_category.values()]
+    calibrated = calibrate_hazards(
+        numpy.asarray([group[0].risk_probability for group in groups]), *calibration)
+    return tuple(
+        HazardVerdict(note_id, group[0].mention.category, group[0].mention.hhsrs_hazard,
+                      "risk" if probability >= threshold else "routine",
+                      float(probability), tuple(group), group[0].reasons)
+        for group, probability in zip(groups, calibrated, strict=True))
+
+
+def _cue_reasons(mention: Mention) -> tuple[str, ...]:
+    """The cue words near a mention, for an analyst reading an encoder decision."""
+    return tuple(f"cue {cue.text!r} ({cue.kind}, {cue.position})" for cue in mention.cues[:3])
+
+
+def build_scorer(model: str | Path | None = None, *, threshold: float | None = None,
+                 lexicon: Lexicon | None = None, threads: int | None = None) -> Scorer:
+    """A scorer for ``model``: ``"fast"`` (or None), ``"accurate"`` or ``"encoder"`` with the
+    bundled models, or a folder: a fast model's, or an encoder's (read as the cascade).
+    ``threads`` caps the encoder's onnxruntime threads."""
+    from .encoder import is_encoder_folder, load_encoder
+
+    lexicon_hash = lexicon.hash if lexicon is not None else None
+    if model is None or model == "fast":
+        return Scorer(load_model(lexicon_sha256=lexicon_hash), lexicon=lexicon,
+                      threshold=threshold)
+    if model in ("accurate", "encoder"):
+        return Scorer(load_model(lexicon_sha256=lexicon_hash), lexicon=lexicon,
+                      threshold=threshold, encoder=load_encoder(threads=threads),
+                      reader="accurate" if model == "accurate" else "encoder")
+    if not Path(model).is_dir():
+        raise ModelError(
+            f"model {str(model)!r} is neither a model name nor a folder; use fast, accurate "
+            "(the cascade, needs pip install 'casenotes[accurate]'), encoder, or a folder "
+            "written by `casenotes train -o` or scripts/release_encoder.py")
+    if is_encoder_folder(model):
+        return Scorer(load_model(lexicon_sha256=lexicon_hash), lexicon=lexicon,
+                      threshold=threshold, encoder=load_encoder(model, threads=threads))
+    return Scorer(load_model(model, lexicon_sha256=lexicon_hash), lexicon=lexicon,
+                  threshold=threshold)
+
+
+def check_model(model: str | Path | None) -> None:
+    """Load the models ``model`` names, with their hash checks, and let them go: a missing,
+    junk or tampered model fails here, in one line, before any worker starts or any output is
+    written. The spaCy pipeline is not built."""
+    from .encoder import is_encoder_folder, load_encoder
+
+    if model is None or model == "fast":
+        load_model()
+    elif model in ("accurate", "encoder"):
+        load_model()
+        load_encoder(threads=1)
+    elif not Path(model).is_dir():
+        build_scorer(model)  # raises the error that names the choices
+    elif is_encoder_folder(model):
+        load_model()
+        load_encoder(model, threads=1)
+    else:
+        load_model(model)
 
 
 @lru_cache(maxsize=1)

@@ -73,6 +73,19 @@ def test_spark_gives_the_tables_of_score_frame(spark: Any, expected: Any) -> Non
     same_values(got_mentions, want_mentions)
 
 
+def test_spark_runs_the_accurate_tier_as_score_frame_does(spark: Any) -> None:
+    pytest.importorskip("onnxruntime")
+    from casenotes.spark import score
+
+    want_notes, want_mentions = score_frame(NOTES, keep=["ward"], model="accurate")
+    notes, mentions = score(spark.createDataFrame(NOTES), keep=["ward"], model="accurate")
+    same_values(notes.toPandas().sort_values("note_id", kind="stable"),
+                want_notes.sort_values("note_id", kind="stable").reset_index(drop=True))
+    same_values(mentions.toPandas().sort_values(["note_id", "start"], kind="stable"),
+                want_mentions.sort_values(["note_id", "start"], kind="stable")
+                .reset_index(drop=True))
+
+
 def test_spark_schemas_are_explicit_and_typed(spark: Any) -> None:
     from casenotes.spark import score
 
@@ -121,6 +134,21 @@ def test_dask_on_a_local_cluster_gives_the_tables_of_score_frame(expected: Any) 
                                   expected[0].drop(columns="ward"))
     assert got_notes["ward"].tolist() == expected[0]["ward"].tolist()
     pd.testing.assert_frame_equal(got_mentions.reset_index(drop=True), expected[1])
+
+
+def test_dask_runs_the_accurate_tier_as_score_frame_does() -> None:
+    pytest.importorskip("onnxruntime")
+    dask = pytest.importorskip("dask")
+    dd = pytest.importorskip("dask.dataframe")
+    from casenotes.dask import score
+
+    want_notes, want_mentions = score_frame(NOTES, keep=["ward"], model="accurate")
+    notes, mentions = score(dd.from_pandas(NOTES, npartitions=2), keep=["ward"],
+                            model="accurate")
+    got_notes, got_mentions = dask.compute(notes, mentions, scheduler="synchronous")
+    pd.testing.assert_frame_equal(got_notes.drop(columns="ward").reset_index(drop=True),
+                                  want_notes.drop(columns="ward"))
+    pd.testing.assert_frame_equal(got_mentions.reset_index(drop=True), want_mentions)
 
 
 def test_dask_meta_matches_the_computed_tables() -> None:
