@@ -157,17 +157,19 @@ def bundled_encoder_dir() -> Any:
 
 
 class EncoderModel:
-    """An ONNX encoder and its tokenizer: P(risk) for mention inputs, in length-sorted batches.
+    """An ONNX encoder and its tokenizer: P(risk) for mention inputs.
 
+    Each input is read alone. Dynamic int8 quantises activations with one scale over the
+    whole input tensor, so in a padded batch a mention's P(risk) would depend on the others
+    in it (by up to 0.34 on dev); alone, it depends on the mention only. On one thread this is
+    also no slower than batches of 64 (measured: 130 against 108 mentions/s on dev).
     Runs on the GPU when onnxruntime offers the CUDA provider, otherwise on the CPU.
     """
 
-    def __init__(self, session: Any, tokenizer: Any, card: EncoderCard, *,
-                 batch_size: int = 64) -> None:
+    def __init__(self, session: Any, tokenizer: Any, card: EncoderCard) -> None:
         self._session = session
         self._tokenizer = tokenizer
         self.card = card
-        self.batch_size = batch_size
         self._inputs = {i.name for i in session.get_inputs()}
 
     @property
@@ -180,26 +182,14 @@ class EncoderModel:
 
     def predict_proba(self, inputs: Sequence[str]) -> np.ndarray:
         """P(risk) for each input built by :func:`encoder_input`, in input order."""
-        out = np.empty(len(inputs), dtype=float)
-        if not inputs:
-            return out
-        encoded = self._tokenizer.encode_batch(list(inputs))
-        order = np.argsort([len(e.ids) for e in encoded], kind="stable")
-        for i in range(0, len(order), self.batch_size):
-            picks = order[i:i + self.batch_size]
-            width = max(len(encoded[j].ids) for j in picks)
-            ids = np.zeros((len(picks), width), dtype=np.int64)
-            mask = np.zeros_like(ids)
-            for row, j in enumerate(picks):
-                tokens = encoded[j].ids
-                ids[row, :len(tokens)] = tokens
-                mask[row, :len(tokens)] = 1
-            feed = {"input_ids": ids, "attention_mask": mask,
+        logits = np.empty(len(inputs), dtype=float)
+        for i, encoded in enumerate(self._tokenizer.encode_batch(list(inputs))):
+            ids = np.asarray([encoded.ids], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": np.ones_like(ids),
                     "token_type_ids": np.zeros_like(ids)}
-            logits = self._session.run(None, {k: v for k, v in feed.items()
-                                              if k in self._inputs})[0]
-            out[picks] = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=float).reshape(-1)))
-        return out
+            logits[i] = float(np.asarray(self._session.run(
+                None, {k: v for k, v in feed.items() if k in self._inputs})[0]).reshape(-1)[0])
+        return np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=float)
 
 
 def _accurate_extra() -> tuple[Any, Any]:

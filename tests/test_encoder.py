@@ -192,18 +192,20 @@ def test_it_runs_on_the_cpu_when_no_gpu_is_found(encoder: Any) -> None:
     assert encoder.providers[-1] == "CPUExecutionProvider"
 
 
+INPUTS = ["damp_mould | [[ mould ]] in bedroom", "gas | [[ smell of gas ]] in the hall, tenant "
+          "82 lives alone and has no sense of smell", "asbestos | no [[ ACMs ]] found",
+          "fire | [[ smoke alarm ]] fitted and tested", "pests | [[ rats ]] in the loft, "
+          "droppings on the landing, baby in the home", "cold | [[ no heating ]]"]
+
+
 @needs_extra
-@given(st.permutations(list(range(6))))
-def test_length_sorted_batches_give_each_input_its_own_probability(
-        encoder: Any, order: list[int]) -> None:
-    inputs = ["damp_mould | [[ mould ]] in bedroom", "gas | [[ smell of gas ]] in the hall, "
-              "tenant 82 lives alone and has no smell", "asbestos | no [[ ACMs ]] found",
-              "fire | [[ smoke alarm ]] fitted and tested", "pests | [[ rats ]] in the loft, "
-              "droppings on the landing, baby in the home", "cold | [[ no heating ]]"]
-    whole = encoder.predict_proba(inputs)
-    shuffled = encoder.predict_proba([inputs[i] for i in order])
-    np.testing.assert_allclose(shuffled, whole[order], atol=1e-5)
-    assert ((whole > 0) & (whole < 1)).all()
+@given(st.lists(st.sampled_from(INPUTS), min_size=1, max_size=8))
+def test_a_mention_gets_the_same_probability_whatever_is_read_with_it(
+        encoder: Any, inputs: list[str]) -> None:
+    alone = {text: float(encoder.predict_proba([text])[0]) for text in set(inputs)}
+    together = encoder.predict_proba(inputs)
+    np.testing.assert_allclose(together, [alone[text] for text in inputs], atol=1e-6)
+    assert ((together > 0) & (together < 1)).all()
 
 
 # ------------------------------------------------------------------------- the cascade
