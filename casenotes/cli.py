@@ -657,6 +657,11 @@ def evaluate_command(
     typer.echo(f"model {scorer.model_id} ({scorer.reader} reader), threshold "
                f"{scorer.threshold:.2f}, data {', '.join(p.name for p in data)}")
     typer.echo(format_table(figures))
+    by_voice = _hazard_f1_by_voice(notes, {"model": scored} | (
+        {"before": earlier} if compare is not None else {}))
+    if by_voice:
+        typer.echo("\nhazard F1 by voice family (the notes' voice_family):")
+        typer.echo(by_voice)
     if json_output:
         json_output.write_text(json.dumps({k: v.to_dict() for k, v in figures.items()},
                                           indent=1) + "\n", encoding="utf-8")
@@ -665,6 +670,24 @@ def evaluate_command(
 
         for written in write_plots(notes, scored, plots):
             typer.echo(f"wrote {written}")
+
+
+def _hazard_f1_by_voice(notes: list[Any], systems: dict[str, list[Any]]) -> str:
+    """A plain table of hazard F1 per voice family and system; empty when notes have none."""
+    from .evaluation import risk_figures
+
+    families = sorted({note.voice_family for note in notes if note.voice_family})
+    if not families:
+        return ""
+    names = sorted(systems, key=lambda name: name != "before")
+    lines = [f"{'':24}" + "".join(f"{name:>10}" for name in names)]
+    for family in families:
+        picks = [i for i, note in enumerate(notes) if note.voice_family == family]
+        cells = [risk_figures([notes[i] for i in picks],
+                              [systems[name][i] for i in picks]).hazard_f1 for name in names]
+        lines.append(f"{family[:23]:24}" + "".join(f"{cell:>10.3f}" for cell in cells)
+                     + f"  ({len(picks)} notes)")
+    return "\n".join(lines)
 
 
 @app.command("lexicon")

@@ -306,3 +306,40 @@ def test_the_cli_scores_with_the_cascade_and_evaluate_compares_it_with_the_fast_
     assert "before: hazard-risk-v2 (fast reader)" in result.output
     assert result.output.splitlines()[2].split() == ["keyword-only", "rules-only", "before",
                                                      "model"]
+
+
+def _cli(*args: str) -> Any:
+    """``casenotes`` as a user runs it: the real exit code and stderr."""
+    import subprocess
+
+    return subprocess.run([sys.executable, "-m", "casenotes", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=300)
+
+
+@pytest.mark.parametrize("model", ["nowhere", "fast-ish"])
+def test_a_bad_model_fails_in_one_line_before_any_output_is_opened(
+        tmp_path: Path, model: str) -> None:
+    source = tmp_path / "notes.csv"
+    NOTES.to_csv(source, index=False)
+    out = tmp_path / "out" / "notes.csv"
+    out.parent.mkdir()
+    result = _cli("score", str(source), "--notes", str(out), "--model", str(tmp_path / model),
+                  "-j", "2", "--quiet")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "neither a model name nor a folder" in result.stderr
+    assert list(out.parent.iterdir()) == []
+
+
+@needs_extra
+def test_a_tampered_encoder_fails_the_cli_in_one_line(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    data = bytearray((folder / ENCODER_FILE).read_bytes())
+    data[-10] ^= 0x01
+    (folder / ENCODER_FILE).write_bytes(bytes(data))
+    source = tmp_path / "notes.csv"
+    NOTES.to_csv(source, index=False)
+    result = _cli("score", str(source), "--notes", str(tmp_path / "n.csv"), "--model",
+                  str(folder), "-j", "2", "--quiet")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert "does not match its card" in result.stderr
+    assert not (tmp_path / "n.csv").exists()
