@@ -652,10 +652,10 @@ def evaluate_command(
         earlier = list(before.score_notes((n.note_id, n.text) for n in notes))
         after = figures.pop("model")
         figures = {**figures, "before": risk_figures(notes, earlier), "model": after}
-        typer.echo(f"before: {before.model_id} ({before.reader} reader), threshold "
-                   f"{before.threshold:.2f}")
-    typer.echo(f"model {scorer.model_id} ({scorer.reader} reader), threshold "
-               f"{scorer.threshold:.2f}, data {', '.join(p.name for p in data)}")
+    compared = (f", before {before.model_id} ({before.reader} reader, threshold "
+                f"{before.threshold:.2f})" if compare is not None else "")
+    typer.echo(f"model {scorer.model_id} ({scorer.reader} reader, threshold "
+               f"{scorer.threshold:.2f}){compared}, data {', '.join(p.name for p in data)}")
     typer.echo(format_table(figures))
     by_voice = _hazard_f1_by_voice(notes, {"model": scored} | (
         {"before": earlier} if compare is not None else {}))

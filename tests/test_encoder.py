@@ -302,10 +302,11 @@ def test_the_cli_scores_with_the_cascade_and_evaluate_compares_it_with_the_fast_
     result = runner.invoke(app, ["evaluate", str(data), "--model", "accurate",
                                  "--compare", "fast"])
     assert result.exit_code == 0, result.output
-    assert f"model {BUNDLED_ENCODER} (accurate reader)" in result.output
-    assert "before: hazard-risk-v2 (fast reader)" in result.output
-    assert result.output.splitlines()[2].split() == ["keyword-only", "rules-only", "before",
+    assert f"model {BUNDLED_ENCODER} (accurate reader" in result.output
+    assert "before hazard-risk-v2 (fast reader" in result.output
+    assert result.output.splitlines()[1].split() == ["keyword-only", "rules-only", "before",
                                                      "model"]
+    assert "hazard F1 by voice family" in result.output
 
 
 def _cli(*args: str) -> Any:
