@@ -248,51 +248,45 @@ def _cue_reasons(mention: Mention) -> tuple[str, ...]:
     return tuple(f"cue {cue.text!r} ({cue.kind}, {cue.position})" for cue in mention.cues[:3])
 
 
-def build_scorer(model: str | Path | None = None, *, threshold: float | None = None,
-                 lexicon: Lexicon | None = None, threads: int | None = None) -> Scorer:
-    """A scorer for ``model``: ``"fast"`` (or None), ``"accurate"`` or ``"encoder"`` with the
-    bundled models, or a folder: a fast model's, or an encoder's (read as the cascade).
-    ``threads`` caps the encoder's onnxruntime threads."""
+def load_models(model: str | Path | None = None, *, lexicon_sha256: str | None = None,
+                threads: int | None = None) -> tuple[RiskModel, EncoderModel | None, Reader]:
+    """The fast model, the encoder (or None) and the reader that ``model`` names: ``"fast"``
+    (or None), ``"accurate"`` or ``"encoder"`` with the bundled models, or a folder: a fast
+    model's, or an encoder's (read as the cascade). Every file's hash is checked."""
     from .encoder import is_encoder_folder, load_encoder
 
-    lexicon_hash = lexicon.hash if lexicon is not None else None
     if model is None or model == "fast":
-        return Scorer(load_model(lexicon_sha256=lexicon_hash), lexicon=lexicon,
-                      threshold=threshold)
+        return load_model(lexicon_sha256=lexicon_sha256), None, "fast"
     if model in ("accurate", "encoder"):
-        return Scorer(load_model(lexicon_sha256=lexicon_hash), lexicon=lexicon,
-                      threshold=threshold, encoder=load_encoder(threads=threads),
-                      reader="accurate" if model == "accurate" else "encoder")
+        return (load_model(lexicon_sha256=lexicon_sha256), load_encoder(threads=threads),
+                "accurate" if model == "accurate" else "encoder")
     if not Path(model).is_dir():
         raise ModelError(
             f"model {str(model)!r} is neither a model name nor a folder; use fast, accurate "
             "(the cascade, needs pip install 'casenotes[accurate]'), encoder, or a folder "
             "written by `casenotes train -o` or scripts/release_encoder.py")
     if is_encoder_folder(model):
-        return Scorer(load_model(lexicon_sha256=lexicon_hash), lexicon=lexicon,
-                      threshold=threshold, encoder=load_encoder(model, threads=threads))
-    return Scorer(load_model(model, lexicon_sha256=lexicon_hash), lexicon=lexicon,
-                  threshold=threshold)
+        return (load_model(lexicon_sha256=lexicon_sha256), load_encoder(model, threads=threads),
+                "accurate")
+    return load_model(model, lexicon_sha256=lexicon_sha256), None, "fast"
 
 
+def build_scorer(model: str | Path | None = None, *, threshold: float | None = None,
+                 lexicon: Lexicon | None = None, threads: int | None = None) -> Scorer:
+    """A scorer for ``model`` (see :func:`load_models`); ``threads`` caps the encoder's
+    onnxruntime threads."""
+    fast, encoder, reader = load_models(
+        model, lexicon_sha256=lexicon.hash if lexicon is not None else None, threads=threads)
+    return Scorer(fast, lexicon=lexicon, threshold=threshold, encoder=encoder, reader=reader)
+
+
+@lru_cache(maxsize=4)
 def check_model(model: str | Path | None) -> None:
     """Load the models ``model`` names, with their hash checks, and let them go: a missing,
     junk or tampered model fails here, in one line, before any worker starts or any output is
-    written. The spaCy pipeline is not built."""
-    from .encoder import is_encoder_folder, load_encoder
-
-    if model is None or model == "fast":
-        load_model()
-    elif model in ("accurate", "encoder"):
-        load_model()
-        load_encoder(threads=1)
-    elif not Path(model).is_dir():
-        build_scorer(model)  # raises the error that names the choices
-    elif is_encoder_folder(model):
-        load_model()
-        load_encoder(model, threads=1)
-    else:
-        load_model(model)
+    written. The spaCy pipeline is not built; a model that passed is not checked again in
+    this process."""
+    load_models(model, threads=1)
 
 
 @lru_cache(maxsize=1)
