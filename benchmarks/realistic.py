@@ -14,12 +14,19 @@ categorisation``. Every name, ref and address is invented.
 
 from __future__ import annotations
 
-import csv
 import random
 from collections.abc import Iterator
 from pathlib import Path
 
-from synthetic import DAYS, MAX_WORDS, MEDIAN_WORDS, SIGMA, hazard_sentences
+from synthetic import (
+    DAYS,
+    MAX_WORDS,
+    MEDIAN_WORDS,
+    SIGMA,
+    export_row,
+    hazard_sentences,
+    write_export,
+)
 
 HAZARD_SHARE = 0.2
 TEMPLATED_SHARE = 0.25
@@ -123,20 +130,9 @@ def notes(count: int, *, seed: int = 0) -> Iterator[dict[str, str]]:
             text = " ".join(words)
             if rng.random() < 0.1:
                 text = text.lower()
-        yield {
-            "id": str(2_000_000 + index), "targetId": f"PROP{rng.randint(1, 40_000):06d}",
-            "createdAt": f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T"
-                         f"{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}:00",
-            "description": text,
-            "categorisation": rng.choice(["Repairs", "Tenancy", "Rent", "ASB", "Compliance",
-                                          "Complaint", "Welfare"]),
-        }
+        yield export_row(rng, 2_000_000 + index, text)
 
 
 def write_csv(path: Path, count: int, *, seed: int = 0) -> None:
     """Write ``count`` realistic export rows to a UTF-8 CSV."""
-    fields = ["id", "targetId", "createdAt", "description", "categorisation"]
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(notes(count, seed=seed))
+    write_export(path, notes(count, seed=seed))

@@ -18,6 +18,7 @@ from pathlib import Path
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 HAZARD_SHARE = 0.2
 MEDIAN_WORDS, SIGMA, MAX_WORDS = 60, 0.9, 2000
+EXPORT_COLUMNS = ["id", "targetId", "createdAt", "description", "categorisation"]
 
 EVERYDAY = """\
 T/C from tenant re rent account, agreed repayment plan of {n} per week starting next Monday.
@@ -129,20 +130,29 @@ def notes(count: int, *, seed: int = 0) -> Iterator[dict[str, str]]:
         text = " ".join(words)
         if rng.random() < 0.1:
             text = text.lower()
-        yield {
-            "id": str(1_000_000 + index), "targetId": f"PROP{rng.randint(1, 40_000):06d}",
-            "createdAt": f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T"
-                         f"{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}:00",
-            "description": text,
-            "categorisation": rng.choice(["Repairs", "Tenancy", "Rent", "ASB", "Compliance",
-                                          "Complaint", "Welfare"]),
-        }
+        yield export_row(rng, 1_000_000 + index, text)
+
+
+def export_row(rng: random.Random, number: int, text: str) -> dict[str, str]:
+    """One row of a housing-system export around a note's text: id, property, time, category."""
+    return {
+        "id": str(number), "targetId": f"PROP{rng.randint(1, 40_000):06d}",
+        "createdAt": f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T"
+                     f"{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}:00",
+        "description": text,
+        "categorisation": rng.choice(["Repairs", "Tenancy", "Rent", "ASB", "Compliance",
+                                      "Complaint", "Welfare"]),
+    }
+
+
+def write_export(path: Path, rows: Iterator[dict[str, str]]) -> None:
+    """Write export rows (:func:`export_row`) to a UTF-8 CSV."""
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def write_csv(path: Path, count: int, *, seed: int = 0) -> None:
     """Write ``count`` synthetic export rows to a UTF-8 CSV."""
-    fields = ["id", "targetId", "createdAt", "description", "categorisation"]
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(notes(count, seed=seed))
+    write_export(path, notes(count, seed=seed))
