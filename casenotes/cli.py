@@ -616,8 +616,11 @@ def review_queue_command(
     from .tables import read_table
 
     table = read_table(scored)
-    cut = threshold if threshold is not None else _scorer(model).threshold
-    queue = review_queue(table, size, threshold=cut, check_share=check_share, seed=seed)
+    if threshold is None:  # the reader's own cut, without building a pipeline
+        from .scoring import load_models, reader_settings
+
+        threshold = reader_settings(*load_models(model)).mention_threshold
+    queue = review_queue(table, size, threshold=threshold, check_share=check_share, seed=seed)
     partial = output.with_name(f".{output.name}.partial")
     queue.to_csv(partial, index=False)
     partial.replace(output)

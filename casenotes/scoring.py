@@ -23,7 +23,7 @@ from .pipeline import MentionFinder
 from .types import Category, Label, Mention, NoteFindings
 
 if TYPE_CHECKING:
-    from .encoder import EncoderModel
+    from .encoder import EncoderModel, ReaderSettings
 
 Reader = Literal["fast", "accurate", "encoder"]
 READERS: Final[tuple[Reader, ...]] = get_args(Reader)
@@ -111,18 +111,14 @@ class Scorer:
         self.model = model if model is not None else load_model(
             lexicon_sha256=self.finder.lexicon.hash)
         self.encoder = None
-        if self.reader == "fast":
-            own_threshold = self.model.threshold
-            self._hazard_calibration = self.model.card.hazard_calibration
-            self._hazard_threshold = self.model.hazard_threshold
-        else:
+        if self.reader != "fast":
             from .encoder import load_encoder
 
             self.encoder = encoder if encoder is not None else load_encoder()
-            settings = self.encoder.card.readers[self.reader]
-            own_threshold = settings.mention_threshold
-            self._hazard_calibration = settings.hazard_calibration
-            self._hazard_threshold = settings.hazard_threshold
+        settings = reader_settings(self.model, self.encoder, self.reader)
+        own_threshold = settings.mention_threshold
+        self._hazard_calibration = settings.hazard_calibration
+        self._hazard_threshold = settings.hazard_threshold
         self.threshold = own_threshold if threshold is None else threshold
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
@@ -246,6 +242,18 @@ def verdicts_of(note_id: str, mentions: Sequence[ScoredMention], *,
 def _cue_reasons(mention: Mention) -> tuple[str, ...]:
     """The cue words near a mention, for an analyst reading an encoder decision."""
     return tuple(f"cue {cue.text!r} ({cue.kind}, {cue.position})" for cue in mention.cues[:3])
+
+
+def reader_settings(model: RiskModel, encoder: EncoderModel | None, reader: Reader,
+                    ) -> ReaderSettings:
+    """A reader's mention threshold and hazard calibration: the fast model's card for
+    ``"fast"``, the encoder's card for the cascade and the encoder alone."""
+    from .encoder import ReaderSettings
+
+    if reader == "fast" or encoder is None:
+        return ReaderSettings(model.threshold, model.card.hazard_calibration,
+                              model.hazard_threshold)
+    return encoder.card.readers[reader]
 
 
 def load_models(model: str | Path | None = None, *, lexicon_sha256: str | None = None,
