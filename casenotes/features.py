@@ -17,8 +17,11 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Final
+from typing import Any, Final
 
+import ahocorasick
+
+from .nlp.text import OffsetMap, fold
 from .types import CONTEXTS, CUE_KINDS, EQUIPMENT_KINDS, Mention, NoteFindings
 
 Features = dict[str, float]
@@ -44,18 +47,73 @@ _IMPERATIVE = re.compile(
 )
 
 
+#: Runs of whitespace, which a phrase's single space stands for.
+_SPACE_RUN = re.compile(r"\s{2,}|[^\S ]")
+
+
 @dataclass(frozen=True)
 class WordClasses:
-    """The word classes of ``resources/wordclasses.json``, compiled once per process."""
+    """The word classes of ``resources/wordclasses.json``, compiled once per process.
+
+    :meth:`find` is one Aho-Corasick pass over the lower-cased note for all classes;
+    ``patterns`` are the same classes as regular expressions, the definition the pass must
+    agree with (a test compares them on every sample note) and the path for the rare text
+    whose lower-casing changes its length.
+    """
 
     names: tuple[str, ...]
     patterns: tuple[re.Pattern[str], ...]
     source_json: str
+    automaton: Any
 
     def find(self, text: str) -> dict[str, list[int]]:
-        """For each class, the sorted start offsets of its words in ``text``."""
+        """For each class, the sorted start offsets of its words in ``text``: whole words (no
+        letter, digit or ``/&%-`` before, none of ``/&-`` after), leftmost-longest and
+        non-overlapping, as ``re.finditer`` over the class's alternatives gives them."""
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            return self.find_by_regex(text)
+        folded, offsets = _fold_spaces(lowered)
+        last = len(folded) - 1
+        candidates: list[list[tuple[int, int]]] = [[] for _ in self.names]
+        for end, (indices, length) in self.automaton.iter(folded):
+            start = end - length + 1
+            if start > 0 and _joins_before(folded[start - 1]):
+                continue
+            if end < last and _joins_after(folded[end + 1]):
+                continue
+            for index in indices:
+                candidates[index].append((start, -length))
+        found: dict[str, list[int]] = {}
+        for name, hits in zip(self.names, candidates, strict=True):
+            starts: list[int] = []
+            reached = 0
+            for start, negative_length in sorted(hits):
+                if start >= reached:
+                    starts.append(start if offsets is None else offsets.start(start))
+                    reached = start - negative_length
+            found[name] = starts
+        return found
+
+    def find_by_regex(self, text: str) -> dict[str, list[int]]:
+        """:meth:`find` by the classes' regular expressions (slower; the reference)."""
         return {name: [m.start() for m in pattern.finditer(text)]
                 for name, pattern in zip(self.names, self.patterns, strict=True)}
+
+
+def _joins_before(char: str) -> bool:
+    return char.isalnum() or char in "_/&%-"
+
+
+def _joins_after(char: str) -> bool:
+    return char.isalnum() or char in "_/&-"
+
+
+def _fold_spaces(text: str) -> tuple[str, OffsetMap | None]:
+    """Every whitespace run as one space, with the map back (None when nothing changed)."""
+    if not _SPACE_RUN.search(text):
+        return text, None
+    return fold(text, _SPACE_RUN, " ")
 
 
 @lru_cache(maxsize=1)
@@ -65,12 +123,19 @@ def word_classes() -> WordClasses:
         encoding="utf-8")
     classes: dict[str, list[str]] = json.loads(raw)["classes"]
     patterns = []
-    for phrases in classes.values():
+    classes_of: dict[str, list[int]] = {}
+    for index, phrases in enumerate(classes.values()):
         alternatives = sorted((re.escape(p).replace(r"\ ", r"\s+") for p in phrases),
                               key=len, reverse=True)
         patterns.append(re.compile(r"(?<![\w/&%-])(?:" + "|".join(alternatives)
                                    + r")(?![\w/&-])", re.IGNORECASE))
-    return WordClasses(tuple(classes), tuple(patterns), raw)
+        for phrase in phrases:
+            classes_of.setdefault(" ".join(phrase.lower().split()), []).append(index)
+    automaton = ahocorasick.Automaton()
+    for key, indices in classes_of.items():
+        automaton.add_word(key, (tuple(sorted(set(indices))), len(key)))
+    automaton.make_automaton()
+    return WordClasses(tuple(classes), tuple(patterns), raw, automaton)
 
 
 @lru_cache(maxsize=1)

@@ -31,7 +31,8 @@ from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex, registry
 
 from .context import CueHit, Reach, clause_bounds, clause_index, cues_reaching
-from .errors import CasenotesWarning, LexiconError, NoteTooLongError, NoteTypeError, describe_value
+from .errors import CasenotesWarning, LexiconError
+from .nlp.text import IDENTITY, MAX_NOTE_LENGTH, OffsetMap, check_text, normalise
 from .lexicon import (
     CueRule,
     EquipmentTerm,
@@ -65,8 +66,6 @@ CUES_EXTENSION: Final = "casenotes_cues"
 CLAUSE_EXTENSION: Final = "casenotes_clause"
 #: Tokens kept either side of a mention in ``Mention.before`` / ``Mention.after``.
 WINDOW: Final = 8
-#: Longest note the pipeline accepts, in characters (about 20 MB of text).
-MAX_NOTE_LENGTH: Final = 20_000_000
 
 #: Housing shorthand the default English tokenizer would split ("T/C" -> "T", "/", "C").
 SHORTHAND: Final = (
@@ -103,83 +102,6 @@ _URL = re.compile(
     r"^(?:(?:https?|ftp)://|www\.)\S+$|^[\w.-]+\.(?:com|org|net|uk|gov|io|info|eu)(?:/\S*)?$",
     re.IGNORECASE,
 )
-_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
-#: Control characters (NUL and the like, not tab or line breaks) count as spaces.
-_CONTROL = "\x00-\x08\x0e-\x1f\x7f"
-#: Longest run of one punctuation mark kept: spaCy strips leading and trailing marks one at a
-#: time, so 20,000 "(" took 34 s to tokenise; a run this long carries no meaning.
-PUNCTUATION_RUN: Final = 8
-_NEEDS_NORMALISING = re.compile(
-    rf"(?P<mark>[^\w\s{_CONTROL}\x09-\x0d\u00ad\u200b-\u200d\u2060\ufeff\ud800-\udfff])"
-    rf"(?P=mark){{{2 * PUNCTUATION_RUN - 1},}}"
-    rf"|[ \t{_CONTROL}\u00a0\u2000-\u200a\u202f\u205f\u3000]{{2,}}"
-    rf"|[\t{_CONTROL}\u00a0\u2000-\u200a\u202f\u205f\u3000]"
-    rf"|[{_ZERO_WIDTH}]|\r\n?|[\x0b\x0c\u2028\u2029\x85]|[\ud800-\udfff]"
-)
-
-
-# ------------------------------------------------------------------------- text normalising
-
-
-@dataclass(frozen=True, slots=True)
-class OffsetMap:
-    """Maps offsets in normalised text back to the original note.
-
-    ``positions[i]`` is the first normalised offset from which ``deltas[i]`` is added.
-    """
-
-    positions: tuple[int, ...] = (0,)
-    deltas: tuple[int, ...] = (0,)
-
-    def start(self, offset: int) -> int:
-        return offset + self.deltas[bisect.bisect_right(self.positions, offset) - 1]
-
-    def end(self, offset: int) -> int:
-        return self.start(offset - 1) + 1 if offset > 0 else 0
-
-
-IDENTITY: Final = OffsetMap()
-
-
-def normalise(text: str) -> tuple[str, OffsetMap]:
-    """Fold whitespace runs (control characters count as spaces), drop zero-width characters
-    and cut runs of one punctuation mark to ``PUNCTUATION_RUN``, keeping a map to the
-    original.
-
-    Double spaces, tabs, non-breaking spaces and "as\\u200bbestos" would otherwise split
-    phrases, and a lone surrogate would crash the tokenizer; offsets reported to users always
-    refer to the original text.
-    """
-    if not _NEEDS_NORMALISING.search(text):
-        return text, IDENTITY
-    pieces: list[str] = []
-    positions, deltas = [0], [0]
-    cursor = 0
-    norm_length = 0
-    delta = 0
-    for match in _NEEDS_NORMALISING.finditer(text):
-        kept = text[cursor:match.start()]
-        pieces.append(kept)
-        norm_length += len(kept)
-        found = match.group()
-        if match.group("mark"):
-            replacement = found[:PUNCTUATION_RUN]
-        elif found[0] in _ZERO_WIDTH:
-            replacement = ""
-        elif "\ud800" <= found[0] <= "\udfff":
-            replacement = "\ufffd"  # a lone surrogate cannot be encoded; same length
-        elif found[0] in "\r\x0b\x0c\u2028\u2029\x85":
-            replacement = "\n"
-        else:
-            replacement = " "
-        pieces.append(replacement)
-        norm_length += len(replacement)
-        delta += len(found) - len(replacement)
-        positions.append(norm_length)
-        deltas.append(delta)
-        cursor = match.end()
-    pieces.append(text[cursor:])
-    return "".join(pieces), OffsetMap(tuple(positions), tuple(deltas))
 
 
 # ------------------------------------------------------------------------------ tokenizer
@@ -1099,20 +1021,6 @@ def lemma_table() -> Any:
     from spacy.lookups import load_lookups
 
     return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
-
-
-def check_text(text: object, note_id: str) -> None:
-    """Raise a casenotes error for text the pipeline cannot take, naming only the note id."""
-    if not isinstance(text, str):
-        raise NoteTypeError(
-            f"note {note_id!r}: text must be a str, got {describe_value(text)}; "
-            "convert the column to strings or drop missing values first"
-        )
-    if len(text) > MAX_NOTE_LENGTH:
-        raise NoteTooLongError(
-            f"note {note_id!r} has {len(text):,} characters, more than the "
-            f"{MAX_NOTE_LENGTH:,} casenotes accepts; split it into parts first"
-        )
 
 
 @lru_cache(maxsize=1)

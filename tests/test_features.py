@@ -1,0 +1,53 @@
+"""Word classes: one Aho-Corasick pass gives exactly what the classes' regular expressions give."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from casenotes.features import word_classes
+
+SPLITS = ("train.jsonl", "dev.jsonl", "test.jsonl")
+
+
+def sample_texts(samples: Path) -> list[str]:
+    return [json.loads(line)["text"] for split in SPLITS
+            for line in (samples / split).read_text(encoding="utf-8").splitlines()]
+
+
+def test_every_sample_note_gets_the_same_word_classes_both_ways(samples: Path) -> None:
+    classes = word_classes()
+    differing = [text[:80] for text in sample_texts(samples)
+                 if classes.find(text) != classes.find_by_regex(text)]
+    assert differing == []
+
+
+@pytest.mark.parametrize("text, name, starts", [
+    ("none  found\tthere", "not_found", [0]),
+    ("no access  today, card left", "pending", [0, 18]),
+    ("works were Re-Sealed", "fixed", [11]),
+    ("resealed-ish", "fixed", []),
+])
+def test_phrases_match_whole_words_across_any_spacing(text: str, name: str,
+                                                      starts: list[int]) -> None:
+    classes = word_classes()
+    assert classes.find(text)[name] == classes.find_by_regex(text)[name]
+    if starts:
+        assert classes.find(text)[name] == starts
+
+
+words = st.sampled_from(["no", "access", "fixed", "re-sealed", "you", "should", "mould",
+                         "%", "5", "follow-up", "t/c", "İ", "made", "safe", "\u00a0"])
+gaps = st.sampled_from([" ", "  ", "\n", "\t", " \n ", "", "-", "/", ". "])
+
+
+@given(st.lists(st.tuples(words, gaps), max_size=20))
+def test_any_mix_of_words_and_gaps_gets_the_same_classes_both_ways(
+        pieces: list[tuple[str, str]]) -> None:
+    text = "".join(word + gap for word, gap in pieces)
+    classes = word_classes()
+    assert classes.find(text) == classes.find_by_regex(text)
