@@ -1,0 +1,83 @@
+"""spaCy's English tokenizer rules, with the splits case notes need; asked once per new word."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import spacy
+from spacy.tokenizer import Tokenizer
+from spacy.util import compile_infix_regex
+
+from .tokens import NoteTokenizer
+
+#: Housing shorthand the default English tokenizer would split ("T/C" -> "T", "/", "C").
+SHORTHAND = (
+    "t/c", "w/c", "o/s", "c/o", "f/u", "n/a", "a/c", "w/e", "h/o", "s/w", "u/s", "d/s",
+    "b/c", "r/h", "l/h", "i/d", "y/o", "p/w", "r&m", "r&d", "k&b", "a&e", "b&b",
+)
+_URL = re.compile(
+    r"^(?:(?:https?|ftp)://|www\.)\S+$|^[\w.-]+\.(?:com|org|net|uk|gov|io|info|eu)(?:/\S*)?$",
+    re.IGNORECASE,
+)
+
+
+def customise_tokenizer(tokenizer: Tokenizer, defaults: Any) -> Tokenizer:
+    """Teach spaCy's English tokenizer housing shorthand and a few splits notes need.
+
+    "T/C", "w/c", "R&M" stay whole; "bowing;no" and "leak+mould" split; "asbestos.ceiling"
+    (a missing space after a full stop) splits, and only real web addresses stay whole;
+    "co." is no longer kept whole, so "tested for co." finds CO and the look-alike "& Co." is
+    written in the same tokens as the text.
+    """
+    tokenizer.rules = {
+        key: value for key, value in (tokenizer.rules or {}).items() if key.lower() != "co."
+    }
+    for short in SHORTHAND:
+        tokenizer.add_special_case(short, [{"ORTH": short}])
+    infixes = [
+        *(defaults.infixes or ()),
+        r"(?<=[\w)])[;+](?=[\w(])",
+        r"(?<=[a-zA-Z])/(?=[a-zA-Z]{3,})",
+        r"(?<=[^\W\d_]{2})\.(?=[^\W\d_]{2})",
+    ]
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    # spaCy reads any "word.word" as a web address; in notes it is a missing space.
+    tokenizer.url_match = _URL.match
+    return tokenizer
+
+
+def english_tokenizer() -> Tokenizer:
+    """A fresh spaCy English tokenizer with casenotes' rules."""
+    nlp = spacy.blank("en")
+    return customise_tokenizer(nlp.tokenizer, nlp.Defaults)
+
+
+@lru_cache(maxsize=1)
+def note_tokenizer() -> NoteTokenizer:
+    """The process's note tokenizer (tokens do not depend on the lexicon, so one is shared)."""
+    return NoteTokenizer(english_tokenizer())
+
+
+def letter_split_pieces(tokenizer: NoteTokenizer) -> set[str]:
+    """Lower-cased pieces the tokenizer's special cases cut from a word between two letters.
+
+    "cannot" -> "can", "not" and "gonna" -> "gon", "na": such a piece can match a lexicon token
+    with a letter right beside it, which the prefilter must allow for.
+    """
+    from spacy.attrs import ORTH
+
+    rules = getattr(tokenizer.inner, "rules", None) or {}
+    pieces: set[str] = set()
+    for text, parts in rules.items():
+        forms = [part.get("ORTH", part.get(ORTH)) for part in parts]
+        if len(forms) < 2 or "".join(map(str, forms)) != text:
+            continue
+        position = 0
+        for form in forms[:-1]:
+            position += len(form)
+            if text[position - 1].isalpha() and text[position].isalpha():
+                pieces.update(str(f).lower() for f in forms)
+                break
+    return pieces

@@ -1,0 +1,400 @@
+"""One reading of a note: every entry point (scoring, ``find_mentions``, ``build_nlp()``) reads
+a note with :class:`NoteReader`, so they cannot disagree.
+
+A reading is the normalised text and its offset map, the tokens, the sentence starts and
+dated timeline entries, each lexicon section's hits and, for every hazard hit, its clause and
+the cues that reach it. :meth:`NoteReader.findings` turns a reading into plain
+:class:`~casenotes.types.NoteFindings` with offsets into the note as written; the spaCy
+components of :mod:`casenotes.pipeline` turn the same reading into a ``Doc``'s span groups.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Final, cast
+
+from ..context import CueHit, Reach, clause_bounds, clause_index, cues_reaching
+from ..lexicon import CueRule, Lexicon, default_lexicon
+from ..types import (
+    Cue,
+    CueMatch,
+    EquipmentKind,
+    EquipmentMatch,
+    Mention,
+    NoteFindings,
+    VulnerabilityCue,
+    VulnerabilityGroup,
+)
+from .english import note_tokenizer
+from .matching import JoinedTokens, LexiconMatcher, TermHit
+from .text import IDENTITY, OffsetMap, check_text, normalise
+from .tokens import Tokens
+
+HAZARDS: Final = "hazards"
+EQUIPMENT: Final = "equipment"
+VULNERABILITY: Final = "vulnerability"
+CUES: Final = "cues"
+#: Tokens kept either side of a mention in ``Mention.before`` / ``Mention.after``.
+WINDOW: Final = 8
+SENTENCE_END: Final = frozenset({".", "!", "?", "...", "…", "!!", "??", "?!"})
+_DATE = re.compile(
+    r"^(\d{1,2}/\d{1,2}(/\d{2,4})?|\d{1,2}\.\d{1,2}\.\d{2,4}|\d{1,2}-\d{1,2}-\d{2,4}"
+    r"|\d{4}-\d{2}-\d{2})$"
+)
+_MONTH: Final = frozenset({
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+    "dec", "january", "february", "march", "april", "june", "july", "august", "september",
+    "october", "november", "december",
+})
+_WEEKDAY: Final = frozenset({
+    "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "monday",
+    "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+})
+#: Words that make a following date part of the sentence ("due 03/25"), not a new entry.
+_DATE_GLUE: Final = frozenset({
+    "on", "since", "by", "from", "until", "till", "til", "to", "before", "after", "of",
+    "at", "dated", "due", "w/c", "wc", "and", "or", "between", "than", "for", "in", "the",
+    "a", "next", "last", "every", "each", "per",
+})
+#: Readings the spaCy components share while they annotate one batch of Docs.
+READING_MEMORY: Final = 4096
+
+
+def is_date(text: str) -> bool:
+    """True for numeric dates as case notes write them: 02/12, 02/12/24, 2.12.2024, 2024-12-02."""
+    return _DATE.match(text) is not None
+
+
+# Bit flags of a token text, for the segmenter.
+(_IS_SPACE, _IS_NEWLINE, _IS_SENTENCE_END, _IS_DATE, _IS_DAY_NUMBER, _IS_MONTH_NAME,
+ _IS_WEEKDAY_NAME, _IS_GLUE) = (1 << n for n in range(8))
+_FLAGS_OF_INTEREST: Final = ~(_IS_GLUE | _IS_WEEKDAY_NAME | _IS_MONTH_NAME)
+
+
+@lru_cache(maxsize=200_000)
+def token_flags(lower: str) -> int:
+    """What the segmenter needs to know of one lower-cased token text, as bit flags."""
+    flags = 0
+    if lower.isspace():
+        flags |= _IS_SPACE | (_IS_NEWLINE if "\n" in lower else 0)
+    if lower in SENTENCE_END:
+        flags |= _IS_SENTENCE_END
+    if is_date(lower):
+        flags |= _IS_DATE
+    if lower.isdigit() and len(lower) <= 2:
+        flags |= _IS_DAY_NUMBER
+    if lower.rstrip(".") in _MONTH:
+        flags |= _IS_MONTH_NAME
+    if lower.rstrip(".,") in _WEEKDAY:
+        flags |= _IS_WEEKDAY_NAME
+    if lower in _DATE_GLUE:
+        flags |= _IS_GLUE
+    return flags
+
+
+def segment(lowers: Sequence[str]) -> tuple[list[int], list[int]]:
+    """Sentence starts and dated timeline entries (token indices) of a token sequence.
+
+    A sentence starts at the first token, after a sentence-final mark and on a new line.
+    A dated entry ("05/12 eng attended", "Mon 05/12", "5 Dec") starts a sentence unless the
+    date is glued to the words before it ("due 03/25", "on 02/12").
+    """
+    flags = [token_flags(lower) for lower in lowers]
+    count = len(flags)
+    starts: set[int] = {0} if count else set()
+    entries: list[int] = []
+    new_line = True
+    previous = -1  # flags of the previous non-space token; -1 before the first
+    for i, value in enumerate(flags):
+        if value & _IS_SPACE:
+            if value & _IS_NEWLINE:
+                new_line = True
+            continue
+        if new_line or previous < 0 or previous & _IS_SENTENCE_END:
+            starts.add(i)
+        if value & _IS_DATE:
+            entry = previous < 0 or new_line or not previous & _IS_GLUE
+        else:
+            entry = bool(new_line and value & _IS_DAY_NUMBER and i + 1 < count
+                         and flags[i + 1] & _IS_MONTH_NAME)
+        if entry:
+            first = i - 1 if i > 0 and flags[i - 1] & _IS_WEEKDAY_NAME else i
+            starts.add(first)
+            entries.append(first)
+        new_line = False
+        previous = value
+    return sorted(starts), entries
+
+
+def is_punct(text: str) -> bool:
+    """Every character is punctuation (spaCy's ``Token.is_punct``)."""
+    return all(unicodedata.category(char).startswith("P") for char in text)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """Everything read from one note, in token indices of its normalised text.
+
+    ``clauses[i]`` and ``reaches[i]`` belong to ``hits["hazards"][i]``.
+    """
+
+    original: str
+    offsets: OffsetMap
+    tokens: Tokens
+    sentence_starts: tuple[int, ...]
+    entries: tuple[int, ...]
+    hits: dict[str, list[TermHit]]
+    cue_hits: tuple[CueHit, ...]
+    clauses: tuple[tuple[int, int], ...]
+    reaches: tuple[tuple[Reach, ...], ...]
+
+    @property
+    def text(self) -> str:
+        """The normalised text the tokens index."""
+        return self.tokens.text
+
+    def char_span(self, start: int, end: int) -> tuple[int, int]:
+        """Original-text offsets of the tokens ``[start, end)``."""
+        return (self.offsets.start(self.tokens.starts[start]),
+                self.offsets.end(self.tokens.ends[end - 1]))
+
+
+class NoteReader:
+    """Reads notes with one lexicon: tokens, sentences, lexicon hits, cue scopes, findings.
+
+    Build one and reuse it (``default_reader()`` keeps one per process); it holds compiled
+    automata and a spaCy tokenizer consulted once per distinct word.
+    """
+
+    def __init__(self, lexicon: Lexicon | None = None, *, lemmatize: bool = True) -> None:
+        self.lexicon = default_lexicon() if lexicon is None else lexicon
+        self.tokenizer = note_tokenizer()
+        self.matcher = LexiconMatcher(self.tokenizer.words)
+        _add_lexicon(self.matcher, self.lexicon)
+        self.rules: dict[str, CueRule] = {rule.id: rule for rule in self.lexicon.cues}
+        self._terms = {term.id: term for term in self.lexicon.hazards}
+        self._equipment = {item.id: item.category for item in self.lexicon.equipment}
+        self._lemmas = lemma_table() if lemmatize else None
+        self._lemma_cache: dict[str, str] = {}
+        self._memory: OrderedDict[str, Reading] = OrderedDict()
+
+    # ------------------------------------------------------------------------ reading
+
+    def read(self, text: str, note_id: str = "") -> Reading:
+        """Read one note as written (checked, then normalised)."""
+        check_text(text, note_id)
+        normalised, offsets = normalise(text)
+        return self._read(text, normalised, offsets)
+
+    def read_normalised(self, text: str) -> Reading:
+        """Read an already normalised text (a ``Doc``'s), remembering recent readings so the
+        spaCy components of one batch share one reading per Doc."""
+        found = self._memory.get(text)
+        if found is None:
+            found = self._memory[text] = self._read(text, text, IDENTITY)
+            if len(self._memory) > READING_MEMORY:
+                self._memory.popitem(last=False)
+        return found
+
+    def _read(self, original: str, normalised: str, offsets: OffsetMap) -> Reading:
+        tokens = self.tokenizer(normalised)
+        joined = JoinedTokens.of(tokens)
+        hits = self.matcher(joined)
+        sentence_starts, entries = segment(tokens.lowers)
+        cue_hits = tuple(CueHit(h.start, h.end, self.rules[h.entry_id]) for h in hits[CUES])
+        targets = [(hit.start, hit.end) for hit in hits[HAZARDS]]
+        reached = self.reach(tokens, sentence_starts, cue_hits, targets)
+        return Reading(original, offsets, tokens, tuple(sentence_starts), tuple(entries), hits,
+                       cue_hits, tuple(clause for clause, _ in reached),
+                       tuple(tuple(reaches) for _, reaches in reached))
+
+    @staticmethod
+    def reach(tokens: Tokens, sentence_starts: Sequence[int], cue_hits: Sequence[CueHit],
+              targets: Sequence[tuple[int, int]],
+              ) -> list[tuple[tuple[int, int], list[Reach]]]:
+        """For each target token span: its clause and the cues that reach it."""
+        if not targets:
+            return []
+        count = len(tokens)
+        # A glued hyphen ("e-bike", "self-closer") is a word-internal mark, not a clause break.
+        terminators = [h for h in cue_hits
+                       if h.rule.kind == "terminate" and not _glued_punctuation(tokens, h)]
+        clauses = clause_bounds(count, sentence_starts, terminators)
+        clause_starts = [start for start, _ in clauses]
+        # A cue strictly inside or straddling a target belongs to the term ("no" in
+        # "no heating") and modifies nothing; a cue that *is* a term (LGSR) reaches others.
+        covered = bytearray(count)
+        for start, end in targets:
+            covered[start:end] = b"\x01" * (end - start)
+        spans = set(targets)
+        by_clause: dict[int, list[CueHit]] = {}
+        for hit in cue_hits:
+            if (hit.start, hit.end) in spans or not any(covered[hit.start:hit.end]):
+                by_clause.setdefault(clause_index(hit.start, clause_starts), []).append(hit)
+        out = []
+        for start, end in targets:
+            index = clause_index(start, clause_starts)
+            clause = (clauses[index][0], max(clauses[index][1], end))
+            reaches = [r for r in cues_reaching((start, end), clause, by_clause.get(index, []))
+                       if (r.hit.start, r.hit.end) != (start, end)]
+            out.append((clause, reaches))
+        return out
+
+    # ----------------------------------------------------------------------- findings
+
+    def analyse(self, text: str, note_id: str | None = None) -> NoteFindings:
+        """Mentions, vulnerability cues, timeline entries, cues and equipment of one note."""
+        note_id = "" if note_id is None else str(note_id)
+        return self.findings(self.read(text, note_id), note_id)
+
+    def analyse_many(self, notes: Iterable[tuple[str, str]]) -> Iterator[NoteFindings]:
+        """Findings for ``(note_id, text)`` pairs, in input order."""
+        for note_id, text in notes:
+            yield self.analyse(text, note_id)
+
+    def findings(self, reading: Reading, note_id: str) -> NoteFindings:
+        """The reading as plain records, offsets into the note as written."""
+        original = reading.original
+        hazard_hits = reading.hits[HAZARDS]
+        mentions = tuple(
+            self._mention(reading, hit, clause, reaches, note_id)
+            for hit, clause, reaches in zip(hazard_hits, reading.clauses, reading.reaches,
+                                            strict=True))
+        vulnerabilities = tuple(
+            VulnerabilityCue(start=start, end=end, term=original[start:end], cue_id=hit.entry_id,
+                             group=cast(VulnerabilityGroup, hit.label))
+            for hit in reading.hits[VULNERABILITY]
+            for start, end in [reading.char_span(hit.start, hit.end)])
+        timeline = tuple(reading.offsets.start(reading.tokens.starts[i])
+                         for i in reading.entries)
+        cues = tuple(
+            CueMatch(kind=hit.rule.kind, cue_id=hit.rule.id,
+                     text=original[start:end], start=start, end=end)
+            for hit in reading.cue_hits if hit.rule.kind not in ("terminate", "pseudo")
+            for start, end in [reading.char_span(hit.start, hit.end)])
+        # Equipment inside a mention ("boiler" in "boiler broken down", "gas" in "smell of
+        # gas") is part of that mention, not context beside it.
+        equipment_hits = reading.hits.get(EQUIPMENT, [])
+        inside = bytearray(len(reading.tokens) if equipment_hits else 0)
+        for hit in hazard_hits if inside else ():
+            inside[hit.start:hit.end] = b"\x01" * (hit.end - hit.start)
+        equipment = tuple(
+            EquipmentMatch(start=start, end=end, term=original[start:end], term_id=hit.entry_id,
+                           category=self._equipment[hit.entry_id],
+                           kind=cast(EquipmentKind, hit.label))
+            for hit in equipment_hits if not all(inside[hit.start:hit.end])
+            for start, end in [reading.char_span(hit.start, hit.end)])
+        return NoteFindings(note_id, mentions, vulnerabilities, timeline, cues, equipment)
+
+    def cue(self, reading: Reading, reach: Reach) -> Cue:
+        """A reaching cue as a record, offsets into the note as written."""
+        start, end = reading.char_span(reach.hit.start, reach.hit.end)
+        return Cue(kind=reach.hit.rule.kind, cue_id=reach.hit.rule.id,
+                   text=reading.original[start:end], position=reach.position,
+                   distance=reach.distance, start=start, end=end)
+
+    def _mention(self, reading: Reading, hit: TermHit, clause: tuple[int, int],
+                 reaches: Sequence[Reach], note_id: str) -> Mention:
+        tokens = reading.tokens
+        sentence_starts = reading.sentence_starts
+        term = self._terms[hit.entry_id]
+        start, end = reading.char_span(hit.start, hit.end)
+        # A phrase with a full stop inside ("c.o. alarm") can straddle a sentence break.
+        first = sentence_starts[bisect.bisect_right(sentence_starts, hit.start) - 1]
+        after_last = bisect.bisect_right(sentence_starts, hit.end - 1)
+        last = sentence_starts[after_last] if after_last < len(sentence_starts) else len(tokens)
+        before = _window(tokens, hit.start - 1, first - 1, -1)[::-1]
+        after = _window(tokens, hit.end, last, 1)
+        sentence_start, sentence_end = reading.char_span(first, last)
+        clause_start, clause_end = reading.char_span(*clause)
+        texts = tokens.text
+        return Mention(
+            note_id=note_id, start=start, end=end, term=reading.original[start:end],
+            term_id=term.id, category=term.category, hhsrs_hazard=term.hhsrs_hazard,
+            sentence_start=sentence_start, sentence_end=sentence_end,
+            clause_start=clause_start, clause_end=clause_end,
+            cues=tuple(self.cue(reading, reach) for reach in reaches),
+            before=tuple(tokens.lowers[i] for i in before),
+            after=tuple(tokens.lowers[i] for i in after),
+            before_lemmas=tuple(self._lemma(texts[tokens.starts[i]:tokens.ends[i]],
+                                            tokens.lowers[i]) for i in before),
+            after_lemmas=tuple(self._lemma(texts[tokens.starts[i]:tokens.ends[i]],
+                                           tokens.lowers[i]) for i in after),
+        )
+
+    def _lemma(self, text: str, lower: str) -> str:
+        """The lookup lemma, as spaCy's lookup lemmatizer gives it, lower-cased."""
+        if self._lemmas is None:
+            return lower
+        lemma = self._lemma_cache.get(text)
+        if lemma is None:
+            if len(self._lemma_cache) > 200_000:
+                self._lemma_cache.clear()
+            lemma = self._lemma_cache[text] = cast(
+                str, self._lemmas.get(text, text) or lower).lower()
+        return lemma
+
+
+def _window(tokens: Tokens, begin: int, stop: int, step: int) -> list[int]:
+    """Up to ``WINDOW`` non-space token indices from ``begin`` towards ``stop`` (exclusive)."""
+    out = []
+    lowers = tokens.lowers
+    for i in range(begin, stop, step):
+        if not lowers[i].isspace():
+            out.append(i)
+            if len(out) == WINDOW:
+                break
+    return out
+
+
+def _glued_punctuation(tokens: Tokens, hit: CueHit) -> bool:
+    """True for a one-token punctuation mark with no space on either side ("e-bike")."""
+    start = hit.start
+    if hit.end - start != 1 or start == 0 or not is_punct(tokens.lowers[start]):
+        return False
+    return not tokens.spaces[start - 1] and not tokens.spaces[start]
+
+
+def _add_lexicon(matcher: LexiconMatcher, lexicon: Lexicon) -> None:
+    """Every section of the lexicon, as the spans each produces."""
+    for term in lexicon.hazards:
+        matcher.add(HAZARDS, term.category, term.id,
+                    phrases=term.phrases + term.misspellings, exact=term.abbreviations,
+                    patterns=term.patterns, blockers=term.lookalikes,
+                    exact_blockers=term.lookalikes_cased, where=f"hazard entry {term.id!r}")
+    for item in lexicon.equipment:
+        # Equipment phrases block hazard hits inside them ("gas" in "gas engineer").
+        matcher.add(HAZARDS, item.category, item.id, blockers=item.phrases,
+                    exact_blockers=item.abbreviations, where=f"equipment entry {item.id!r}")
+        matcher.add(EQUIPMENT, item.kind, item.id, phrases=item.phrases,
+                    exact=item.abbreviations, patterns=item.patterns,
+                    where=f"equipment entry {item.id!r}")
+    for cue in lexicon.vulnerability:
+        matcher.add(VULNERABILITY, cue.group, cue.id, phrases=cue.phrases,
+                    exact=cue.abbreviations, patterns=cue.patterns, blockers=cue.lookalikes,
+                    where=f"vulnerability entry {cue.id!r}")
+    for rule in lexicon.cues:
+        matcher.add(CUES, rule.kind, rule.id, phrases=rule.phrases, patterns=rule.patterns,
+                    where=f"cue rule {rule.id!r}")
+    for section in (HAZARDS, EQUIPMENT, VULNERABILITY, CUES):
+        matcher.section(section)
+
+
+@lru_cache(maxsize=1)
+def lemma_table() -> Any:
+    """spaCy's English lookup lemma table (from ``spacy-lookups-data``), loaded once."""
+    from spacy.lookups import load_lookups
+
+    return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+
+
+@lru_cache(maxsize=8)
+def reader_for(lexicon: Lexicon | None = None) -> NoteReader:
+    """One reader per lexicon per process (the bundled one when None)."""
+    return NoteReader(lexicon)

@@ -1,0 +1,145 @@
+"""Tokens of a note without a spaCy ``Doc``: spaCy's rules, applied once per distinct word.
+
+spaCy's tokenizer reads a text as runs of whitespace and non-whitespace and tokenises each
+non-whitespace run on its own; one space after a token is that token's trailing space, any
+other whitespace is a token. :class:`NoteTokenizer` does the same walk in one regular
+expression and asks spaCy's (case-folded, housing-aware) tokenizer only about runs it has not
+seen before, so a note costs a dictionary lookup per word, and the tokens are exactly the
+ones ``build_nlp()`` gives (a test checks it on every sample note).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, cast
+
+from .text import normalise
+
+if TYPE_CHECKING:
+    from spacy.tokenizer import Tokenizer
+
+_GAP_AND_RUN: Final = re.compile(r"(\s*)(\S+)")
+#: Distinct runs remembered before the cache starts again (a bound on memory).
+CACHE_SIZE: Final = 500_000
+
+Pieces = tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """A normalised note cut into tokens: character offsets, lower-cased texts, trailing
+    spaces. ``texts`` are the tokens as written (``text[start:end]``)."""
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    lowers: tuple[str, ...]
+    spaces: tuple[bool, ...]
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @property
+    def texts(self) -> list[str]:
+        return [self.text[a:b] for a, b in zip(self.starts, self.ends, strict=True)]
+
+
+def _gap_token(gap: str, position: int, starts: list[int], ends: list[int], spaces: list[bool],
+               lowers: list[str]) -> None:
+    """A whitespace run: its first plain space belongs to the token before; the rest is a token."""
+    if gap[0] == " " and starts:
+        spaces[-1] = True
+        gap = gap[1:]
+        position += 1
+    if gap:
+        starts.append(position)
+        ends.append(position + len(gap))
+        spaces.append(False)
+        lowers.append(gap)
+
+
+class NoteTokenizer:
+    """Cuts normalised text into the tokens spaCy's ``inner`` tokenizer would give, case-blind.
+
+    ``inner`` is a spaCy ``Tokenizer`` (casenotes' customised English one); it is called once
+    per distinct lower-cased run of non-space characters and its answer kept.
+    """
+
+    def __init__(self, inner: Tokenizer) -> None:
+        self.inner = inner
+        self._pieces: dict[str, tuple[Pieces, tuple[str, ...]]] = {}
+
+    def pieces(self, run: str) -> tuple[Pieces, tuple[str, ...]]:
+        """Token ``(start, end)`` offsets inside one run of non-space characters, and the
+        token texts."""
+        found = self._pieces.get(run)
+        if found is None:
+            if len(self._pieces) >= CACHE_SIZE:
+                self._pieces.clear()
+            doc = self.inner(run)
+            offsets = tuple((token.idx, token.idx + len(token.text)) for token in doc)
+            found = self._pieces[run] = (offsets, tuple(run[a:b] for a, b in offsets))
+        return found
+
+    def __call__(self, text: str) -> Tokens:
+        """The tokens of an already normalised text (see :meth:`words` for a raw note)."""
+        folded = text.lower()
+        if len(folded) != len(text):
+            folded = text  # a dotted capital I: tokenise as written, as spaCy would
+        starts: list[int] = []
+        ends: list[int] = []
+        spaces: list[bool] = []
+        lowers: list[str] = []
+        known = self._pieces
+        position = 0
+        for gap, run in _GAP_AND_RUN.findall(folded):
+            if gap:
+                if gap == " " and starts:
+                    spaces[-1] = True
+                    position += 1
+                else:
+                    _gap_token(gap, position, starts, ends, spaces, lowers)
+                    position += len(gap)
+            found = known.get(run) or self.pieces(run)
+            offsets, texts = found
+            if len(texts) == 1:
+                starts.append(position)
+                position += len(run)
+                ends.append(position)
+                spaces.append(False)
+                lowers.append(run)
+                continue
+            for a, b in offsets:
+                starts.append(position + a)
+                ends.append(position + b)
+                spaces.append(False)
+            lowers.extend(texts)
+            position += len(run)
+        if position < len(folded):
+            _gap_token(folded[position:], position, starts, ends, spaces, lowers)
+        if folded is text:
+            lowers = [token.lower() for token in lowers]
+        return Tokens(text, tuple(starts), tuple(ends), tuple(lowers), tuple(spaces))
+
+    def words(self, text: str) -> list[str]:
+        """Token texts of a raw text, as the lexicon's phrases are cut (normalised first)."""
+        return self(normalise(text)[0]).texts
+
+    # spaCy serialisation: the inner tokenizer carries the rules.
+    def to_disk(self, path: str | Path, **kwargs: Any) -> None:
+        self.inner.to_disk(path, **kwargs)
+
+    def from_disk(self, path: str | Path, **kwargs: Any) -> NoteTokenizer:
+        self.inner.from_disk(path, **kwargs)
+        self._pieces.clear()
+        return self
+
+    def to_bytes(self, **kwargs: Any) -> bytes:
+        return cast(bytes, self.inner.to_bytes(**kwargs))
+
+    def from_bytes(self, data: bytes, **kwargs: Any) -> NoteTokenizer:
+        self.inner.from_bytes(data, **kwargs)
+        self._pieces.clear()
+        return self
