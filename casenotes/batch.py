@@ -36,7 +36,8 @@ from .errors import (
     ScoringError,
     describe_value,
 )
-from .pipeline import MAX_NOTE_LENGTH
+from .lifetime import die_with_parent
+from .nlp.text import MAX_NOTE_LENGTH
 from .priority import TIER_WEIGHT, load_urgency, note_priority
 from .privacy import mask_personal_data, personal_words
 
@@ -449,6 +450,7 @@ _WORKER_SETUP: tuple[ScorerSpec, bool] | None = None
 
 def _start_worker(spec: ScorerSpec, mask_pii: bool) -> None:
     global _WORKER_SETUP
+    die_with_parent()
     _WORKER_SETUP = (spec, mask_pii)
     scorer_for(spec)
 
@@ -509,6 +511,8 @@ def score_chunks(chunks: Iterable[Chunk], spec: ScorerSpec = ScorerSpec(), *,
         return
     task = worker or _score_in_worker
     context = get_context("forkserver" if os.name == "posix" else "spawn")
+    if os.name == "posix":
+        context.set_forkserver_preload(["casenotes._forkserver"])
     if spec.threads is None:  # the processes share the cores, not each take them all
         spec = replace(spec, threads=max(1, (os.cpu_count() or 1) // jobs))
 

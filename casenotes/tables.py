@@ -33,6 +33,7 @@ from .batch import (
     pick_column,
 )
 from .errors import InputError, OutputError
+from .lifetime import stale_partials
 
 INPUT_FORMATS: Final = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet",
@@ -409,6 +410,9 @@ class TableWriter:
                               "first")
         if self.target.is_dir():
             raise OutputError(f"{self.target}: is a folder; give a file name")
+        # A run that was killed left its hidden partial file behind: clear it up now.
+        for stale in stale_partials(self.target.name, self.target.parent):
+            (self.target.parent / stale).unlink(missing_ok=True)
         self.partial = self.target.with_name(f".{self.target.name}.partial-{os.getpid()}")
         self._handle = None
         if self.format in ("csv", "tsv", "jsonl"):

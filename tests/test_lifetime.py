@@ -1,0 +1,132 @@
+"""A run fails fast on a bad model, leaves no process behind when killed, and the next run
+clears what a killed run left on disk. Through the real command line, default ``--jobs``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST_MODEL = ROOT / "models" / "hazard-risk-v2"
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "casenotes", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+def _notes(path: Path, count: int) -> Path:
+    sentences = ["T/C smell of gas by the meter, engineer booked.",
+                 "Mould on the bedroom wall behind the wardrobe, baby in the room.",
+                 "Electrician booked for the extractor fan, ref JOB-448213.",
+                 "Rent paid in full, no repairs reported."]
+    pd.DataFrame({"id": [f"n{i}" for i in range(count)],
+                  "text": [" ".join(sentences[(i + k) % 4] for k in range(1 + i % 5))
+                           for i in range(count)]}).to_csv(path, index=False)
+    return path
+
+
+def _bad_models(tmp_path: Path) -> dict[str, Path]:
+    junk = tmp_path / "junk"
+    shutil.copytree(FAST_MODEL, junk)
+    (junk / "model.json").write_text("{not json", encoding="utf-8")
+    tampered = tmp_path / "tampered"
+    shutil.copytree(FAST_MODEL, tampered)
+    weights = json.loads((tampered / "model.json").read_text(encoding="utf-8"))
+    weights["calibration"][0] += 0.5
+    (tampered / "model.json").write_text(json.dumps(weights), encoding="utf-8")
+    not_a_model = tmp_path / "holiday-photos"
+    not_a_model.mkdir()
+    (not_a_model / "beach.txt").write_text("sand", encoding="utf-8")
+    return {"missing": tmp_path / "nowhere", "not a model folder": not_a_model,
+            "junk": junk, "tampered": tampered}
+
+
+@pytest.mark.parametrize("case", ["missing", "not a model folder", "junk", "tampered"])
+def test_a_bad_model_exits_1_in_one_line_before_anything_is_written(tmp_path: Path,
+                                                                    case: str) -> None:
+    source = _notes(tmp_path / "notes.csv", 50)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = _cli("score", str(source), "--notes", str(out / "notes.csv"), "--mentions",
+                  str(out / "mentions.parquet"), "--model", str(_bad_models(tmp_path)[case]))
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr and "died" not in result.stderr
+    assert list(out.iterdir()) == []
+
+
+def _descendants(pid: int) -> set[int]:
+    found, pending = set(), [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            kids = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        for kid in map(int, kids):
+            found.add(kid)
+            pending.append(kid)
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    state = next(line for line in status.splitlines() if line.startswith("State:"))
+    return "zombie" not in state and "(dead)" not in state
+
+
+@linux_only
+def test_killing_a_run_leaves_no_casenotes_process_within_5_seconds(tmp_path: Path) -> None:
+    source = _notes(tmp_path / "notes.csv", 40_000)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "casenotes", "score", str(source), "--notes",
+         str(tmp_path / "notes.parquet"), "--quiet"], cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        helpers: set[int] = set()
+        while time.monotonic() < deadline and len(helpers) < 3 and run.poll() is None:
+            helpers |= _descendants(run.pid)  # fork server, workers, resource tracker
+            time.sleep(0.2)
+        assert run.poll() is None and len(helpers) >= 3, "the run ended before it was killed"
+        time.sleep(1.0)
+        helpers |= _descendants(run.pid)
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(map(_running, helpers)):
+            time.sleep(0.1)
+        assert [pid for pid in helpers if _running(pid)] == []
+    finally:
+        if run.poll() is None:
+            run.kill()
+
+
+@linux_only
+def test_the_next_run_clears_the_partial_file_a_killed_run_left(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f".notes.csv.partial-{dead.pid}"
+    left.write_text("half a table", encoding="utf-8")
+    mine = tmp_path / f".notes.csv.partial-{os.getpid()}"  # a live run's file is kept
+    mine.write_text("in progress", encoding="utf-8")
+    source = _notes(tmp_path / "in.csv", 5)
+    result = _cli("score", str(source), "--notes", str(tmp_path / "notes.csv"), "-j", "1",
+                  "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert not left.exists() and mine.exists()
+    assert len(pd.read_csv(tmp_path / "notes.csv")) == 5
