@@ -77,7 +77,6 @@ def is_date(text: str) -> bool:
 _FLAGS_OF_INTEREST: Final = ~(_IS_GLUE | _IS_WEEKDAY_NAME | _IS_MONTH_NAME)
 
 
-@lru_cache(maxsize=200_000)
 def token_flags(lower: str) -> int:
     """What the segmenter needs to know of one lower-cased token text, as bit flags."""
     flags = 0
@@ -98,6 +97,19 @@ def token_flags(lower: str) -> int:
     return flags
 
 
+class _FlagTable(dict[str, int]):
+    """Token text -> segmenter flags, computed on first sight (bounded)."""
+
+    def __missing__(self, lower: str) -> int:
+        if len(self) > 200_000:
+            self.clear()
+        value = self[lower] = token_flags(lower)
+        return value
+
+
+_FLAGS: Final = _FlagTable()
+
+
 def segment(lowers: Sequence[str]) -> tuple[list[int], list[int]]:
     """Sentence starts and dated timeline entries (token indices) of a token sequence.
 
@@ -105,7 +117,7 @@ def segment(lowers: Sequence[str]) -> tuple[list[int], list[int]]:
     A dated entry ("05/12 eng attended", "Mon 05/12", "5 Dec") starts a sentence unless the
     date is glued to the words before it ("due 03/25", "on 02/12").
     """
-    flags = [token_flags(lower) for lower in lowers]
+    flags = list(map(_FLAGS.__getitem__, lowers))
     count = len(flags)
     starts: set[int] = {0} if count else set()
     entries: list[int] = []
@@ -161,6 +173,8 @@ class Reading:
 
     def char_span(self, start: int, end: int) -> tuple[int, int]:
         """Original-text offsets of the tokens ``[start, end)``."""
+        if self.offsets is IDENTITY:
+            return self.tokens.starts[start], self.tokens.ends[end - 1]
         return (self.offsets.start(self.tokens.starts[start]),
                 self.offsets.end(self.tokens.ends[end - 1]))
 
