@@ -343,6 +343,8 @@ def _class_features(mention: Mention, classes: dict[str, list[int]]) -> Features
     """Word classes before and after the term: next to it, in its clause, in its sentence."""
     features: Features = {}
     for name, starts in classes.items():
+        if not starts:
+            continue
         if _in_range(starts, max(mention.start - NEAR_CHARS, mention.sentence_start),
                      mention.start):
             features[f"before_near:{name}"] = 1.0

@@ -104,6 +104,9 @@ class CompiledPattern:
     anchor_regex: re.Pattern[str] | None
     longest: int | None  # most tokens a match can span (None: unbounded)
     anchor_offset: int | None  # tokens from a match's start to its anchor, when fixed
+    #: For each required token matched by literals, those literals lower-cased: a note
+    #: without one of each cannot match.
+    required: tuple[frozenset[str], ...] = ()
     _regex_answers: dict[str, bool] = field(default_factory=dict, compare=False)
 
     def texts_matching(self, texts: frozenset[str]) -> set[str]:
@@ -161,6 +164,7 @@ def compile_pattern(pattern: TokenPattern, key: str, where: str) -> CompiledPatt
     anchors: frozenset[str] | None = None
     anchor_regex: re.Pattern[str] | None = None
     anchor_index = regex_index = 0
+    required_literals: list[frozenset[str]] = []
     for number, spec in enumerate(pattern.tokens, 1):
         at = f"{where}: token #{number}"
         operator = spec.get("OP")
@@ -184,6 +188,7 @@ def compile_pattern(pattern: TokenPattern, key: str, where: str) -> CompiledPatt
             if isinstance(literals, list) and literals and all(
                     isinstance(x, str) for x in literals):
                 options = frozenset(x.lower() for x in literals)
+                required_literals.append(options)
                 if anchors is None or len(options) < len(anchors):
                     anchors, anchor_index = options, number - 1
             elif (isinstance(value, dict) and attribute != "LOWER" and anchor_regex is None
@@ -197,7 +202,7 @@ def compile_pattern(pattern: TokenPattern, key: str, where: str) -> CompiledPatt
     # With only single tokens before the anchor, a match starts exactly that far before it.
     offset = anchor_index if all(op is None for op in operators[:anchor_index]) else None
     return CompiledPattern(key, tuple(tests), tuple(operators), anchors, anchor_regex, longest,
-                           offset)
+                           offset, tuple(required_literals))
 
 
 @dataclass
@@ -368,9 +373,19 @@ class LexiconMatcher:
         def candidates(section: str, pattern: CompiledPattern) -> set[int]:
             return starts.setdefault(id(pattern), (section, pattern, set()))[2]
 
-        for literal in table.literals & joined.lower_set:
-            positions = joined.positions((literal,))
+        present = joined.lower_set
+        possible: dict[int, bool] = {}
+        for literal in table.literals & present:
+            positions: list[int] | None = None
             for section, pattern in table.by_literal[literal]:
+                allowed = possible.get(id(pattern))
+                if allowed is None:
+                    allowed = possible[id(pattern)] = all(
+                        not options.isdisjoint(present) for options in pattern.required)
+                if not allowed:
+                    continue
+                if positions is None:
+                    positions = joined.positions((literal,))
                 _candidate_starts(candidates(section, pattern), pattern, positions, count)
         for section, pattern in table.by_regex:
             hits = pattern.texts_matching(joined.text_set)
@@ -432,13 +447,16 @@ def _choose(part: _Section, raw: list[tuple[str, int, int]], count: int) -> list
         return []
     entries = part.entries
     blocks: list[tuple[int, int]] = []
-    hits: list[tuple[int, int, str]] = []
+    hits: list[tuple[int, int, int, int, _Entry]] = []
     for key, start, end in raw:
-        if entries[key].blocker:
+        entry = entries[key]
+        if entry.blocker:
             blocks.append((start, end))
         else:
-            hits.append((start, end, key))
-    hits.sort(key=lambda h: (h[0] - h[1], h[0], entries[h[2]].order))
+            hits.append((start - end, start, entry.order, end, entry))
+    if not hits:
+        return []
+    hits.sort(key=_rank)
     # A look-alike [b0, b1) blocks a hit [k0, k1) with b0 <= k0 and k1 <= b1: keep, for the
     # blocks in start order, the furthest end reached so far.
     blocks.sort()
@@ -446,16 +464,24 @@ def _choose(part: _Section, raw: list[tuple[str, int, int]], count: int) -> list
     furthest = list(accumulate((b1 for _, b1 in blocks), max))
     taken = bytearray(count)
     chosen: list[TermHit] = []
-    for start, end, key in hits:
-        entry = entries[key]
-        kept = (start + entry.keep[0], start + entry.keep[1]) if entry.keep else (start, end)
+    for _, start, _, end, entry in hits:
+        keep = entry.keep
+        kept_start, kept_end = (start + keep[0], start + keep[1]) if keep else (start, end)
         if blocks:
-            index = bisect_right(block_starts, kept[0]) - 1
-            if index >= 0 and furthest[index] >= kept[1]:
+            index = bisect_right(block_starts, kept_start) - 1
+            if index >= 0 and furthest[index] >= kept_end:
                 continue
         if taken.find(1, start, end) >= 0:
             continue
         taken[start:end] = b"\x01" * (end - start)
-        chosen.append(TermHit(kept[0], kept[1], entry.label, entry.entry_id))
-    chosen.sort(key=lambda h: h.start)
+        chosen.append(TermHit(kept_start, kept_end, entry.label, entry.entry_id))
+    chosen.sort(key=_start)
     return chosen
+
+
+def _rank(hit: tuple[int, int, int, int, _Entry]) -> tuple[int, int, int]:
+    return hit[0], hit[1], hit[2]
+
+
+def _start(hit: TermHit) -> int:
+    return hit.start
