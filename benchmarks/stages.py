@@ -6,7 +6,8 @@ Generates (or reuses) the realistic export of ``benchmarks/score.py``, keeps the
 prefilter passes, and times in one process, stage by stage: normalising, tokenising, lexicon
 matching, sentences, cue scopes, findings, features and the model. Prints microseconds per
 passing note and each stage's share (best of ``--repeat`` runs), and the prefilter's cost per
-note of the whole export. Use it to see what an optimisation changed; ``score.py`` gives the end-to-end figures.
+note of the whole export. Use it to see what an optimisation changed; ``score.py`` gives the
+end-to-end figures.
 
 ``--passages`` also times the same stages on only the sentences of each passing note that hold
 a prefilter anchor (cut at line breaks and sentence ends, plus ``--neighbours`` sentences
