@@ -26,6 +26,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Final, Literal, overload
 
+import joblib
 import numpy as np
 import pandas as pd
 
@@ -438,11 +439,9 @@ def _masked_reason(reason: str, hidden: Mapping[str, str]) -> str:
 
 
 def default_jobs() -> int:
-    """The cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    """The cores this process may use: joblib reads CPU affinity and a container's CPU quota
+    (cgroups), which ``os.cpu_count()`` ignores."""
+    return max(1, int(joblib.cpu_count()))
 
 
 _WORKER_SETUP: tuple[ScorerSpec, bool] | None = None
@@ -514,7 +513,7 @@ def score_chunks(chunks: Iterable[Chunk], spec: ScorerSpec = ScorerSpec(), *,
     if os.name == "posix":
         context.set_forkserver_preload(["casenotes._forkserver"])
     if spec.threads is None:  # the processes share the cores, not each take them all
-        spec = replace(spec, threads=max(1, (os.cpu_count() or 1) // jobs))
+        spec = replace(spec, threads=max(1, default_jobs() // jobs))
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,

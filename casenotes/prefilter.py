@@ -10,7 +10,7 @@ the same as running the pipeline (``tests/test_prefilter.py`` checks this as a p
 An anchor is a whole token, so it counts only when no letter touches it ("co" in "could" does
 not), except on a side where the tokenizer can cut a word between two letters ("cannot" ->
 "can", "not"); such pieces are passed in as ``split_pieces``. The text is
-first folded as :func:`casenotes.pipeline.normalise` folds it (space runs, zero-width marks),
+first folded as :func:`casenotes.nlp.text.normalise` folds it (space runs, zero-width marks),
 so a phrase split by a double space or a tab is still seen.
 """
 
@@ -25,14 +25,16 @@ from typing import Any, Final
 import ahocorasick
 
 from .lexicon import Lexicon, TokenPattern
+from .nlp.text import CONTROL, UNICODE_SPACES, ZERO_WIDTH
 
 _RUN = re.compile(r"[^\W_]+")
-_ZERO_WIDTH_TABLE: Final = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
-# As casenotes.pipeline.normalise folds them: runs of spaces, tabs and Unicode spaces -> " ".
-_UNICODE_SPACE = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
-_UNUSUAL = re.compile(r"[\u00a0\u00ad\u2000-\u200d\u202f\u205f\u2060\u3000\ufeff]")
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-_SPACE_RUN = re.compile(r"[ \t\x00-\x08\x0e-\x1f\x7f]{2,}|[\t\x00-\x08\x0e-\x1f\x7f]")
+# Folded as casenotes.nlp.text.normalise folds them: zero-width marks dropped, runs of spaces,
+# tabs, control characters and Unicode spaces -> " ".
+_ZERO_WIDTH_TABLE: Final = dict.fromkeys(map(ord, ZERO_WIDTH))
+_UNICODE_SPACE = re.compile(f"[{UNICODE_SPACES}]")
+_UNUSUAL = re.compile(f"[{ZERO_WIDTH}{UNICODE_SPACES}]")
+_CONTROL = re.compile(f"[{CONTROL}]")
+_SPACE_RUN = re.compile(f"[ {CONTROL}{UNICODE_SPACES}]{{2,}}|[{CONTROL}{UNICODE_SPACES}]")
 
 Tokenize = Callable[[str], Sequence[str]]
 

@@ -93,11 +93,6 @@ class Mention:
         """The rule-based context: the nearest cue that names one, else ``"present"``."""
         return context_from_cues(self.cues)
 
-    @property
-    def cue_kinds(self) -> frozenset[CueKind]:
-        """The kinds of every cue that reached this mention."""
-        return frozenset(cue.kind for cue in self.cues)
-
 
 @dataclass(frozen=True, slots=True)
 class VulnerabilityCue:
