@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from . import accessor as _accessor  # noqa: F401 - registers DataFrame.casenotes
 from .__about__ import __version__
 from .errors import (
     CasenotesError,
@@ -25,12 +25,12 @@ from .lexicon import (
     default_lexicon,
     load_lexicon,
 )
-from .pipeline import MentionFinder, analyse_notes, build_nlp, find_mentions
 from .types import Cue, CueMatch, EquipmentMatch, Mention, NoteFindings, VulnerabilityCue
 
 if TYPE_CHECKING:
     from .batch import score_frame
     from .model import RiskModel, load_model
+    from .pipeline import MentionFinder, analyse_notes, build_nlp, find_mentions
     from .scoring import (
         HazardVerdict,
         ScoredMention,
@@ -41,8 +41,11 @@ if TYPE_CHECKING:
     )
     from .training import train_model
 
-#: Names served lazily, so ``import casenotes`` does not import scikit-learn.
+#: Names served lazily, so ``import casenotes`` imports neither spaCy, pandas nor scikit-learn
+#: (``casenotes --version`` answers at once).
 _LAZY = {
+    "MentionFinder": "pipeline", "analyse_notes": "pipeline", "build_nlp": "pipeline",
+    "find_mentions": "pipeline",
     "RiskModel": "model", "load_model": "model", "ScoredMention": "scoring",
     "ScoredNote": "scoring", "Scorer": "scoring", "score_text": "scoring",
     "HazardVerdict": "scoring", "score_hazards": "scoring",
@@ -55,6 +58,19 @@ def __getattr__(name: str) -> Any:
         return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'casenotes' has no attribute {name!r}")
 
+
+def _register_accessor() -> None:
+    """``DataFrame.casenotes`` exists after ``import casenotes`` whatever the import order:
+    registered now if pandas is loaded, else as soon as pandas is imported."""
+    if "pandas" in sys.modules:
+        import_module(".accessor", __name__)
+        return
+    from ._pandas_hook import register_when_pandas_loads
+
+    register_when_pandas_loads(lambda: import_module(".accessor", __name__))
+
+
+_register_accessor()
 
 __all__ = [
     "CasenotesError", "CasenotesWarning", "Cue", "CueMatch", "CueRule", "EquipmentMatch",

@@ -7,6 +7,7 @@ one-line message and exit code 1, a bad option or path exit code 2.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import logging
 import sys
@@ -14,19 +15,47 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from enum import Enum
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any, TextIO, cast
 
-import pandas as pd
 import typer
+from typer.core import TyperGroup
 
 from .__about__ import __version__
 from .errors import CasenotesError, InputError, InputSchemaError, OutputError
 from .lexicon import Lexicon, load_lexicon
 
+
+class _CasenotesGroup(TyperGroup):
+    """Turns casenotes errors into one line on stderr and an exit code, inside the app, so
+    every way of running it (console, ``python -m``, Typer's ``CliRunner``) sees the same
+    codes: input and output problems 2, other casenotes errors 1, an unexpected failure 1 with
+    where it happened but never what it said."""
+
+    def invoke(self, ctx: Any) -> Any:  # Typer vendors click: its Context is private
+        try:
+            return super().invoke(ctx)
+        except (InputError, InputSchemaError, OutputError) as exc:
+            typer.echo(f"casenotes: error: {exc}", err=True)
+            raise typer.Exit(code=2) from None
+        except CasenotesError as exc:
+            typer.echo(f"casenotes: error: {exc}", err=True)
+            raise typer.Exit(code=1) from None
+        except KeyboardInterrupt:
+            typer.echo("casenotes: interrupted; no output was written", err=True)
+            raise typer.Exit(code=130) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise  # Typer's own exits and usage errors
+        except Exception as exc:  # an unexpected failure: say where, never what it said
+            typer.echo(internal_error(exc), err=True)
+            raise typer.Exit(code=1) from None
+
+
 app = typer.Typer(
+    cls=_CasenotesGroup,
     name="casenotes",
     help="Find hazard mentions in housing case notes and tell genuine risks from routine ones.",
     no_args_is_help=True,
@@ -48,6 +77,29 @@ class OutputFormat(str, Enum):
 def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.echo(f"casenotes: error: {message}", err=True)
     return typer.Exit(code=code)
+
+
+def _moment(as_of: str | None) -> datetime | None:
+    """``--as-of`` as a moment, or a usage error (exit 2) naming what was given."""
+    if not as_of:
+        return None
+    import pandas as pd
+
+    try:
+        moment = pd.Timestamp(as_of)
+    except (ValueError, TypeError):
+        moment = pd.NaT
+    if moment is pd.NaT:
+        raise _fail(f"--as-of {as_of!r} is not a date; write it like 2026-12-03 or "
+                    "'2026-12-03 14:30'", code=2)
+    return cast(datetime, moment.to_pydatetime())
+
+
+def hash_array(values: Any) -> Any:
+    """pandas' stable hash of an array (imported on use: ``--version`` needs no pandas)."""
+    import pandas as pd
+
+    return pd.util.hash_array(values)
 
 
 def _lexicon(paths: list[Path] | None, replace: bool) -> Lexicon:
@@ -125,7 +177,10 @@ def mentions_command(
     chosen = _lexicon(lexicon, replace_lexicon)
     scorer = _scorer(model, threshold=threshold, lexicon=chosen)
     skipped = [0]
-    notes = _read_notes(input_path, text_column, id_column, skipped)
+    rows = _read_notes(input_path, text_column, id_column, skipped)
+    first = next(rows, None)  # the input and its columns are checked before any output
+    notes = rows if first is None else itertools.chain([first], rows)
+    del rows
     # Write beside the target and rename on success: a failed run leaves no partial file.
     partial = output.with_name(f".{output.name}.partial") if output else None
     handle: TextIO = partial.open("w", encoding="utf-8", newline="") if partial else sys.stdout
@@ -164,8 +219,8 @@ def mentions_command(
     typer.echo(f"casenotes: {n_notes} notes, {n_mentions} mentions, {n_risk} labelled risk",
                err=True)
     if skipped[0]:
-        rows = "1 row was" if skipped[0] == 1 else f"{skipped[0]:,} rows were"
-        typer.echo(f"casenotes: {rows} empty or could not be read, so have no mentions; "
+        count = "1 row was" if skipped[0] == 1 else f"{skipped[0]:,} rows were"
+        typer.echo(f"casenotes: {count} empty or could not be read, so have no mentions; "
                    "`casenotes score --notes NOTES.csv` lists each with its reason", err=True)
 
 
@@ -259,7 +314,7 @@ def score_command(
                     writer.write(getattr(scored, name))
                 stats.add(scored.stats)
                 if reader.id_column is not None:
-                    id_hashes.append(pd.util.hash_array(
+                    id_hashes.append(hash_array(
                         scored.notes["note_id"].to_numpy(dtype=object)))
                 advance(scored.stats.notes)
         for _, writer in writers:
@@ -395,6 +450,7 @@ def report_command(
     from .report import clock_rows, notes_from_tables, render_report, report_notes
     from .tables import TableReader, read_table
 
+    given_moment = _moment(as_of)
     if (notes_table is None) != (mentions_table is None):
         raise _fail("give both --notes and --mentions (the tables of one casenotes score run), "
                     "or neither to score INPUT now", code=2)
@@ -451,8 +507,7 @@ def report_command(
     clock: list[dict[str, Any]] = []
     clock_note = ""
     if clocked and dated:
-        moment = (pd.Timestamp(as_of).to_pydatetime() if as_of
-                  else max(note.when for note in dated))
+        moment = given_moment or max(note.when for note in dated)
         clock = clock_rows(roll_up(dated, as_of=moment))
         clock_note = f"Judged at {moment:%Y-%m-%d %H:%M}; working days: {HOLIDAY_SOURCE}."
     page = render_report(data, title=title, source=input_path.name, clock=clock,
@@ -495,6 +550,7 @@ def cases_command(
     from .cases import HOLIDAY_SOURCE, case_notes, hazards_table, roll_up
     from .tables import read_table
 
+    given_moment = _moment(as_of)
     notes, mentions = read_table(notes_table), read_table(mentions_table)
     verdicts = read_table(hazards_in) if hazards_in is not None else None
     try:
@@ -504,8 +560,7 @@ def cases_command(
         raise _fail(str(exc), code=2) from None
     if not dated:
         raise _fail(f"no note has both a {case_column} and a readable {date_column}", code=2)
-    moment = (pd.Timestamp(as_of).to_pydatetime() if as_of
-              else max(note.when for note in dated))
+    moment = given_moment or max(note.when for note in dated)
     hazards = roll_up(dated, as_of=moment)
     table = hazards_table(hazards)
     for path, rows in ((output, table), (overdue_out, table[table["clock"] == "overdue"])):
@@ -737,21 +792,9 @@ def main_options(
 
 
 def main() -> None:
-    """Console entry point: usage errors exit 2 (Typer), casenotes errors exit 1 in one line."""
-    try:
-        app()
-    except (InputError, InputSchemaError, OutputError) as exc:
-        typer.echo(f"casenotes: error: {exc}", err=True)
-        sys.exit(2)
-    except CasenotesError as exc:
-        typer.echo(f"casenotes: error: {exc}", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        typer.echo("casenotes: interrupted; no output was written", err=True)
-        sys.exit(130)
-    except Exception as exc:  # an unexpected failure: say where, never what it said
-        typer.echo(internal_error(exc), err=True)
-        sys.exit(1)
+    """Console entry point: usage errors exit 2 (Typer), casenotes errors exit 1 in one line
+    (see ``_CasenotesGroup``)."""
+    app()
 
 
 def internal_error(exc: BaseException) -> str:

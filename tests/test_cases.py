@@ -180,6 +180,12 @@ def test_the_cases_command_lists_overdue_hazards(tmp_path) -> None:  # type: ign
     assert gas.loc["P1", "clock"] == "overdue"
     assert "P1" in result.stderr and "not a legal determination" in result.stderr
     assert "holidays" in result.stderr
+    garbage = runner.invoke(app, ["cases", str(notes), "--mentions", str(mentions), "-o",
+                                  str(tmp_path / "never.csv"), "--as-of", "garbage"])
+    assert garbage.exit_code == 2
+    assert "--as-of 'garbage' is not a date" in garbage.stderr
+    assert "internal error" not in garbage.stderr
+    assert not (tmp_path / "never.csv").exists()
 
 
 def test_the_report_opens_with_the_clock(tmp_path) -> None:  # type: ignore[no-untyped-def]
