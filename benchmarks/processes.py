@@ -8,7 +8,7 @@ their mentions three ways, timing each:
 
 * one process: ``MentionFinder.analyse_many``;
 * spaCy's ``nlp.pipe(n_process=jobs)``: workers run the pipeline and send every ``Doc`` (with
-  its span attributes, see :func:`casenotes.context.encode_reach`) back to the main process,
+  its span attributes, see :func:`casenotes.nlp.context.encode_reach`) back to the main process,
   which builds the findings;
 * casenotes' way: chunks of texts go to a pool of ``jobs`` processes, each runs
   ``analyse_many`` and sends back only each note's mention spans, as ``casenotes score`` sends
@@ -25,14 +25,14 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from multiprocessing import get_context
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from score import export, read_texts
 
-from casenotes.pipeline import MentionFinder, default_finder, normalise
+from casenotes.nlp.pipeline import MentionFinder, default_finder
 from casenotes.types import NoteFindings
 
 CHUNK = 500
@@ -76,15 +76,9 @@ def casenotes_pool(notes: list[tuple[str, str]], jobs: int) -> list[Spans]:
 def spacy_n_process(finder: MentionFinder, notes: list[tuple[str, str]],
                     jobs: int) -> list[Spans]:
     """spaCy's ``nlp.pipe(n_process=jobs)``: Docs come back to this process."""
-    prepared = [(note_id, text, normalise(text)) for note_id, text in notes]
-
-    def texts() -> Iterator[str]:
-        for _, _, (normalised, _) in prepared:
-            yield normalised
-
-    docs = finder.nlp.pipe(texts(), n_process=jobs, batch_size=256)
-    return [mention_spans(finder._findings(doc, note_id, text, offsets))
-            for doc, (note_id, text, (_, offsets)) in zip(docs, prepared, strict=True)]
+    docs = finder.nlp.pipe((text for _, text in notes), n_process=jobs, batch_size=256)
+    return [mention_spans(finder.findings_from_doc(doc, text, note_id))
+            for doc, (note_id, text) in zip(docs, notes, strict=True)]
 
 
 def main() -> int:

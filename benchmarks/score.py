@@ -121,7 +121,7 @@ def read_texts(path: Path, chunk: int = 10_000) -> Iterator[list[str]]:
 
 
 def _floor_count(texts: list[str]) -> int:
-    from casenotes.pipeline import default_finder
+    from casenotes.nlp.pipeline import default_finder
 
     could_match = default_finder().prefilter.could_match
     return sum(could_match(text) for text in texts)

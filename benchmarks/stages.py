@@ -31,8 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from score import export, read_texts
 
-from casenotes.context import CueHit
 from casenotes.features import note_features
+from casenotes.nlp.context import CueHit
 from casenotes.nlp.matching import JoinedTokens
 from casenotes.nlp.reader import segment
 from casenotes.nlp.text import normalise

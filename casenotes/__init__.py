@@ -28,9 +28,9 @@ from .lexicon import (
 from .types import Cue, CueMatch, EquipmentMatch, Mention, NoteFindings, VulnerabilityCue
 
 if TYPE_CHECKING:
-    from .batch import score_frame
+    from .engines.batch import score_frame
     from .model import RiskModel, load_model
-    from .pipeline import MentionFinder, analyse_notes, build_nlp, find_mentions
+    from .nlp.pipeline import MentionFinder, analyse_notes, build_nlp, find_mentions
     from .scoring import (
         HazardVerdict,
         ScoredMention,
@@ -44,12 +44,12 @@ if TYPE_CHECKING:
 #: Names served lazily, so ``import casenotes`` imports neither spaCy, pandas nor scikit-learn
 #: (``casenotes --version`` answers at once).
 _LAZY = {
-    "MentionFinder": "pipeline", "analyse_notes": "pipeline", "build_nlp": "pipeline",
-    "find_mentions": "pipeline",
+    "MentionFinder": "nlp.pipeline", "analyse_notes": "nlp.pipeline",
+    "build_nlp": "nlp.pipeline", "find_mentions": "nlp.pipeline",
     "RiskModel": "model", "load_model": "model", "ScoredMention": "scoring",
     "ScoredNote": "scoring", "Scorer": "scoring", "score_text": "scoring",
     "HazardVerdict": "scoring", "score_hazards": "scoring",
-    "train_model": "training", "score_frame": "batch",
+    "train_model": "training", "score_frame": "engines.batch",
 }
 
 
@@ -63,11 +63,11 @@ def _register_accessor() -> None:
     """``DataFrame.casenotes`` exists after ``import casenotes`` whatever the import order:
     registered now if pandas is loaded, else as soon as pandas is imported."""
     if "pandas" in sys.modules:
-        import_module(".accessor", __name__)
+        import_module(".engines.accessor", __name__)
         return
     from ._pandas_hook import register_when_pandas_loads
 
-    register_when_pandas_loads(lambda: import_module(".accessor", __name__))
+    register_when_pandas_loads(lambda: import_module(".engines.accessor", __name__))
 
 
 _register_accessor()

@@ -123,7 +123,7 @@ def _note_rows(path: Path, text_column: str | None, id_column: str | None,
                ) -> Iterator[tuple[object, object, str | None]]:
     """(id cell, text cell, the reader's complaint) for every row of any export ``casenotes
     score`` reads, or every line of a plain text file (one note a line, numbered from 1)."""
-    from .tables import TableReader
+    from .io.tables import TableReader
 
     if path.suffix.lower() == ".txt":
         with path.open(encoding="utf-8-sig", errors="replace") as handle:
@@ -140,7 +140,7 @@ def _read_notes(path: Path, text_column: str | None, id_column: str | None,
     """Yield (note_id, text) for the rows of ``path`` that can be scored. The others
     (unreadable, empty, not text) are counted in ``skipped``: ``casenotes score`` lists them
     with their reasons."""
-    from .batch import note_id_text, text_status
+    from .engines.batch import note_id_text, text_status
 
     for note_id, text, problem in _note_rows(path, text_column, id_column):
         if problem is None and text_status(text)[0] == "ok":
@@ -269,9 +269,9 @@ def score_command(
 ) -> None:
     """Score a notes export: a notes table (every input row, in order), a mentions table and
     a hazards table (one verdict per note and hazard category)."""
-    from .batch import ScorerSpec, default_jobs, score_chunks
+    from .engines.batch import ScorerSpec, default_jobs, score_chunks
     from .errors import InputError
-    from .tables import TableReader, TableWriter, hazards_dtypes, mentions_dtypes, notes_dtypes
+    from .io.tables import TableReader, TableWriter, hazards_dtypes, mentions_dtypes, notes_dtypes
 
     if [mentions_out, notes_out, hazards_out].count("-") > 1:
         raise _fail("only one table can go to stdout; give the others a file name", code=2)
@@ -300,7 +300,7 @@ def score_command(
         for _, writer in writers:
             writer.abort()
         raise _fail(str(exc), code=2) from None
-    from .batch import ChunkStats
+    from .engines.batch import ChunkStats
 
     stats = ChunkStats()
     id_hashes: list[Any] = []
@@ -445,10 +445,10 @@ def report_command(
     """Write a self-contained HTML report of the flagged notes, for analysts to review."""
     from collections import deque
 
-    from .batch import ScorerSpec, default_jobs, score_chunks
-    from .cases import HOLIDAY_SOURCE, case_notes, roll_up
-    from .report import clock_rows, notes_from_tables, render_report, report_notes
-    from .tables import TableReader, read_table
+    from .engines.batch import ScorerSpec, default_jobs, score_chunks
+    from .io.tables import TableReader, read_table
+    from .triage.cases import HOLIDAY_SOURCE, case_notes, roll_up
+    from .triage.report import clock_rows, notes_from_tables, render_report, report_notes
 
     given_moment = _moment(as_of)
     if (notes_table is None) != (mentions_table is None):
@@ -547,8 +547,8 @@ def cases_command(
 ) -> None:
     """Roll scored notes up by case and hazard, with the Awaab's Law clock and what is overdue."""
 
-    from .cases import HOLIDAY_SOURCE, case_notes, hazards_table, roll_up
-    from .tables import read_table
+    from .io.tables import read_table
+    from .triage.cases import HOLIDAY_SOURCE, case_notes, hazards_table, roll_up
 
     given_moment = _moment(as_of)
     notes, mentions = read_table(notes_table), read_table(mentions_table)
@@ -620,8 +620,8 @@ def train_command(
     """Train a risk model on labelled notes and analyst labels (reproducible for a seed)."""
     from .evaluation import read_labelled
     from .model import save_model
-    from .review import merge_labels, read_analyst_labels, read_texts
     from .training import train_model
+    from .triage.review import merge_labels, read_analyst_labels, read_texts
 
     sources = [*(data or ()), *(base or ())]
     if not sources and not labels:
@@ -667,8 +667,8 @@ def review_queue_command(
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
     """Pick the mentions most worth labelling: those the model is least sure of, plus checks."""
-    from .review import review_queue
-    from .tables import read_table
+    from .io.tables import read_table
+    from .triage.review import review_queue
 
     table = read_table(scored)
     if threshold is None:  # the reader's own cut, without building a pipeline

@@ -47,7 +47,7 @@ def encoder_input(text: str, mention: Mention, findings: NoteFindings) -> str:
     """What the encoder reads for one mention: hazard, the term marked in its sentence with a
     window either side, and the later sentences of the note that name the same hazard.
 
-    >>> from casenotes.pipeline import MentionFinder
+    >>> from casenotes.nlp.pipeline import MentionFinder
     >>> note = "Mould in bedroom. Tenant has asthma. Mould treated and resolved."
     >>> found = MentionFinder().analyse(note)
     >>> encoder_input(note, found.mentions[0], found)

@@ -19,7 +19,7 @@ from .errors import ModelError
 from .features import note_features
 from .lexicon import Lexicon
 from .model import RiskModel, calibrate_hazards, load_model
-from .pipeline import MentionFinder
+from .nlp.pipeline import MentionFinder
 from .types import Category, Label, Mention, NoteFindings
 
 if TYPE_CHECKING:

@@ -30,7 +30,7 @@ import numpy as np
 from casenotes.encoder import load_encoder
 from casenotes.evaluation import read_labelled
 from casenotes.model import load_model
-from casenotes.pipeline import MentionFinder
+from casenotes.nlp.pipeline import MentionFinder
 from casenotes.scoring import Scorer
 from casenotes.training import build_examples, train_model
 

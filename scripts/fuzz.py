@@ -80,7 +80,7 @@ def target_masker(text: str) -> None:
 
 
 def _read_all(path: Path) -> int:
-    from casenotes.tables import TableReader
+    from casenotes.io.tables import TableReader
 
     try:
         reader = TableReader(path)

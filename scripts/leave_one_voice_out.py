@@ -26,7 +26,7 @@ from typing import Any
 
 from casenotes.evaluation import baseline, read_labelled, risk_figures
 from casenotes.model import load_model
-from casenotes.pipeline import MentionFinder
+from casenotes.nlp.pipeline import MentionFinder
 from casenotes.scoring import Scorer
 from casenotes.training import train_model
 

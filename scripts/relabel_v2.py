@@ -76,7 +76,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args()
-    from casenotes.pipeline import MentionFinder
+    from casenotes.nlp.pipeline import MentionFinder
 
     finder = MentionFinder()
     lookalikes = _lookalike_patterns(finder.lexicon)

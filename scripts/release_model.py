@@ -29,7 +29,7 @@ from casenotes.evaluation import (
     risk_figures,
 )
 from casenotes.model import BUNDLED_MODEL, RiskModel, save_model
-from casenotes.pipeline import MentionFinder
+from casenotes.nlp.pipeline import MentionFinder
 from casenotes.scoring import Scorer
 from casenotes.training import train_model
 

@@ -45,7 +45,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 from casenotes.encoder import INPUT_VERSION, encoder_input
 from casenotes.evaluation import LabelledNote, gold_label_of, read_labelled, risk_figures
-from casenotes.pipeline import MentionFinder
+from casenotes.nlp.pipeline import MentionFinder
 from casenotes.scoring import ScoredMention, ScoredNote
 from casenotes.training import best_threshold
 from casenotes.types import NoteFindings

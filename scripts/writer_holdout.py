@@ -20,7 +20,7 @@ import numpy as np
 
 from casenotes.evaluation import read_labelled, risk_figures
 from casenotes.model import load_model
-from casenotes.pipeline import MentionFinder
+from casenotes.nlp.pipeline import MentionFinder
 from casenotes.scoring import Scorer
 from casenotes.training import train_model
 

@@ -10,16 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import casenotes  # noqa: F401 - registers DataFrame.casenotes
-from casenotes.batch import (
-    MENTION_COLUMNS,
-    NOTE_COLUMNS,
-    Chunk,
+from casenotes.engines.batch import (
     ScorerSpec,
     score_frame,
     score_rows,
     scorer_for,
 )
 from casenotes.errors import CasenotesWarning, InputSchemaError
+from casenotes.io.schema import MENTION_COLUMNS, NOTE_COLUMNS, Chunk
 
 NOTES = pd.DataFrame({
     "id": ["a1", "a2", "a3", "a4", "a5", "a6"],
@@ -199,7 +197,7 @@ def test_mask_pii_hides_personal_data_in_kept_columns_and_reasons() -> None:
 
 
 def test_a_reason_naming_personal_data_shows_its_placeholder() -> None:
-    from casenotes.batch import _masked_reason
+    from casenotes.engines.batch import _masked_reason
 
     hidden = {"okafor": "NAME"}
     assert _masked_reason("L1=okafor (+0.31)", hidden) == "L1=[NAME] (+0.31)"

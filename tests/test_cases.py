@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from casenotes.cases import (
+from casenotes.cli import app
+from casenotes.triage.cases import (
     CLOCK_ORDER,
     CaseMention,
     CaseNote,
@@ -19,7 +20,6 @@ from casenotes.cases import (
     is_working_day,
     roll_up,
 )
-from casenotes.cli import app
 
 RISK_MOULD = CaseMention("damp_mould", "risk", "present", "significant")
 MOULD_GONE = CaseMention("damp_mould", "routine", "historical", "")
@@ -207,7 +207,7 @@ def test_the_report_opens_with_the_clock(tmp_path) -> None:  # type: ignore[no-u
 
 
 def test_dates_are_read_iso_as_written_and_others_day_first() -> None:
-    from casenotes.cases import parse_dates
+    from casenotes.triage.cases import parse_dates
 
     parsed = parse_dates(["2025-11-10T08:00", "10/11/2025 08:00", "3 Dec 2025 14:05",
                           "not a date", None])

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from casenotes.batch import MENTION_COLUMNS, NOTE_COLUMNS
 from casenotes.cli import app
+from casenotes.io.schema import MENTION_COLUMNS, NOTE_COLUMNS
 
 runner = CliRunner()
 ROWS = [
@@ -169,7 +169,7 @@ def test_rows_with_bytes_that_are_not_utf8_are_marked_and_the_rest_read_as_utf8(
 ])
 def test_the_encoding_is_told_from_bytes_anywhere_in_a_large_file(
         tmp_path: Path, early: bytes, late: bytes, expected: str) -> None:
-    from casenotes.tables import detect_encoding
+    from casenotes.io.tables import detect_encoding
 
     filler = b"1,rent account cleared\n" * 200_000  # 4.6 MB: the scan reads it in blocks
     source = tmp_path / "big.csv"
@@ -292,7 +292,7 @@ def test_bad_outputs_exit_2(tmp_path: Path, target: str) -> None:
 
 def test_a_crash_midway_leaves_no_output_and_no_partial_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import casenotes.batch as batch
+    import casenotes.engines.batch as batch
 
     real = batch.score_rows
     calls = {"n": 0}

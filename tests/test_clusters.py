@@ -11,8 +11,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from casenotes.batch import MENTION_COLUMNS, NOTE_COLUMNS, score_frame
+from casenotes.engines.batch import score_frame
 from casenotes.errors import InputSchemaError
+from casenotes.io.schema import MENTION_COLUMNS, NOTE_COLUMNS
 
 NOTES = pd.DataFrame({
     "id": [f"n{i}" for i in range(8)],
@@ -60,7 +61,7 @@ def spark() -> Iterator[Any]:
 
 
 def test_spark_gives_the_tables_of_score_frame(spark: Any, expected: Any) -> None:
-    from casenotes.spark import score
+    from casenotes.engines.spark import score
 
     frame = spark.createDataFrame(NOTES).repartition(2, "id").sortWithinPartitions("id")
     notes, mentions = score(frame, keep=["ward"])
@@ -75,7 +76,7 @@ def test_spark_gives_the_tables_of_score_frame(spark: Any, expected: Any) -> Non
 
 def test_spark_runs_the_accurate_tier_as_score_frame_does(spark: Any) -> None:
     pytest.importorskip("onnxruntime")
-    from casenotes.spark import score
+    from casenotes.engines.spark import score
 
     want_notes, want_mentions = score_frame(NOTES, keep=["ward"], model="accurate")
     notes, mentions = score(spark.createDataFrame(NOTES), keep=["ward"], model="accurate")
@@ -87,7 +88,7 @@ def test_spark_runs_the_accurate_tier_as_score_frame_does(spark: Any) -> None:
 
 
 def test_spark_schemas_are_explicit_and_typed(spark: Any) -> None:
-    from casenotes.spark import score
+    from casenotes.engines.spark import score
 
     notes, mentions = score(spark.createDataFrame(NOTES), keep=["ward"])
     spark_type = {"string": "string", "int64": "bigint", "float64": "double", "bool": "boolean"}
@@ -100,7 +101,7 @@ def test_spark_schemas_are_explicit_and_typed(spark: Any) -> None:
 
 
 def test_spark_without_an_id_column_numbers_the_notes(spark: Any) -> None:
-    from casenotes.spark import score
+    from casenotes.engines.spark import score
 
     notes, _ = score(spark.createDataFrame(NOTES[["text"]]))
     ids = [row.note_id for row in notes.collect()]
@@ -109,7 +110,7 @@ def test_spark_without_an_id_column_numbers_the_notes(spark: Any) -> None:
 
 def test_spark_refuses_a_pandas_frame_with_what_to_do() -> None:
     pytest.importorskip("pyspark")
-    from casenotes.spark import score
+    from casenotes.engines.spark import score
 
     with pytest.raises(InputSchemaError, match="score_frame"):
         score(NOTES)
@@ -122,7 +123,7 @@ def test_dask_on_a_local_cluster_gives_the_tables_of_score_frame(expected: Any) 
     dask = pytest.importorskip("dask")
     dd = pytest.importorskip("dask.dataframe")
     distributed = pytest.importorskip("distributed")
-    from casenotes.dask import score
+    from casenotes.engines.dask import score
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
@@ -140,7 +141,7 @@ def test_dask_runs_the_accurate_tier_as_score_frame_does() -> None:
     pytest.importorskip("onnxruntime")
     dask = pytest.importorskip("dask")
     dd = pytest.importorskip("dask.dataframe")
-    from casenotes.dask import score
+    from casenotes.engines.dask import score
 
     want_notes, want_mentions = score_frame(NOTES, keep=["ward"], model="accurate")
     notes, mentions = score(dd.from_pandas(NOTES, npartitions=2), keep=["ward"],
@@ -153,7 +154,7 @@ def test_dask_runs_the_accurate_tier_as_score_frame_does() -> None:
 
 def test_dask_meta_matches_the_computed_tables() -> None:
     dd = pytest.importorskip("dask.dataframe")
-    from casenotes.dask import score
+    from casenotes.engines.dask import score
 
     notes, mentions = score(dd.from_pandas(NOTES, npartitions=2), keep=["ward"])
     computed = notes.compute(scheduler="sync")
@@ -163,7 +164,7 @@ def test_dask_meta_matches_the_computed_tables() -> None:
 
 def test_dask_refuses_a_pandas_frame_with_what_to_do() -> None:
     pytest.importorskip("dask.dataframe")
-    from casenotes.dask import score
+    from casenotes.engines.dask import score
 
     with pytest.raises(InputSchemaError, match="score_frame"):
         score(NOTES)

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from spacy.tokens import Doc, DocBin
 
 from casenotes import MentionFinder
-from casenotes.context import (
+from casenotes.lexicon import CueRule, TokenPattern
+from casenotes.nlp.context import (
     CueHit,
     Reach,
     clause_bounds,
@@ -19,8 +20,7 @@ from casenotes.context import (
     decode_reach,
     encode_reach,
 )
-from casenotes.lexicon import CueRule, TokenPattern
-from casenotes.pipeline import CUES_EXTENSION, HAZARDS_KEY
+from casenotes.nlp.pipeline import CUES_EXTENSION, HAZARDS_KEY
 from casenotes.types import CUE_KINDS, DIRECTIONS, Cue, context_from_cues
 
 

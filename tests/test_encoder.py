@@ -266,7 +266,7 @@ def test_the_encoder_reader_reads_every_mention_and_gives_verdicts_per_hazard(
 
 @needs_extra
 def test_score_frame_and_the_accessor_take_the_accurate_tier_and_keep_every_row() -> None:
-    from casenotes.batch import score_frame
+    from casenotes.engines.batch import score_frame
 
     fast_notes, fast_mentions = score_frame(NOTES, id="id")
     notes, mentions, hazards = score_frame(NOTES, id="id", model="accurate", hazards=True)

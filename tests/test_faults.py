@@ -10,16 +10,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from casenotes.batch import (
+from casenotes.cli import app
+from casenotes.engines.batch import (
     WORKER_DIED,
-    Chunk,
     ScoredChunk,
     ScorerSpec,
     _score_in_worker,
     score_chunks,
 )
-from casenotes.cli import app
 from casenotes.errors import ScoringError
+from casenotes.io.schema import Chunk
 
 
 def dying_worker(chunk: Chunk) -> ScoredChunk:

@@ -11,15 +11,15 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import casenotes
-from casenotes.batch import HAZARD_COLUMNS
-from casenotes.cases import case_notes
 from casenotes.cli import app
 from casenotes.evaluation import GoldMention, LabelledNote, hazard_figures, risk_figures
 from casenotes.features import is_readable_feature
+from casenotes.io.schema import HAZARD_COLUMNS
 from casenotes.lexicon import default_lexicon
 from casenotes.model import load_model
-from casenotes.report import ReportMention, ReportNote, hazard_groups
 from casenotes.scoring import default_scorer
+from casenotes.triage.cases import case_notes
+from casenotes.triage.report import ReportMention, ReportNote, hazard_groups
 from casenotes.types import CATEGORIES, VULNERABILITY_GROUPS
 
 runner = CliRunner()

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 import casenotes
-from casenotes.batch import score_frame
 from casenotes.cli import internal_error
+from casenotes.engines.batch import score_frame
 from casenotes.errors import CasenotesError
 
 SENTINEL = "Zebedee Quokkaworth 7731"
@@ -82,7 +82,7 @@ def test_no_command_prints_note_text_on_stderr(folder: Path, args: list[str]) ->
 
 def test_a_crash_inside_the_pipeline_shows_where_but_not_what(folder: Path) -> None:
     program = (
-        "import sys, casenotes.pipeline as p\n"
+        "import sys, casenotes.nlp.pipeline as p\n"
         "def explode(self, notes):\n"
         "    for note_id, text in notes:\n"
         "        raise RuntimeError('cannot parse ' + text)\n"
@@ -116,7 +116,7 @@ def test_api_errors_and_debug_logs_never_hold_note_text(caplog: pytest.LogCaptur
     for text in TEXTS:
         casenotes.find_mentions(text)
         casenotes.score_text(text)
-    long_note = SENTINEL * (casenotes.pipeline.MAX_NOTE_LENGTH // len(SENTINEL) + 1)
+    long_note = SENTINEL * (casenotes.nlp.pipeline.MAX_NOTE_LENGTH // len(SENTINEL) + 1)
     with pytest.raises(CasenotesError) as raised:
         casenotes.find_mentions(long_note)
     assert SENTINEL not in str(raised.value)

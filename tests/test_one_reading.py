@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from casenotes import MentionFinder
 from casenotes.features import note_features
-from casenotes.pipeline import build_nlp
+from casenotes.nlp.pipeline import build_nlp
 from casenotes.scoring import Scorer
 
 SPLITS = ("train.jsonl", "dev.jsonl", "test.jsonl")

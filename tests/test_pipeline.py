@@ -17,7 +17,7 @@ from casenotes import (
     analyse_notes,
     find_mentions,
 )
-from casenotes.pipeline import MAX_NOTE_LENGTH, build_nlp, is_date, normalise
+from casenotes.nlp.pipeline import MAX_NOTE_LENGTH, build_nlp, is_date, normalise
 
 
 def terms(finder: MentionFinder, text: str) -> list[tuple[str, str]]:

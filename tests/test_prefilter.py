@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from casenotes import MentionFinder
 from casenotes.evaluation import read_labelled
 from casenotes.lexicon import Lexicon, TokenPattern, default_lexicon
-from casenotes.nlp.text import normalise
-from casenotes.prefilter import (
+from casenotes.nlp.prefilter import (
     Prefilter,
     UnanchoredPatternError,
     pattern_anchors,
     phrase_anchors,
 )
+from casenotes.nlp.text import normalise
 
 LEXICON = default_lexicon()
 TERMS = sorted({p for t in LEXICON.hazards

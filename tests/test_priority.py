@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 
 from casenotes.errors import LexiconError
 from casenotes.lexicon import default_lexicon
-from casenotes.priority import (
+from casenotes.scoring import score_text
+from casenotes.triage.priority import (
     PRIORITY_GROUPS,
     URGENCIES,
     load_urgency,
     priority_of,
     vulnerability_factor,
 )
-from casenotes.scoring import score_text
 
 TABLE = load_urgency()
 

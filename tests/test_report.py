@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from casenotes.cli import app
 from casenotes.privacy import find_personal_data
-from casenotes.report import (
+from casenotes.triage.report import (
     ReportMention,
     ReportNote,
     notes_from_tables,

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from casenotes.report import ReportMention, ReportNote, render_report, report_notes
+from casenotes.triage.report import ReportMention, ReportNote, render_report, report_notes
 
 CHROMIUM = os.environ.get("CASENOTES_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -105,7 +105,7 @@ def test_a_mention_marked_routine_is_in_the_downloaded_csv(page: Any) -> None:
     assert [(r["note_id"], r["term"], r["label"]) for r in rows] == [
         ("co-1", "CO alarm", "routine")]
     assert rows[0]["start"] == "0" and rows[0]["end"] == "8"
-    from casenotes.review import read_analyst_labels  # casenotes train reads it as it is
+    from casenotes.triage.review import read_analyst_labels  # casenotes train reads it as it is
 
     labels = read_analyst_labels(download.value.path())
     assert [(a.note_id, a.start, a.end, a.label) for a in labels] == [("co-1", 0, 8, "routine")]

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from casenotes.cli import app
 from casenotes.errors import InputSchemaError
 from casenotes.evaluation import GoldMention, LabelledNote, read_labelled
-from casenotes.review import AnalystLabel, merge_labels, read_analyst_labels, review_queue
+from casenotes.triage.review import AnalystLabel, merge_labels, read_analyst_labels, review_queue
 
 runner = CliRunner()
 

@@ -5,7 +5,7 @@ A reading is the normalised text and its offset map, the tokens, the sentence st
 dated timeline entries, each lexicon section's hits and, for every hazard hit, its clause and
 the cues that reach it. :meth:`NoteReader.findings` turns a reading into plain
 :class:`~casenotes.types.NoteFindings` with offsets into the note as written; the spaCy
-components of :mod:`casenotes.pipeline` turn the same reading into a ``Doc``'s span groups.
+components of :mod:`casenotes.nlp.pipeline` turn the same reading into a ``Doc``'s span groups.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final, cast
 
-from ..context import CueHit, Reach, clause_bounds, clause_index, cues_reaching
 from ..lexicon import CueRule, Lexicon, default_lexicon
 from ..types import (
     Cue,
@@ -31,6 +30,7 @@ from ..types import (
     VulnerabilityCue,
     VulnerabilityGroup,
 )
+from .context import CueHit, Reach, clause_bounds, clause_index, cues_reaching
 from .english import note_tokenizer
 from .matching import JoinedTokens, LexiconMatcher, TermHit
 from .text import IDENTITY, OffsetMap, check_text, normalise
@@ -411,4 +411,6 @@ def lemma_table() -> Any:
 @lru_cache(maxsize=8)
 def reader_for(lexicon: Lexicon | None = None) -> NoteReader:
     """One reader per lexicon per process (the bundled one when None)."""
+    if lexicon is not None and lexicon == default_lexicon():
+        return reader_for(None)
     return NoteReader(lexicon)

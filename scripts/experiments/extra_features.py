@@ -27,7 +27,7 @@ import casenotes.scoring
 import casenotes.training
 from casenotes.evaluation import read_labelled, risk_figures
 from casenotes.features import Features, note_features
-from casenotes.pipeline import MentionFinder
+from casenotes.nlp.pipeline import MentionFinder
 from casenotes.scoring import Scorer
 from casenotes.training import train_model
 from casenotes.types import NoteFindings

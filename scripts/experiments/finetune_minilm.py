@@ -38,7 +38,7 @@ from all_minilm_l6_v2 import extract_model
 from transformers import AutoModel, AutoTokenizer
 
 from casenotes.evaluation import read_labelled, risk_figures
-from casenotes.pipeline import MentionFinder
+from casenotes.nlp.pipeline import MentionFinder
 from casenotes.scoring import ScoredMention, ScoredNote
 from casenotes.training import best_threshold, build_examples
 

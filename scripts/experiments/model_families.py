@@ -32,7 +32,7 @@ from sklearn.model_selection import GroupKFold
 from casenotes.estimator import make_model
 from casenotes.evaluation import read_labelled, risk_figures
 from casenotes.features import Features
-from casenotes.pipeline import MentionFinder
+from casenotes.nlp.pipeline import MentionFinder
 from casenotes.scoring import ScoredMention, ScoredNote
 from casenotes.training import Examples, best_threshold, build_examples
 

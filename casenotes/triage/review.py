@@ -18,9 +18,9 @@ from typing import Final, cast
 
 import pandas as pd
 
-from .errors import InputSchemaError
-from .evaluation import GoldMention, LabelledNote, overlaps
-from .types import CATEGORIES, Label
+from ..errors import InputSchemaError
+from ..evaluation import GoldMention, LabelledNote, overlaps
+from ..types import CATEGORIES, Label
 
 LABEL_COLUMNS: Final = ("note_id", "start", "end", "label")
 QUEUE_COLUMNS: Final = ("note_id", "start", "end", "term", "category", "context", "model_label",
@@ -228,7 +228,7 @@ def merge_labels(base: Sequence[LabelledNote], labels: Iterable[AnalystLabel],
 def read_texts(path: str | Path, *, text: str | None = None, id: str | None = None,
                ) -> dict[str, str]:
     """Note id -> text from an export (any format ``casenotes score`` reads)."""
-    from .tables import TableReader
+    from ..io.tables import TableReader
 
     reader = TableReader(Path(path), text=text, id=id)
     out: dict[str, str] = {}

@@ -1,10 +1,10 @@
 """Score a Dask DataFrame of notes, partition by partition: the dask extra.
 
-``map_partitions`` runs :func:`casenotes.batch.score_rows` (the function behind the CLI and
-:func:`casenotes.batch.score_frame`) on each partition with exact ``meta``; the notes and
+``map_partitions`` runs :func:`casenotes.engines.batch.score_rows` (the function behind the CLI and
+:func:`casenotes.engines.batch.score_frame`) on each partition with exact ``meta``; the notes and
 mentions tables are derived from that one scored collection, so ``dask.compute(notes,
 mentions)`` scores each partition once. The model loads once per worker process through
-:func:`casenotes.batch.scorer_for`.
+:func:`casenotes.engines.batch.scorer_for`.
 """
 
 from __future__ import annotations
@@ -15,17 +15,15 @@ from typing import Any
 
 import pandas as pd
 
+from ..errors import InputSchemaError, describe_value
+from ..io.schema import MENTION_COLUMNS, NOTE_COLUMNS, Chunk
 from .batch import (
-    MENTION_COLUMNS,
-    NOTE_COLUMNS,
-    Chunk,
     ScorerSpec,
     empty_mentions,
     frame_columns,
     score_rows,
     scorer_for,
 )
-from .errors import InputSchemaError, describe_value
 
 MENTIONS_FIELD = "mentions"
 
@@ -34,7 +32,8 @@ def _dask() -> Any:
     try:
         import dask.dataframe as dd
     except ImportError:
-        raise ImportError("casenotes.dask needs Dask: pip install 'casenotes[dask]'") from None
+        raise ImportError(
+            "casenotes.engines.dask needs Dask: pip install 'casenotes[dask]'") from None
     return dd
 
 
@@ -72,15 +71,15 @@ def score(frame: Any, *, text: str | None = None, id: str | None = None,
           model: str | Path | None = None) -> tuple[Any, Any]:
     """Score a Dask DataFrame of notes: lazy ``(notes, mentions)`` Dask DataFrames.
 
-    The same columns and dtypes as :func:`casenotes.batch.score_frame`; without an id column
+    The same columns and dtypes as :func:`casenotes.engines.batch.score_frame`; without an id column
     the index is the note id. Compute both with ``dask.compute(notes, mentions)`` to score
     each partition once.
     """
     dd = _dask()
     if not isinstance(frame, dd.DataFrame):
         raise InputSchemaError(
-            f"casenotes.dask.score needs a Dask DataFrame, got a {describe_value(frame)}; for "
-            "pandas use casenotes.score_frame")
+            f"casenotes.engines.dask.score needs a Dask DataFrame, got a "
+            f"{describe_value(frame)}; for pandas use casenotes.score_frame")
     text_column, id_column, kept = frame_columns([str(c) for c in frame.columns], text, id,
                                                  keep)
     spec = ScorerSpec(model=str(model) if model is not None else None, threshold=threshold)

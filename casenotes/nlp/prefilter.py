@@ -24,8 +24,8 @@ from typing import Any, Final
 
 import ahocorasick
 
-from .lexicon import Lexicon, TokenPattern
-from .nlp.text import CONTROL, UNICODE_SPACES, ZERO_WIDTH
+from ..lexicon import Lexicon, TokenPattern
+from .text import CONTROL, UNICODE_SPACES, ZERO_WIDTH
 
 _RUN = re.compile(r"[^\W_]+")
 # Folded as casenotes.nlp.text.normalise folds them: zero-width marks dropped, runs of spaces,

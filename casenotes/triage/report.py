@@ -19,10 +19,10 @@ from datetime import datetime, timezone
 from importlib import resources
 from typing import Any, Final
 
-from .__about__ import __version__
+from ..__about__ import __version__
+from ..errors import InputSchemaError
+from ..privacy import PersonalData, find_personal_data
 from .cases import next_hazard_rows
-from .errors import InputSchemaError
-from .privacy import PersonalData, find_personal_data
 
 DEFAULT_LIMIT: Final = 2_000
 TEMPLATE: Final = "report.html.j2"
@@ -178,7 +178,8 @@ def _script_json(value: Any) -> str:
 
 
 def clock_rows(hazards: Sequence[Any], *, limit: int = 200) -> list[dict[str, Any]]:
-    """Overdue and due hazards (:class:`~casenotes.cases.CaseHazard`) for the report's top."""
+    """Overdue and due hazards (:class:`~casenotes.triage.cases.CaseHazard`), for the top of
+    the report."""
     rows = []
     for hazard in hazards:
         if hazard.clock not in ("overdue", "due"):

@@ -4,10 +4,10 @@ The stage after :mod:`casenotes.scoring`. :func:`score_rows` turns one chunk of 
 (ids, texts, kept columns) into a *notes* table (one row for every input row, in input order)
 and a *mentions* table (one row per hazard mention), with the fixed schemas
 :data:`NOTE_COLUMNS` and :data:`MENTION_COLUMNS`. Every front end uses it: :func:`score_frame`
-for pandas, ``casenotes score`` (through :mod:`casenotes.tables`) for files,
-:mod:`casenotes.spark` and :mod:`casenotes.dask` for clusters, so all give the same columns and
-dtypes. A bad cell never stops a run: its row gets ``status="empty"`` or ``"error"`` and a
-message that names no note text.
+for pandas, ``casenotes score`` (through :mod:`casenotes.io.tables`) for files,
+:mod:`casenotes.engines.spark` and :mod:`casenotes.engines.dask` for clusters, so all give the
+same columns and dtypes. A bad cell never stops a run: its row gets ``status="empty"`` or
+``"error"`` and a message that names no note text.
 """
 
 from __future__ import annotations
@@ -30,111 +30,34 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from .errors import (
+from ..errors import (
     CasenotesError,
     CasenotesWarning,
     InputSchemaError,
     ScoringError,
     describe_value,
 )
-from .lifetime import die_with_parent
-from .nlp.text import MAX_NOTE_LENGTH
-from .priority import TIER_WEIGHT, load_urgency, note_priority
-from .privacy import mask_personal_data, personal_words
+from ..io.schema import (
+    HAZARD_COLUMNS,
+    ID_COLUMN_NAMES,
+    LIST_SEPARATOR,
+    MENTION_COLUMNS,
+    NOTE_COLUMNS,
+    TEXT_COLUMN_NAMES,
+    Chunk,
+    pick_column,
+)
+from ..lifetime import die_with_parent
+from ..nlp.text import MAX_NOTE_LENGTH
+from ..privacy import mask_personal_data, personal_words
+from ..triage.priority import TIER_WEIGHT, load_urgency, note_priority
 
-#: The notes table: one row per input row. Kept columns follow ``note_id``.
-NOTE_COLUMNS: Final[dict[str, str]] = {
-    "note_id": "string",
-    "n_mentions": "int64",
-    "n_risk": "int64",
-    "risk_score": "float64",
-    "flagged": "bool",
-    "urgency": "string",
-    "priority": "float64",
-    "priority_reason": "string",
-    "categories": "string",
-    "vulnerability": "string",
-    "status": "string",
-    "error": "string",
-}
-#: The mentions table: one row per hazard mention, in note order then text order.
-MENTION_COLUMNS: Final[dict[str, str]] = {
-    "note_id": "string",
-    "start": "int64",
-    "end": "int64",
-    "term": "string",
-    "term_id": "string",
-    "category": "string",
-    "hhsrs_hazard": "string",
-    "context": "string",
-    "label": "string",
-    "risk_probability": "float64",
-    "urgency": "string",
-    "reasons": "string",
-}
-#: The hazards table: one row per note and hazard category present, the verdict an analyst
-#: acts on. ``evidence`` lists the category's mentions ("start-end term"), strongest first.
-HAZARD_COLUMNS: Final[dict[str, str]] = {
-    "note_id": "string",
-    "category": "string",
-    "hhsrs_hazard": "string",
-    "verdict": "string",
-    "risk_probability": "float64",
-    "urgency": "string",
-    "evidence": "string",
-    "reasons": "string",
-}
-#: Column names tried, in order, when the text or id column is not given (case-insensitive).
-TEXT_COLUMN_NAMES: Final = (
-    "text", "note", "notes", "description", "body", "note_text", "notetext", "case_note",
-    "casenote", "case_notes", "content", "comment", "comments", "details",
-)
-ID_COLUMN_NAMES: Final = (
-    "note_id", "noteid", "id", "case_note_id", "casenote_id", "record_id", "uuid", "reference",
-)
-#: Separator inside the ``categories``, ``vulnerability`` and ``reasons`` cells.
-LIST_SEPARATOR: Final = "; "
 DEFAULT_CHUNK_SIZE: Final = 2_000
 #: Control characters that do not occur in typed text (tab, line breaks excepted).
 _CONTROL_JUNK: Final = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 # ----------------------------------------------------------------------------- columns
-
-
-def pick_column(columns: Sequence[str], given: str | None, candidates: Sequence[str], *,
-                what: str, option: str, required: bool = True) -> str | None:
-    """The column to read ``what`` from: ``given`` if present, else the one obvious candidate.
-
-    Raises :class:`InputSchemaError` listing the columns found when ``given`` is missing, when
-    no candidate is present (if ``required``), or when several are.
-    """
-    listed = ", ".join(repr(c) for c in columns) or "none"
-    if given is not None:
-        if given in columns:
-            return given
-        folded = [c for c in columns if c.lower() == given.lower()]
-        if len(folded) == 1:
-            return folded[0]
-        raise InputSchemaError(
-            f"no column {given!r} for the {what}; the columns are {listed}; pass one of them "
-            f"with {option}"
-        )
-    by_name = {c.lower().strip(): c for c in columns}
-    found = [by_name[name] for name in candidates if name in by_name]
-    found = list(dict.fromkeys(found))
-    if len(found) == 1:
-        return found[0]
-    if len(found) > 1:
-        raise InputSchemaError(
-            f"several columns could hold the {what} ({', '.join(map(repr, found))}); choose "
-            f"one with {option}"
-        )
-    if not required:
-        return None
-    raise InputSchemaError(
-        f"no column looks like the {what}; the columns are {listed}; name it with {option}"
-    )
 
 
 def frame_columns(columns: Sequence[str], text: str | None, id: str | None,
@@ -192,9 +115,11 @@ class ScorerSpec:
 @lru_cache(maxsize=4)
 def scorer_for(spec: ScorerSpec) -> Any:
     """The process's scorer for ``spec``, built once (the models load once per process)."""
-    from .lexicon import load_lexicon
-    from .scoring import build_scorer
+    from ..lexicon import load_lexicon
+    from ..scoring import build_scorer, default_scorer
 
+    if spec == ScorerSpec():  # the one score_text uses too
+        return default_scorer()
     lexicon = load_lexicon(*spec.lexicon) if spec.lexicon else None
     return build_scorer(spec.model, threshold=spec.threshold, lexicon=lexicon,
                         threads=spec.threads)
@@ -220,17 +145,6 @@ class ChunkStats:
         self.mentions += other.mentions
         self.flagged += other.flagged
         self.flagged_by_category.update(other.flagged_by_category)
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """Raw cells of consecutive input rows; ``problems[i]`` is a reader's complaint, if any."""
-
-    ids: list[object]
-    texts: list[object]
-    kept: dict[str, list[object]] = field(default_factory=dict)
-    problems: list[str | None] | None = None
-    first_row: int = 1
 
 
 @dataclass(frozen=True)
@@ -500,7 +414,7 @@ def score_chunks(chunks: Iterable[Chunk], spec: ScorerSpec = ScorerSpec(), *,
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     if worker is None and jobs > 1:
-        from .scoring import check_model
+        from ..scoring import check_model
 
         check_model(spec.model)  # a bad model fails here, not in every worker
     if jobs == 1 and worker is None:

@@ -1,11 +1,11 @@
 """Score a Spark DataFrame of notes (AWS Glue, Databricks, Microsoft Fabric): the spark extra.
 
-One ``mapInPandas`` pass scores each partition with :func:`casenotes.batch.score_rows` (the
-function behind the CLI and :func:`casenotes.batch.score_frame`) and returns the notes table
+One ``mapInPandas`` pass scores each partition with :func:`casenotes.engines.batch.score_rows` (the
+function behind the CLI and :func:`casenotes.engines.batch.score_frame`) and returns the notes table
 with each note's mentions nested in an array column; :func:`score` splits that into the two
 tables, so both come from one pass when the result is persisted or written together. The model
 loads once per Python worker process (Spark reuses them) through
-:func:`casenotes.batch.scorer_for`.
+:func:`casenotes.engines.batch.scorer_for`.
 """
 
 from __future__ import annotations
@@ -16,16 +16,14 @@ from typing import Any
 
 import pandas as pd
 
+from ..errors import InputSchemaError, describe_value
+from ..io.schema import MENTION_COLUMNS, NOTE_COLUMNS, Chunk
 from .batch import (
-    MENTION_COLUMNS,
-    NOTE_COLUMNS,
-    Chunk,
     ScorerSpec,
     frame_columns,
     score_rows,
     scorer_for,
 )
-from .errors import InputSchemaError, describe_value
 
 _SPARK_TYPES = {"string": "string", "int64": "bigint", "float64": "double", "bool": "boolean"}
 MENTIONS_FIELD = "mentions"
@@ -35,7 +33,7 @@ def _spark() -> Any:
     try:
         from pyspark.sql import functions, types
     except ImportError:
-        raise ImportError("casenotes.spark needs PySpark: pip install 'casenotes[spark]' "
+        raise ImportError("casenotes.engines.spark needs PySpark: pip install 'casenotes[spark]' "
                           "(or use the cluster's own PySpark)") from None
     return functions, types
 
@@ -80,7 +78,7 @@ def score(frame: Any, *, text: str | None = None, id: str | None = None,
           model: str | Path | None = None) -> tuple[Any, Any]:
     """Score a Spark DataFrame of notes: ``(notes, mentions)`` Spark DataFrames.
 
-    The same columns and types as :func:`casenotes.batch.score_frame` (strings, bigint,
+    The same columns and types as :func:`casenotes.engines.batch.score_frame` (strings, bigint,
     double, boolean). Without an id column, ``monotonically_increasing_id()`` numbers the
     notes (unique, not consecutive). Both tables come from one scoring pass: persist the
     notes (``notes.persist()``) or write both in one job if you use both; the model folder,
@@ -89,8 +87,8 @@ def score(frame: Any, *, text: str | None = None, id: str | None = None,
     functions, _ = _spark()
     if not hasattr(frame, "mapInPandas"):
         raise InputSchemaError(
-            f"casenotes.spark.score needs a Spark DataFrame, got a {describe_value(frame)}; "
-            "for pandas use casenotes.score_frame")
+            f"casenotes.engines.spark.score needs a Spark DataFrame, got a "
+            f"{describe_value(frame)}; for pandas use casenotes.score_frame")
     text_column, id_column, kept = frame_columns([str(c) for c in frame.columns], text, id,
                                                  keep)
     if id_column is None:

@@ -211,7 +211,7 @@ def parse_dates(values: Any) -> Any:
 def next_hazard_rows(rows: Iterator[Any], categories: set[str]) -> list[Any]:
     """A note's rows of the hazards table: the next one per category its mentions name (the
     hazards table follows the notes' order, one row per note and category)."""
-    from .errors import InputSchemaError
+    from ..errors import InputSchemaError
 
     taken = []
     for _ in range(len(categories)):
@@ -235,7 +235,7 @@ def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
     """
     import pandas as pd
 
-    from .errors import InputSchemaError
+    from ..errors import InputSchemaError
 
     for column in (case_column, date_column):
         if column not in notes.columns:

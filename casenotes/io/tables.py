@@ -1,8 +1,8 @@
 """Reading note exports and writing result tables, chunk by chunk.
 
 Readers stream CSV/TSV (UTF-8, UTF-8 with BOM or cp1252, found by reading the bytes), Parquet,
-JSON Lines and Excel ``.xlsx`` as :class:`~casenotes.batch.Chunk` objects, so memory does not
-grow with the file. Writers pick the format from the extension (``-`` is CSV on stdout) and
+JSON Lines and Excel ``.xlsx`` as :class:`~casenotes.io.schema.Chunk` objects, so memory
+does not grow with the file. Writers pick the format from the extension (``-`` is CSV on stdout) and
 write beside the target, renaming on success: an interrupted run leaves no half-written file.
 """
 
@@ -23,7 +23,9 @@ from typing import IO, Any, Final
 
 import pandas as pd
 
-from .batch import (
+from ..errors import InputError, OutputError
+from ..lifetime import stale_partials
+from .schema import (
     HAZARD_COLUMNS,
     ID_COLUMN_NAMES,
     MENTION_COLUMNS,
@@ -32,8 +34,6 @@ from .batch import (
     Chunk,
     pick_column,
 )
-from .errors import InputError, OutputError
-from .lifetime import stale_partials
 
 INPUT_FORMATS: Final = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet",

@@ -24,8 +24,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
-from .errors import LexiconError
-from .types import CATEGORIES
+from ..errors import LexiconError
+from ..types import CATEGORIES
 
 Urgency = Literal["emergency", "significant", "standard"]
 URGENCIES: Final[tuple[Urgency, ...]] = ("emergency", "significant", "standard")

@@ -16,8 +16,8 @@ from typing import Any, Final
 
 import srsly
 
-from .lexicon import CueRule, TokenPattern
-from .types import Position
+from ..lexicon import CueRule, TokenPattern
+from ..types import Position
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,12 +27,14 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
+from ..errors import CasenotesWarning
+from ..lexicon import Lexicon, default_lexicon
+from ..types import Cue, Mention, NoteFindings
 from .context import CueHit
-from .errors import CasenotesWarning
-from .lexicon import Lexicon, default_lexicon
-from .nlp.english import letter_split_pieces, note_tokenizer
-from .nlp.matching import TermHit
-from .nlp.reader import (
+from .english import letter_split_pieces, note_tokenizer
+from .matching import TermHit
+from .prefilter import Prefilter
+from .reader import (
     CUES,
     EQUIPMENT,
     HAZARDS,
@@ -42,12 +44,11 @@ from .nlp.reader import (
     Reading,
     is_date,
     lemma_table,
+    reader_for,
     segment,
 )
-from .nlp.text import IDENTITY, MAX_NOTE_LENGTH, OffsetMap, check_text, normalise
-from .nlp.tokens import NoteTokenizer, Tokens
-from .prefilter import Prefilter
-from .types import Cue, Mention, NoteFindings
+from .text import IDENTITY, MAX_NOTE_LENGTH, OffsetMap, check_text, normalise
+from .tokens import NoteTokenizer, Tokens
 
 __all__ = [
     "CLAUSE_EXTENSION", "CUES_EXTENSION", "CUES_KEY", "EQUIPMENT_KEY", "HAZARDS_KEY",
@@ -231,7 +232,7 @@ class LexiconSpanFinder(_ReadingComponent):
 class ContextAnnotator(_ReadingComponent):
     """Writes the context cues to ``doc.spans["casenotes_cues"]`` (label = kind) and gives every
     hazard span the cues that reach it (``span._.casenotes_cues``, a tuple of
-    :class:`~casenotes.context.Reach`) and its clause (``span._.casenotes_clause``). Both
+    :class:`~casenotes.nlp.context.Reach`) and its clause (``span._.casenotes_clause``). Both
     survive ``Doc.to_bytes``, ``DocBin`` and ``nlp.pipe(n_process=...)`` once :mod:`casenotes`
     is imported.
     """
@@ -378,7 +379,9 @@ class MentionFinder:
                  lemmatize: bool = True) -> None:
         self.lexicon = default_lexicon() if lexicon is None else lexicon
         self.batch_size = batch_size
-        self.reader = NoteReader(self.lexicon, lemmatize=lemmatize)
+        # One reader per lexicon per process, whichever entry point asks for it.
+        self.reader = (reader_for(self.lexicon) if lemmatize
+                       else NoteReader(self.lexicon, lemmatize=False))
         self._nlp: Language | None = None
         self._prefilter: Prefilter | None = None
 

@@ -1,7 +1,7 @@
 """``df.casenotes``: score a DataFrame of notes in place of calling :func:`score_frame`.
 
 pandas builds a new accessor object on every attribute access, so nothing is cached on it:
-the scorer (and its model) is cached per process in :func:`casenotes.batch.scorer_for`.
+the scorer (and its model) is cached per process in :func:`casenotes.engines.batch.scorer_for`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 @pd.api.extensions.register_dataframe_accessor("casenotes")
 class CasenotesAccessor:
     """``df.casenotes.score(...)`` gives the notes table, ``df.casenotes.mentions(...)`` the
-    mentions table; both take the arguments of :func:`casenotes.batch.score_frame`.
+    mentions table; both take the arguments of :func:`casenotes.engines.batch.score_frame`.
 
     Examples
     --------
