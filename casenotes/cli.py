@@ -181,8 +181,10 @@ def mentions_command(
     first = next(rows, None)  # the input and its columns are checked before any output
     notes = rows if first is None else itertools.chain([first], rows)
     del rows
+    from .io.tables import partial_path
+
     # Write beside the target and rename on success: a failed run leaves no partial file.
-    partial = output.with_name(f".{output.name}.partial") if output else None
+    partial = partial_path(output) if output else None
     handle: TextIO = partial.open("w", encoding="utf-8", newline="") if partial else sys.stdout
     n_notes = n_mentions = n_risk = 0
     try:
@@ -269,9 +271,9 @@ def score_command(
 ) -> None:
     """Score a notes export: a notes table (every input row, in order), a mentions table and
     a hazards table (one verdict per note and hazard category)."""
-    from .engines.batch import ScorerSpec, default_jobs, score_chunks
+    from .engines.batch import ScorerSpec, default_jobs
     from .errors import InputError
-    from .io.tables import TableReader, TableWriter, hazards_dtypes, mentions_dtypes, notes_dtypes
+    from .io.tables import TableReader
 
     if [mentions_out, notes_out, hazards_out].count("-") > 1:
         raise _fail("only one table can go to stdout; give the others a file name", code=2)
@@ -288,7 +290,25 @@ def score_command(
     from .scoring import check_model
 
     check_model(spec.model)  # before any output is opened or any worker starts
-    writers = []
+    writers = _open_writers(reader, notes_out, mentions_out, hazards_out)
+    started = time.perf_counter()
+    try:
+        stats, duplicates = _score_into(reader, writers, spec, jobs or default_jobs(),
+                                        mask_pii=mask_pii,
+                                        progress=not quiet and sys.stderr.isatty())
+    except KeyboardInterrupt:
+        typer.echo("casenotes: interrupted; no output was written", err=True)
+        raise typer.Exit(code=130) from None
+    if not quiet:
+        _summary(reader, stats, duplicates, time.perf_counter() - started, writers)
+
+
+def _open_writers(reader: Any, notes_out: str | None, mentions_out: str | None,
+                  hazards_out: str | None) -> list[tuple[str, Any]]:
+    """A writer per table asked for; a bad output path is a usage error and opens nothing."""
+    from .io.tables import TableWriter, hazards_dtypes, mentions_dtypes, notes_dtypes
+
+    writers: list[tuple[str, Any]] = []
     try:
         if notes_out is not None:
             writers.append(("notes", TableWriter(notes_out, notes_dtypes(reader.keep))))
@@ -300,16 +320,20 @@ def score_command(
         for _, writer in writers:
             writer.abort()
         raise _fail(str(exc), code=2) from None
-    from .engines.batch import ChunkStats
+    return writers
+
+
+def _score_into(reader: Any, writers: list[tuple[str, Any]], spec: Any, jobs: int, *,
+                mask_pii: bool, progress: bool) -> tuple[Any, int]:
+    """Score every chunk of ``reader`` into ``writers`` and commit them, or abort them all on
+    any failure; returns the run's counts and the number of repeated note ids."""
+    from .engines.batch import ChunkStats, score_chunks
 
     stats = ChunkStats()
     id_hashes: list[Any] = []
-    started = time.perf_counter()
-    show_progress = not quiet and sys.stderr.isatty()
     try:
-        with _progress(show_progress, reader) as advance:
-            for scored in score_chunks(reader.chunks(), spec, jobs=jobs or default_jobs(),
-                                       mask_pii=mask_pii):
+        with _progress(progress, reader) as advance:
+            for scored in score_chunks(reader.chunks(), spec, jobs=jobs, mask_pii=mask_pii):
                 for name, writer in writers:
                     writer.write(getattr(scored, name))
                 stats.add(scored.stats)
@@ -319,18 +343,11 @@ def score_command(
                 advance(scored.stats.notes)
         for _, writer in writers:
             writer.commit()
-    except KeyboardInterrupt:
-        for _, writer in writers:
-            writer.abort()
-        typer.echo("casenotes: interrupted; no output was written", err=True)
-        raise typer.Exit(code=130) from None
     except BaseException:
         for _, writer in writers:
             writer.abort()
         raise
-    duplicates = _count_duplicates(id_hashes)
-    if not quiet:
-        _summary(reader, stats, duplicates, time.perf_counter() - started, writers)
+    return stats, _count_duplicates(id_hashes)
 
 
 def _count_duplicates(hashes: list[Any]) -> int:
@@ -443,12 +460,10 @@ def report_command(
         "--as-of", help="Judge the clock at this moment (default: the latest note).")] = None,
 ) -> None:
     """Write a self-contained HTML report of the flagged notes, for analysts to review."""
-    from collections import deque
-
-    from .engines.batch import ScorerSpec, default_jobs, score_chunks
-    from .io.tables import TableReader, read_table
-    from .triage.cases import HOLIDAY_SOURCE, case_notes, roll_up
-    from .triage.report import clock_rows, notes_from_tables, render_report, report_notes
+    from .engines.batch import ScorerSpec, default_jobs
+    from .io.tables import TableReader, write_text_atomically
+    from .triage.cases import HOLIDAY_SOURCE, roll_up
+    from .triage.report import clock_rows, render_report, report_notes
 
     given_moment = _moment(as_of)
     if (notes_table is None) != (mentions_table is None):
@@ -460,66 +475,91 @@ def report_command(
         raise _fail("the clock needs both --case-column and --date-column", code=2)
     clock_columns = [c for c in (case_column, date_column) if c is not None]
     clocked = len(clock_columns) == 2
-    dated: list[Any] = []
+    if not output.parent.is_dir():
+        raise _fail(f"{output.parent}: no such folder for the report; create it first", code=2)
+    if hazards_table is not None and notes_table is None:
+        raise _fail("--hazards goes with --notes and --mentions (the tables of one casenotes "
+                    "score run)", code=2)
     try:
         reader = TableReader(input_path, text=text_column, id=id_column,
                              keep=clock_columns if notes_table is None else (),
                              chunk_size=chunk_size, encoding=encoding)
     except (InputError, InputSchemaError) as exc:
         raise _fail(str(exc), code=2) from None
-
-    def clock_notes(notes_part: Any, mentions_part: Any, hazards_part: Any = None) -> None:
-        if clocked:
-            found, _ = case_notes(notes_part, mentions_part, case_column=str(case_column),
-                                  date_column=str(date_column), hazards=hazards_part)
-            dated.extend(note for note in found if note.mentions)
-
-    if hazards_table is not None and notes_table is None:
-        raise _fail("--hazards goes with --notes and --mentions (the tables of one casenotes "
-                    "score run)", code=2)
+    clock = _ClockNotes(case_column, date_column) if clocked else None
     if notes_table is not None and mentions_table is not None:
-        notes_frame, mentions_frame = read_table(notes_table), read_table(mentions_table)
-        hazards_frame = read_table(hazards_table) if hazards_table is not None else None
-        try:
-            clock_notes(notes_frame, mentions_frame, hazards_frame)
-        except InputSchemaError as exc:
-            raise _fail(str(exc), code=2) from None
-        texts = (text for chunk in reader.chunks() for text in chunk.texts)
-        stream = notes_from_tables(notes_frame, mentions_frame, texts, hazards_frame)
+        stream = _notes_from_tables(reader, notes_table, mentions_table, hazards_table, clock)
     else:
         spec = ScorerSpec(model=str(model) if model else None, threshold=threshold)
-        pending: deque[Any] = deque()
-
-        def remembered() -> Iterator[Any]:
-            for chunk in reader.chunks():
-                pending.append(chunk)
-                yield chunk
-
-        def scored_notes() -> Iterator[Any]:
-            for scored in score_chunks(remembered(), spec, jobs=jobs or default_jobs()):
-                chunk = pending.popleft()
-                clock_notes(scored.notes, scored.mentions, scored.hazards)
-                yield from notes_from_tables(scored.notes, scored.mentions, chunk.texts,
-                                             scored.hazards)
-        stream = scored_notes()
+        stream = _notes_scored_now(reader, spec, jobs or default_jobs(), clock)
     data = report_notes(stream, limit=limit, mask_pii=not no_mask_pii,
                         include_unflagged=include_unflagged)
-    clock: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     clock_note = ""
-    if clocked and dated:
-        moment = given_moment or max(note.when for note in dated)
-        clock = clock_rows(roll_up(dated, as_of=moment))
+    if clock is not None and clock.dated:
+        moment = given_moment or max(note.when for note in clock.dated)
+        rows = clock_rows(roll_up(clock.dated, as_of=moment))
         clock_note = f"Judged at {moment:%Y-%m-%d %H:%M}; working days: {HOLIDAY_SOURCE}."
-    page = render_report(data, title=title, source=input_path.name, clock=clock,
+    page = render_report(data, title=title, source=input_path.name, clock=rows,
                          clock_note=clock_note)
-    if not output.parent.is_dir():
-        raise _fail(f"{output.parent}: no such folder for the report; create it first", code=2)
-    partial = output.with_name(f".{output.name}.partial")
-    partial.write_text(page, encoding="utf-8")
-    partial.replace(output)
+    write_text_atomically(output, page)
     typer.echo(f"casenotes report: {data.shown:,} of {data.flagged_notes:,} flagged notes "
                f"(of {data.total_notes:,}) -> {output}"
                + ("" if data.masked else "; personal data NOT masked"), err=True)
+
+
+class _ClockNotes:
+    """Collects the dated notes with mentions that the report's clock reads."""
+
+    def __init__(self, case_column: str | None, date_column: str | None) -> None:
+        self.case_column, self.date_column = str(case_column), str(date_column)
+        self.dated: list[Any] = []
+
+    def add(self, notes: Any, mentions: Any, hazards: Any = None) -> None:
+        from .triage.cases import case_notes
+
+        found, _ = case_notes(notes, mentions, case_column=self.case_column,
+                              date_column=self.date_column, hazards=hazards)
+        self.dated.extend(note for note in found if note.mentions)
+
+
+def _notes_from_tables(reader: Any, notes_table: Path, mentions_table: Path,
+                       hazards_table: Path | None, clock: _ClockNotes | None) -> Iterator[Any]:
+    """The report's notes from the tables of an earlier ``casenotes score`` run."""
+    from .io.tables import read_table
+    from .triage.report import notes_from_tables
+
+    notes_frame, mentions_frame = read_table(notes_table), read_table(mentions_table)
+    hazards_frame = read_table(hazards_table) if hazards_table is not None else None
+    if clock is not None:
+        try:
+            clock.add(notes_frame, mentions_frame, hazards_frame)
+        except InputSchemaError as exc:
+            raise _fail(str(exc), code=2) from None
+    texts = (text for chunk in reader.chunks() for text in chunk.texts)
+    return notes_from_tables(notes_frame, mentions_frame, texts, hazards_frame)
+
+
+def _notes_scored_now(reader: Any, spec: Any, jobs: int,
+                      clock: _ClockNotes | None) -> Iterator[Any]:
+    """The report's notes, scoring the input as they are read."""
+    from collections import deque
+
+    from .engines.batch import score_chunks
+    from .triage.report import notes_from_tables
+
+    pending: deque[Any] = deque()
+
+    def remembered() -> Iterator[Any]:
+        for chunk in reader.chunks():
+            pending.append(chunk)
+            yield chunk
+
+    for scored in score_chunks(remembered(), spec, jobs=jobs):
+        chunk = pending.popleft()
+        if clock is not None:
+            clock.add(scored.notes, scored.mentions, scored.hazards)
+        yield from notes_from_tables(scored.notes, scored.mentions, chunk.texts, scored.hazards)
 
 
 @app.command("cases")
@@ -547,7 +587,7 @@ def cases_command(
 ) -> None:
     """Roll scored notes up by case and hazard, with the Awaab's Law clock and what is overdue."""
 
-    from .io.tables import read_table
+    from .io.tables import atomic_output, read_table
     from .triage.cases import HOLIDAY_SOURCE, case_notes, hazards_table, roll_up
 
     given_moment = _moment(as_of)
@@ -565,12 +605,11 @@ def cases_command(
     table = hazards_table(hazards)
     for path, rows in ((output, table), (overdue_out, table[table["clock"] == "overdue"])):
         if path is not None:
-            pending = path.with_name(f".{path.name}.partial")
-            if path.suffix.lower() == ".parquet":
-                rows.to_parquet(pending, index=False)
-            else:
-                rows.to_csv(pending, index=False)
-            pending.replace(path)
+            with atomic_output(path) as pending:
+                if path.suffix.lower() == ".parquet":
+                    rows.to_parquet(pending, index=False)
+                else:
+                    rows.to_csv(pending, index=False)
     echo = partial(typer.echo, err=True)
     counts = table["clock"].value_counts().to_dict() if len(table) else {}
     cases = table["case"].nunique() if len(table) else 0
@@ -667,7 +706,7 @@ def review_queue_command(
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
     """Pick the mentions most worth labelling: those the model is least sure of, plus checks."""
-    from .io.tables import read_table
+    from .io.tables import atomic_output, read_table
     from .triage.review import review_queue
 
     table = read_table(scored)
@@ -676,9 +715,8 @@ def review_queue_command(
 
         threshold = reader_settings(*load_models(model)).mention_threshold
     queue = review_queue(table, size, threshold=threshold, check_share=check_share, seed=seed)
-    partial = output.with_name(f".{output.name}.partial")
-    queue.to_csv(partial, index=False)
-    partial.replace(output)
+    with atomic_output(output) as partial:
+        queue.to_csv(partial, index=False)
     typer.echo(f"casenotes: {len(queue)} mentions to review "
                f"({int((queue['why'] == 'check').sum())} confident checks) -> {output}; fill "
                "the label column with risk or routine, then casenotes train --labels", err=True)

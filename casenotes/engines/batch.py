@@ -207,112 +207,155 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
     """
     count = len(chunk.texts)
     note_ids = [note_id_text(v) for v in chunk.ids]
-    status, errors = ["ok"] * count, [""] * count
+    status, errors = _row_status(chunk)
+    scored = _score_ok_rows(chunk, note_ids, scorer, status, errors)
+    stats = ChunkStats(notes=count)
+    columns = _NoteColumns.empty(count)
+    table = load_urgency()
+    mention_rows: dict[str, list[Any]] = {name: [] for name in MENTION_COLUMNS}
+    hazard_rows: dict[str, list[Any]] = {name: [] for name in HAZARD_COLUMNS}
+    for i, note in sorted(scored.items()):
+        text = str(chunk.texts[i])
+        tiers = columns.fill(i, note, text, table)
+        if note.flagged:
+            stats.flagged += 1
+            stats.flagged_by_category.update(
+                {m.mention.category for m in note.mentions if m.label == "risk"})
+        hidden = personal_words(text) if mask_pii and note.mentions else {}
+        for m, tier in zip(note.mentions, tiers, strict=True):
+            _mention_row(mention_rows, note_ids[i], m, tier, hidden)
+        if note.hazards:
+            _hazard_rows(hazard_rows, note_ids[i], note.hazards,
+                         sorted(note.findings.vulnerability_groups), text, table, hidden)
+    stats.scored = status.count("ok")
+    stats.empty = status.count("empty")
+    stats.failed = status.count("error")
+    stats.mentions = int(columns.n_mentions.sum())
+    notes = columns.frame(note_ids, chunk, status, errors, mask_pii=mask_pii)
+    mentions = pd.DataFrame({name: pd.Series(values, dtype=MENTION_COLUMNS[name])
+                             for name, values in mention_rows.items()})
+    hazards = pd.DataFrame({name: pd.Series(values, dtype=HAZARD_COLUMNS[name])
+                            for name, values in hazard_rows.items()})
+    return ScoredChunk(notes, mentions, stats, hazards)
+
+
+def _row_status(chunk: Chunk) -> tuple[list[str], list[str]]:
+    """Each row's status (ok, empty, error) and error message, before any scoring."""
+    status, errors = ["ok"] * len(chunk.texts), [""] * len(chunk.texts)
     for i, text in enumerate(chunk.texts):
         if chunk.problems and chunk.problems[i]:
             status[i], errors[i] = "error", str(chunk.problems[i])
         else:
             status[i], errors[i] = text_status(text)
-    to_score = [i for i in range(count) if status[i] == "ok"]
+    return status, errors
+
+
+def _score_ok_rows(chunk: Chunk, note_ids: list[str], scorer: Any, status: list[str],
+                   errors: list[str]) -> dict[int, Any]:
+    """Scored notes by row, for the rows whose status is ok. If the batch fails, each row is
+    scored alone, so one bad note marks only its own row (status and errors are updated)."""
+    to_score = [i for i, value in enumerate(status) if value == "ok"]
     scored: dict[int, Any] = {}
     try:
         for i, note in zip(to_score, scorer.score_notes(
                 ((note_ids[i], chunk.texts[i]) for i in to_score), prefilter=True),
                 strict=True):
             scored[i] = note
+        return scored
     except Exception:
         scored = {}
-        for i in to_score:
-            try:
-                scored[i] = scorer.score_note(chunk.texts[i], note_ids[i])
-            except CasenotesError as exc:
-                status[i], errors[i] = "error", str(exc)
-            except Exception as exc:
-                status[i], errors[i] = "error", (
-                    f"internal error ({type(exc).__name__}) while scoring this note; please "
-                    "report it with the note id")
+    for i in to_score:
+        try:
+            scored[i] = scorer.score_note(chunk.texts[i], note_ids[i])
+        except CasenotesError as exc:
+            status[i], errors[i] = "error", str(exc)
+        except Exception as exc:
+            status[i], errors[i] = "error", (
+                f"internal error ({type(exc).__name__}) while scoring this note; please "
+                "report it with the note id")
+    return scored
 
-    stats = ChunkStats(notes=count)
-    n_mentions = np.zeros(count, dtype="int64")
-    n_risk = np.zeros(count, dtype="int64")
-    risk_score = np.full(count, np.nan)
-    flagged = np.zeros(count, dtype=bool)
-    categories, vulnerability = [""] * count, [""] * count
-    urgency, priority_reason = [""] * count, [""] * count
-    priority = np.full(count, np.nan)
-    table = load_urgency()
-    mention_rows: dict[str, list[Any]] = {name: [] for name in MENTION_COLUMNS}
-    hazard_rows: dict[str, list[Any]] = {name: [] for name in HAZARD_COLUMNS}
-    for i in range(count):
-        note = scored.get(i)
-        if note is None:
-            continue
-        n_mentions[i] = len(note.mentions)
-        n_risk[i] = sum(m.label == "risk" for m in note.mentions)
-        risk_score[i] = note.risk_score
-        flagged[i] = note.flagged
-        categories[i] = LIST_SEPARATOR.join(sorted({m.mention.category for m in note.mentions}))
-        tiers: list[str] = []
-        priority[i] = 0.0
-        if note.mentions:
-            groups = sorted(note.findings.vulnerability_groups)
-            vulnerability[i] = LIST_SEPARATOR.join(groups)
-            text = str(chunk.texts[i])
-            ranked, tiers = note_priority(
-                note.mentions, groups,
-                [text[m.mention.sentence_start:m.mention.sentence_end] for m in note.mentions],
-                table)
-            urgency[i], priority[i], priority_reason[i] = (ranked.urgency, ranked.score,
-                                                           ranked.reason)
-        if note.flagged:
-            stats.flagged += 1
-            stats.flagged_by_category.update(
-                {m.mention.category for m in note.mentions if m.label == "risk"})
-        hidden = personal_words(str(chunk.texts[i])) if mask_pii and note.mentions else {}
-        for m, tier in zip(note.mentions, tiers, strict=True):
-            mention = m.mention
-            mention_rows["note_id"].append(note_ids[i])
-            mention_rows["start"].append(mention.start)
-            mention_rows["end"].append(mention.end)
-            mention_rows["term"].append(mention.term)
-            mention_rows["term_id"].append(mention.term_id)
-            mention_rows["category"].append(mention.category)
-            mention_rows["hhsrs_hazard"].append(mention.hhsrs_hazard)
-            mention_rows["context"].append(mention.context)
-            mention_rows["label"].append(m.label)
-            mention_rows["risk_probability"].append(m.risk_probability)
-            mention_rows["urgency"].append(tier)
-            reasons = [_masked_reason(r, hidden) for r in m.reasons] if hidden else m.reasons
-            mention_rows["reasons"].append(LIST_SEPARATOR.join(reasons))
-        if note.hazards:
-            text = str(chunk.texts[i])
-            _hazard_rows(hazard_rows, note_ids[i], note.hazards,
-                         sorted(note.findings.vulnerability_groups), text, table, hidden)
-    stats.scored = sum(s == "ok" for s in status)
-    stats.empty = status.count("empty")
-    stats.failed = status.count("error")
-    stats.mentions = int(n_mentions.sum())
 
-    notes = pd.DataFrame({"note_id": pd.array(note_ids, dtype="string")})
-    for name, values in chunk.kept.items():
-        notes[name] = ([mask_personal_data(v) if isinstance(v, str) else v for v in values]
-                       if mask_pii else values)
-    notes["n_mentions"] = n_mentions
-    notes["n_risk"] = n_risk
-    notes["risk_score"] = risk_score
-    notes["flagged"] = flagged
-    notes["urgency"] = pd.array(urgency, dtype="string")
-    notes["priority"] = priority
-    notes["priority_reason"] = pd.array(priority_reason, dtype="string")
-    notes["categories"] = pd.array(categories, dtype="string")
-    notes["vulnerability"] = pd.array(vulnerability, dtype="string")
-    notes["status"] = pd.array(status, dtype="string")
-    notes["error"] = pd.array(errors, dtype="string")
-    mentions = pd.DataFrame({name: pd.Series(values, dtype=MENTION_COLUMNS[name])
-                             for name, values in mention_rows.items()})
-    hazards = pd.DataFrame({name: pd.Series(values, dtype=HAZARD_COLUMNS[name])
-                            for name, values in hazard_rows.items()})
-    return ScoredChunk(notes, mentions, stats, hazards)
+@dataclass
+class _NoteColumns:
+    """The notes table's computed columns for one chunk, filled row by row."""
+
+    n_mentions: np.ndarray
+    n_risk: np.ndarray
+    risk_score: np.ndarray
+    flagged: np.ndarray
+    priority: np.ndarray
+    categories: list[str]
+    vulnerability: list[str]
+    urgency: list[str]
+    priority_reason: list[str]
+
+    @classmethod
+    def empty(cls, count: int) -> _NoteColumns:
+        return cls(np.zeros(count, dtype="int64"), np.zeros(count, dtype="int64"),
+                   np.full(count, np.nan), np.zeros(count, dtype=bool), np.full(count, np.nan),
+                   [""] * count, [""] * count, [""] * count, [""] * count)
+
+    def fill(self, i: int, note: Any, text: str, table: Any) -> list[str]:
+        """Row ``i`` from a scored note; returns the urgency tier of each of its mentions."""
+        self.n_mentions[i] = len(note.mentions)
+        self.n_risk[i] = sum(m.label == "risk" for m in note.mentions)
+        self.risk_score[i] = note.risk_score
+        self.flagged[i] = note.flagged
+        self.categories[i] = LIST_SEPARATOR.join(
+            sorted({m.mention.category for m in note.mentions}))
+        self.priority[i] = 0.0
+        if not note.mentions:
+            return []
+        groups = sorted(note.findings.vulnerability_groups)
+        self.vulnerability[i] = LIST_SEPARATOR.join(groups)
+        ranked, tiers = note_priority(
+            note.mentions, groups,
+            [text[m.mention.sentence_start:m.mention.sentence_end] for m in note.mentions],
+            table)
+        self.urgency[i], self.priority[i], self.priority_reason[i] = (
+            ranked.urgency, ranked.score, ranked.reason)
+        return list(tiers)
+
+    def frame(self, note_ids: list[str], chunk: Chunk, status: list[str], errors: list[str],
+              *, mask_pii: bool) -> pd.DataFrame:
+        """The notes table: id, kept columns (masked if asked), then these columns."""
+        notes = pd.DataFrame({"note_id": pd.array(note_ids, dtype="string")})
+        for name, values in chunk.kept.items():
+            notes[name] = ([mask_personal_data(v) if isinstance(v, str) else v for v in values]
+                           if mask_pii else values)
+        notes["n_mentions"] = self.n_mentions
+        notes["n_risk"] = self.n_risk
+        notes["risk_score"] = self.risk_score
+        notes["flagged"] = self.flagged
+        notes["urgency"] = pd.array(self.urgency, dtype="string")
+        notes["priority"] = self.priority
+        notes["priority_reason"] = pd.array(self.priority_reason, dtype="string")
+        notes["categories"] = pd.array(self.categories, dtype="string")
+        notes["vulnerability"] = pd.array(self.vulnerability, dtype="string")
+        notes["status"] = pd.array(status, dtype="string")
+        notes["error"] = pd.array(errors, dtype="string")
+        table: pd.DataFrame = notes
+        return table
+
+
+def _mention_row(rows: dict[str, list[Any]], note_id: str, scored: Any, tier: str,
+                 hidden: Mapping[str, str]) -> None:
+    """Append one scored mention to the mentions table's columns."""
+    mention = scored.mention
+    rows["note_id"].append(note_id)
+    rows["start"].append(mention.start)
+    rows["end"].append(mention.end)
+    rows["term"].append(mention.term)
+    rows["term_id"].append(mention.term_id)
+    rows["category"].append(mention.category)
+    rows["hhsrs_hazard"].append(mention.hhsrs_hazard)
+    rows["context"].append(mention.context)
+    rows["label"].append(scored.label)
+    rows["risk_probability"].append(scored.risk_probability)
+    rows["urgency"].append(tier)
+    reasons = [_masked_reason(r, hidden) for r in scored.reasons] if hidden else scored.reasons
+    rows["reasons"].append(LIST_SEPARATOR.join(reasons))
 
 
 def _hazard_rows(rows: dict[str, list[Any]], note_id: str, hazards: Sequence[Any],

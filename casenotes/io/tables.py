@@ -17,6 +17,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
@@ -379,6 +380,33 @@ class TableReader:
 # ------------------------------------------------------------------------------ writers
 
 
+def partial_path(target: Path) -> Path:
+    """The hidden file beside ``target`` that this process writes before renaming it into
+    place (``.NAME.partial-PID``); partial files that killed runs left are removed first."""
+    for stale in stale_partials(target.name, target.parent):
+        (target.parent / stale).unlink(missing_ok=True)
+    return target.with_name(f".{target.name}.partial-{os.getpid()}")
+
+
+@contextmanager
+def atomic_output(target: Path) -> Iterator[Path]:
+    """Write to the path this yields; on success it becomes ``target`` in one rename, on any
+    failure it is removed, so a reader never sees half a file."""
+    partial = partial_path(target)
+    try:
+        yield partial
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(target)
+
+
+def write_text_atomically(target: Path, text: str) -> None:
+    """``target.write_text(text)``, atomically (see :func:`atomic_output`)."""
+    with atomic_output(target) as partial:
+        partial.write_text(text, encoding="utf-8")
+
+
 class TableWriter:
     """Writes one table chunk by chunk to CSV/TSV, Parquet, JSON Lines or .xlsx (or stdout).
 
@@ -410,10 +438,7 @@ class TableWriter:
                               "first")
         if self.target.is_dir():
             raise OutputError(f"{self.target}: is a folder; give a file name")
-        # A run that was killed left its hidden partial file behind: clear it up now.
-        for stale in stale_partials(self.target.name, self.target.parent):
-            (self.target.parent / stale).unlink(missing_ok=True)
-        self.partial = self.target.with_name(f".{self.target.name}.partial-{os.getpid()}")
+        self.partial = partial_path(self.target)
         self._handle = None
         if self.format in ("csv", "tsv", "jsonl"):
             self._handle = self.partial.open("w", encoding="utf-8", newline="")
