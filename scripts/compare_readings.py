@@ -27,7 +27,24 @@ ROOT = Path(__file__).resolve().parents[1]
 SPLITS = ("train.jsonl", "dev.jsonl", "test.jsonl")
 
 DUMP = """
-import dataclasses, json, sys
+import dataclasses, importlib.metadata as metadata, json, sys
+
+# spaCy loads entry points of installed packages: hide this checkout's (they name its modules).
+_all = metadata.entry_points
+
+
+def _others(points):
+    return metadata.EntryPoints(ep for ep in points if not ep.value.startswith("casenotes."))
+
+
+def entry_points(**params):
+    found = _all(**params)
+    if isinstance(found, dict):  # all groups (Python < 3.12)
+        return type(found)({group: _others(points) for group, points in found.items()})
+    return _others(found)
+
+
+metadata.entry_points = entry_points
 from casenotes.pipeline import MentionFinder
 finder = MentionFinder()
 for line in sys.stdin:
