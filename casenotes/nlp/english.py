@@ -57,7 +57,7 @@ def english_tokenizer() -> Tokenizer:
 @lru_cache(maxsize=1)
 def note_tokenizer() -> NoteTokenizer:
     """The process's note tokenizer (tokens do not depend on the lexicon, so one is shared)."""
-    return NoteTokenizer(english_tokenizer())
+    return NoteTokenizer(english_tokenizer)
 
 
 def letter_split_pieces(tokenizer: NoteTokenizer) -> set[str]:

@@ -101,7 +101,7 @@ class _FlagTable(dict[str, int]):
     """Token text -> segmenter flags, computed on first sight (bounded)."""
 
     def __missing__(self, lower: str) -> int:
-        if len(self) > 200_000:
+        if len(self) > 100_000:
             self.clear()
         value = self[lower] = token_flags(lower)
         return value

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from .text import normalise
@@ -21,8 +22,10 @@ if TYPE_CHECKING:
     from spacy.tokenizer import Tokenizer
 
 _GAP_AND_RUN: Final = re.compile(r"(\s*)(\S+)")
+#: Runs spaCy's English rules never split: ASCII letters only, or digits only.
+_ONE_WORD: Final = re.compile(r"(?:[a-z]+|[0-9]+)\Z")
 #: Distinct runs remembered before the cache starts again (a bound on memory).
-CACHE_SIZE: Final = 500_000
+CACHE_SIZE: Final = 100_000
 
 Pieces = tuple[tuple[int, int], ...]
 
@@ -61,14 +64,19 @@ def _gap_token(gap: str, position: int, starts: list[int], ends: list[int], spac
 
 
 class NoteTokenizer:
-    """Cuts normalised text into the tokens spaCy's ``inner`` tokenizer would give, case-blind.
+    """Cuts normalised text into the tokens spaCy's tokenizer would give, case-blind.
 
-    ``inner`` is a spaCy ``Tokenizer`` (casenotes' customised English one); it is called once
-    per distinct lower-cased run of non-space characters and its answer kept.
+    ``make_inner`` builds a spaCy ``Tokenizer`` (casenotes' customised English one); it is
+    asked once per distinct lower-cased run of non-space characters, except runs of letters
+    only or digits only that no special case names, which spaCy never splits. Memory stays
+    flat however many notes pass: the answers kept are bounded, and when they are dropped the
+    spaCy tokenizer is built afresh, since its vocabulary keeps every string it has seen.
     """
 
-    def __init__(self, inner: Tokenizer) -> None:
-        self.inner = inner
+    def __init__(self, make_inner: Callable[[], Tokenizer]) -> None:
+        self.make_inner = make_inner
+        self.inner = make_inner()
+        self._special = frozenset(self.inner.rules or ())
         self._pieces: dict[str, tuple[Pieces, tuple[str, ...]]] = {}
 
     def pieces(self, run: str) -> tuple[Pieces, tuple[str, ...]]:
@@ -78,8 +86,12 @@ class NoteTokenizer:
         if found is None:
             if len(self._pieces) >= CACHE_SIZE:
                 self._pieces.clear()
-            doc = self.inner(run)
-            offsets = tuple((token.idx, token.idx + len(token.text)) for token in doc)
+                self.inner = self.make_inner()  # let go of the strings spaCy has kept
+            if _ONE_WORD.match(run) and run not in self._special:
+                offsets: Pieces = ((0, len(run)),)
+            else:
+                doc = self.inner(run)
+                offsets = tuple((token.idx, token.idx + len(token.text)) for token in doc)
             found = self._pieces[run] = (offsets, tuple(run[a:b] for a, b in offsets))
         return found
 
@@ -133,6 +145,7 @@ class NoteTokenizer:
 
     def from_disk(self, path: str | Path, **kwargs: Any) -> NoteTokenizer:
         self.inner.from_disk(path, **kwargs)
+        self._special = frozenset(self.inner.rules or ())
         self._pieces.clear()
         return self
 
@@ -141,5 +154,6 @@ class NoteTokenizer:
 
     def from_bytes(self, data: bytes, **kwargs: Any) -> NoteTokenizer:
         self.inner.from_bytes(data, **kwargs)
+        self._special = frozenset(self.inner.rules or ())
         self._pieces.clear()
         return self

@@ -1,0 +1,61 @@
+"""The note tokenizer gives exactly spaCy's tokens (customised English rules, case-blind)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from casenotes.nlp.english import english_tokenizer
+from casenotes.nlp.text import normalise
+from casenotes.nlp.tokens import NoteTokenizer
+
+SPLITS = ("train.jsonl", "dev.jsonl", "test.jsonl")
+SPACY = english_tokenizer()
+TOKENIZER = NoteTokenizer(english_tokenizer)
+
+
+def spacy_tokens(text: str) -> tuple[list[str], list[bool]]:
+    doc = SPACY(text.lower())
+    return [t.text for t in doc], [bool(t.whitespace_) for t in doc]
+
+
+def agree(tokenizer: NoteTokenizer, text: str) -> bool:
+    normalised = normalise(text)[0]
+    if len(normalised.lower()) != len(normalised):
+        return True  # tokenised as written, like spaCy; not this test's case
+    tokens = tokenizer(normalised)
+    return spacy_tokens(normalised) == (list(tokens.lowers), list(tokens.spaces))
+
+
+def test_every_sample_note_gets_spacys_tokens(samples: Path) -> None:
+    tokenizer = NoteTokenizer(english_tokenizer)
+    texts = [json.loads(line)["text"] for split in SPLITS
+             for line in (samples / split).read_text(encoding="utf-8").splitlines()]
+    assert [text[:60] for text in texts if not agree(tokenizer, text)] == []
+
+
+WORDS = ["cannot", "gonna", "10am", "e-bike", "T/C", "can't", "tenant's", "02/12/24", "Co.",
+         "asbestos.ceiling", "leak+mould", "www.gov.uk", "£1,200.50", "50%", "(gas)", "...",
+         "x", "07700", "900123", "JOB-448213", "A&E", "mould", "İ", "don't", "e.g.", "c.o."]
+
+
+@given(st.lists(st.tuples(st.sampled_from(WORDS),
+                          st.sampled_from([" ", "  ", "\n", "", " \n ", ".", ","])),
+                max_size=15))
+def test_any_mix_of_tricky_words_gets_spacys_tokens(pieces: list[tuple[str, str]]) -> None:
+    assert agree(TOKENIZER, "".join(w + g for w, g in pieces))
+
+
+def test_memory_is_bounded_and_answers_survive_a_refresh(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import casenotes.nlp.tokens as tokens
+
+    monkeypatch.setattr(tokens, "CACHE_SIZE", 50)
+    tokenizer = NoteTokenizer(english_tokenizer)
+    first = tokenizer.inner
+    text = " ".join(f"ref-{i} can't x{i}y" for i in range(200))
+    assert agree(tokenizer, text)
+    assert len(tokenizer._pieces) <= 50
+    assert tokenizer.inner is not first  # spaCy's tokenizer and its strings were let go
