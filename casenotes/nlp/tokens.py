@@ -11,9 +11,9 @@ ones ``build_nlp()`` gives (a test checks it on every sample note).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from .text import normalise
