@@ -8,7 +8,7 @@ the encoder reads the band in between) and ``"encoder"`` (the encoder on every m
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal, get_args
@@ -20,6 +20,7 @@ from .features import note_features
 from .lexicon import Lexicon
 from .model import RiskModel, calibrate_hazards, load_model
 from .nlp.pipeline import MentionFinder
+from .triage.priority import TIER_WEIGHT, UrgencyTable, load_urgency, note_priority
 from .types import Category, Label, Mention, NoteFindings
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class ScoredMention:
     label: Label
     reasons: tuple[str, ...]
     model_id: str
+    #: The urgency tier of a risk mention (``resources/urgency.json``); "" for a routine one.
+    urgency: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,8 @@ class HazardVerdict:
     risk_probability: float
     evidence: tuple[ScoredMention, ...]
     reasons: tuple[str, ...]
+    #: For a risk verdict, the highest tier of its mentions, each tiered as a risk; else "".
+    urgency: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,10 @@ class ScoredNote:
     findings: NoteFindings
     mentions: tuple[ScoredMention, ...]
     hazards: tuple[HazardVerdict, ...] = ()
+    #: The note's urgency (its most urgent risk mention), priority score and why.
+    urgency: str = ""
+    priority: float = 0.0
+    priority_reason: str = ""
 
     @property
     def risk_score(self) -> float:
@@ -175,7 +184,8 @@ class Scorer:
                     [flat[i] for i in read], top=self.n_reasons, toward=toward), strict=True):
                 reasons[i] = explained
         scored, position = [], 0
-        for found in findings:
+        table = load_urgency()
+        for (_, text), found in zip(batch, findings, strict=True):
             mentions = []
             for mention in found.mentions:
                 named: tuple[str, ...] = tuple(
@@ -191,8 +201,9 @@ class Scorer:
                 label: Label = "risk" if probability >= self.threshold else "routine"
                 mentions.append(ScoredMention(mention, probability, label, named, decided_by))
                 position += 1
-            scored.append(ScoredNote(found.note_id, found, tuple(mentions),
-                                     self._hazards(found.note_id, mentions)))
+            scored.append(_prioritised(
+                ScoredNote(found.note_id, found, tuple(mentions),
+                           self._hazards(found.note_id, mentions)), str(text), table))
         return scored
 
     def _read_with_encoder(self, batch: list[tuple[str, str]], findings: list[NoteFindings],
@@ -237,6 +248,32 @@ def verdicts_of(note_id: str, mentions: Sequence[ScoredMention], *,
                       "risk" if probability >= threshold else "routine",
                       float(probability), tuple(group), group[0].reasons)
         for group, probability in zip(groups, calibrated, strict=True))
+
+
+def _prioritised(note: ScoredNote, text: str, table: UrgencyTable) -> ScoredNote:
+    """The note with its urgency, priority and reason, each risk mention's tier and each risk
+    verdict's urgency (the tier rules read the mention's sentence and the vulnerable groups)."""
+    if not note.mentions:
+        return note
+    groups = sorted(note.findings.vulnerability_groups)
+    sentences = {id(m): text[m.mention.sentence_start:m.mention.sentence_end]
+                 for m in note.mentions}
+    ranked, tiers = note_priority(note.mentions, groups,
+                                  [sentences[id(m)] for m in note.mentions], table)
+    tiered = {id(m): replace(m, urgency=tier)
+              for m, tier in zip(note.mentions, tiers, strict=True)}
+    mentions = tuple(tiered[id(m)] for m in note.mentions)
+    hazards = []
+    for hazard in note.hazards:
+        urgency = ""
+        if hazard.verdict == "risk":
+            urgency = max((table.tier(s.mention.term_id, s.mention.category, groups,
+                                      sentences[id(s)])[0] for s in hazard.evidence),
+                          key=TIER_WEIGHT.__getitem__)
+        hazards.append(replace(hazard, urgency=urgency,
+                               evidence=tuple(tiered[id(s)] for s in hazard.evidence)))
+    return replace(note, mentions=mentions, hazards=tuple(hazards), urgency=ranked.urgency,
+                   priority=ranked.score, priority_reason=ranked.reason)
 
 
 def _cue_reasons(mention: Mention) -> tuple[str, ...]:

@@ -85,3 +85,24 @@ def test_a_bad_urgency_file_names_the_problem(tmp_path: Path, data: dict,  # typ
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(LexiconError, match=message):
         load_urgency(path)
+
+
+def test_the_scorer_gives_urgency_and_priority_as_the_tables_do() -> None:
+    import pandas as pd
+
+    from casenotes.engines.batch import score_frame
+    from casenotes.scoring import default_scorer
+
+    text = ("T/C strong smell of gas in the kitchen, tenant has a headache and a 3 month old "
+            "baby. Black mould in the bathroom.")
+    note = default_scorer().score_note(text, "n1")
+    assert note.urgency and note.priority > 0 and note.priority_reason
+    risky = [m for m in note.mentions if m.label == "risk"]
+    assert risky and all(m.urgency for m in risky)
+    assert all(m.urgency == "" for m in note.mentions if m.label == "routine")
+    assert all(h.urgency for h in note.hazards if h.verdict == "risk")
+    notes, mentions = score_frame(pd.DataFrame({"id": ["n1"], "text": [text]}))
+    row = notes.iloc[0]
+    assert (row["urgency"], row["priority"], row["priority_reason"]) == (
+        note.urgency, note.priority, note.priority_reason)
+    assert mentions["urgency"].fillna("").tolist() == [m.urgency for m in note.mentions]

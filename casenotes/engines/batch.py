@@ -50,7 +50,6 @@ from ..io.schema import (
 from ..lifetime import die_with_parent
 from ..nlp.text import MAX_NOTE_LENGTH
 from ..privacy import mask_personal_data, personal_words
-from ..triage.priority import TIER_WEIGHT, load_urgency, note_priority
 
 DEFAULT_CHUNK_SIZE: Final = 2_000
 #: Control characters that do not occur in typed text (tab, line breaks excepted).
@@ -211,22 +210,20 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
     scored = _score_ok_rows(chunk, note_ids, scorer, status, errors)
     stats = ChunkStats(notes=count)
     columns = _NoteColumns.empty(count)
-    table = load_urgency()
     mention_rows: dict[str, list[Any]] = {name: [] for name in MENTION_COLUMNS}
     hazard_rows: dict[str, list[Any]] = {name: [] for name in HAZARD_COLUMNS}
     for i, note in sorted(scored.items()):
         text = str(chunk.texts[i])
-        tiers = columns.fill(i, note, text, table)
+        columns.fill(i, note)
         if note.flagged:
             stats.flagged += 1
             stats.flagged_by_category.update(
                 {m.mention.category for m in note.mentions if m.label == "risk"})
         hidden = personal_words(text) if mask_pii and note.mentions else {}
-        for m, tier in zip(note.mentions, tiers, strict=True):
-            _mention_row(mention_rows, note_ids[i], m, tier, hidden)
+        for m in note.mentions:
+            _mention_row(mention_rows, note_ids[i], m, hidden)
         if note.hazards:
-            _hazard_rows(hazard_rows, note_ids[i], note.hazards,
-                         sorted(note.findings.vulnerability_groups), text, table, hidden)
+            _hazard_rows(hazard_rows, note_ids[i], note.hazards, hidden)
     stats.scored = status.count("ok")
     stats.empty = status.count("empty")
     stats.failed = status.count("error")
@@ -296,26 +293,19 @@ class _NoteColumns:
                    np.full(count, np.nan), np.zeros(count, dtype=bool), np.full(count, np.nan),
                    [""] * count, [""] * count, [""] * count, [""] * count)
 
-    def fill(self, i: int, note: Any, text: str, table: Any) -> list[str]:
-        """Row ``i`` from a scored note; returns the urgency tier of each of its mentions."""
+    def fill(self, i: int, note: Any) -> None:
+        """Row ``i`` from a scored note (the scorer gave it its urgency and priority)."""
         self.n_mentions[i] = len(note.mentions)
         self.n_risk[i] = sum(m.label == "risk" for m in note.mentions)
         self.risk_score[i] = note.risk_score
         self.flagged[i] = note.flagged
         self.categories[i] = LIST_SEPARATOR.join(
             sorted({m.mention.category for m in note.mentions}))
-        self.priority[i] = 0.0
-        if not note.mentions:
-            return []
-        groups = sorted(note.findings.vulnerability_groups)
-        self.vulnerability[i] = LIST_SEPARATOR.join(groups)
-        ranked, tiers = note_priority(
-            note.mentions, groups,
-            [text[m.mention.sentence_start:m.mention.sentence_end] for m in note.mentions],
-            table)
-        self.urgency[i], self.priority[i], self.priority_reason[i] = (
-            ranked.urgency, ranked.score, ranked.reason)
-        return list(tiers)
+        self.priority[i] = note.priority
+        if note.mentions:
+            self.vulnerability[i] = LIST_SEPARATOR.join(
+                sorted(note.findings.vulnerability_groups))
+            self.urgency[i], self.priority_reason[i] = note.urgency, note.priority_reason
 
     def frame(self, note_ids: list[str], chunk: Chunk, status: list[str], errors: list[str],
               *, mask_pii: bool) -> pd.DataFrame:
@@ -339,7 +329,7 @@ class _NoteColumns:
         return table
 
 
-def _mention_row(rows: dict[str, list[Any]], note_id: str, scored: Any, tier: str,
+def _mention_row(rows: dict[str, list[Any]], note_id: str, scored: Any,
                  hidden: Mapping[str, str]) -> None:
     """Append one scored mention to the mentions table's columns."""
     mention = scored.mention
@@ -353,29 +343,21 @@ def _mention_row(rows: dict[str, list[Any]], note_id: str, scored: Any, tier: st
     rows["context"].append(mention.context)
     rows["label"].append(scored.label)
     rows["risk_probability"].append(scored.risk_probability)
-    rows["urgency"].append(tier)
+    rows["urgency"].append(scored.urgency)
     reasons = [_masked_reason(r, hidden) for r in scored.reasons] if hidden else scored.reasons
     rows["reasons"].append(LIST_SEPARATOR.join(reasons))
 
 
 def _hazard_rows(rows: dict[str, list[Any]], note_id: str, hazards: Sequence[Any],
-                 groups: Sequence[str], text: str, table: Any,
                  hidden: Mapping[str, str]) -> None:
-    """Append one row per hazard verdict; a risk verdict's urgency is the highest tier of its
-    mentions (each tiered as a risk mention would be)."""
+    """Append one row per hazard verdict (the scorer gave each its urgency)."""
     for hazard in hazards:
-        urgency = ""
-        if hazard.verdict == "risk":
-            tiers = [table.tier(s.mention.term_id, s.mention.category, groups,
-                                text[s.mention.sentence_start:s.mention.sentence_end])[0]
-                     for s in hazard.evidence]
-            urgency = max(tiers, key=TIER_WEIGHT.__getitem__)
         rows["note_id"].append(note_id)
         rows["category"].append(hazard.category)
         rows["hhsrs_hazard"].append(hazard.hhsrs_hazard)
         rows["verdict"].append(hazard.verdict)
         rows["risk_probability"].append(hazard.risk_probability)
-        rows["urgency"].append(urgency)
+        rows["urgency"].append(hazard.urgency)
         rows["evidence"].append(LIST_SEPARATOR.join(
             f"{s.mention.start}-{s.mention.end} {s.mention.term}" for s in hazard.evidence))
         reasons = ([_masked_reason(r, hidden) for r in hazard.reasons] if hidden
