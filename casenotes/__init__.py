@@ -25,20 +25,23 @@ from .lexicon import (
     default_lexicon,
     load_lexicon,
 )
-from .types import Cue, CueMatch, EquipmentMatch, Mention, NoteFindings, VulnerabilityCue
+from .types import (
+    Cue,
+    CueMatch,
+    EquipmentMatch,
+    HazardVerdict,
+    Mention,
+    NoteFindings,
+    ScoredMention,
+    ScoredNote,
+    VulnerabilityCue,
+)
 
 if TYPE_CHECKING:
     from .engines.batch import score_frame
     from .model import RiskModel, load_model
     from .nlp.pipeline import MentionFinder, analyse_notes, build_nlp, find_mentions
-    from .scoring import (
-        HazardVerdict,
-        ScoredMention,
-        ScoredNote,
-        Scorer,
-        score_hazards,
-        score_text,
-    )
+    from .scoring import Scorer, score_hazards, score_text
     from .training import train_model
 
 #: Names served lazily, so ``import casenotes`` imports neither spaCy, pandas nor scikit-learn
@@ -46,9 +49,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "MentionFinder": "nlp.pipeline", "analyse_notes": "nlp.pipeline",
     "build_nlp": "nlp.pipeline", "find_mentions": "nlp.pipeline",
-    "RiskModel": "model", "load_model": "model", "ScoredMention": "scoring",
-    "ScoredNote": "scoring", "Scorer": "scoring", "score_text": "scoring",
-    "HazardVerdict": "scoring", "score_hazards": "scoring",
+    "RiskModel": "model", "load_model": "model",
+    "Scorer": "scoring", "score_text": "scoring", "score_hazards": "scoring",
     "train_model": "training", "score_frame": "engines.batch",
 }
 

@@ -227,7 +227,7 @@ def evaluate_detection(notes: Iterable[LabelledNote], predicted: Iterable[Sequen
 # ------------------------------------------------------------------------- risk evaluation
 
 if TYPE_CHECKING:
-    from .scoring import ScoredNote
+    from .types import ScoredNote
 
 
 @dataclass(frozen=True)

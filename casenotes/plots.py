@@ -12,7 +12,7 @@ from .errors import CasenotesError
 from .evaluation import LabelledNote, gold_label_of
 
 if TYPE_CHECKING:
-    from .scoring import ScoredNote
+    from .types import ScoredNote
 
 
 def write_plots(notes: Sequence[LabelledNote], scored: Sequence[ScoredNote],

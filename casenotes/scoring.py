@@ -8,7 +8,7 @@ the encoder reads the band in between) and ``"encoder"`` (the encoder on every m
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal, get_args
@@ -21,73 +21,21 @@ from .lexicon import Lexicon
 from .model import RiskModel, calibrate_hazards, load_model
 from .nlp.pipeline import MentionFinder
 from .triage.priority import TIER_WEIGHT, UrgencyTable, load_urgency, note_priority
-from .types import Category, Label, Mention, NoteFindings
+from .types import (
+    Category,
+    HazardVerdict,
+    Label,
+    Mention,
+    NoteFindings,
+    ScoredMention,
+    ScoredNote,
+)
 
 if TYPE_CHECKING:
     from .encoder import EncoderModel, ReaderSettings
 
 Reader = Literal["fast", "accurate", "encoder"]
 READERS: Final[tuple[Reader, ...]] = get_args(Reader)
-
-
-@dataclass(frozen=True, slots=True)
-class ScoredMention:
-    """A mention with its calibrated risk probability, label and the reasons behind it.
-
-    ``reasons`` name the features that pushed hardest towards the label, with their
-    contribution to the log-odds of risk, e.g. ``"cue=negated:before:0-1 (-2.31)"``.
-    """
-
-    mention: Mention
-    risk_probability: float
-    label: Label
-    reasons: tuple[str, ...]
-    model_id: str
-    #: The urgency tier of a risk mention (``resources/urgency.json``); "" for a routine one.
-    urgency: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class HazardVerdict:
-    """The verdict on one hazard category in one note: what an analyst acts on.
-
-    ``risk_probability`` is calibrated on dev hazards from the note's strongest mention of the
-    category; ``evidence`` holds the note's mentions of the category, strongest first, and
-    ``reasons`` are those of the strongest.
-    """
-
-    note_id: str
-    category: Category
-    hhsrs_hazard: str
-    verdict: Label
-    risk_probability: float
-    evidence: tuple[ScoredMention, ...]
-    reasons: tuple[str, ...]
-    #: For a risk verdict, the highest tier of its mentions, each tiered as a risk; else "".
-    urgency: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ScoredNote:
-    """One note's findings, scored mentions and hazard verdicts (one per category present);
-    ``risk_score`` is the highest mention probability."""
-
-    note_id: str
-    findings: NoteFindings
-    mentions: tuple[ScoredMention, ...]
-    hazards: tuple[HazardVerdict, ...] = ()
-    #: The note's urgency (its most urgent risk mention), priority score and why.
-    urgency: str = ""
-    priority: float = 0.0
-    priority_reason: str = ""
-
-    @property
-    def risk_score(self) -> float:
-        return max((m.risk_probability for m in self.mentions), default=0.0)
-
-    @property
-    def flagged(self) -> bool:
-        return any(m.label == "risk" for m in self.mentions)
 
 
 class Scorer:

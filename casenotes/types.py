@@ -172,3 +172,63 @@ def context_from_cues(cues: tuple[Cue, ...]) -> Context:
             if best is None or rank < best:
                 best, chosen = rank, context
     return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredMention:
+    """A mention with its calibrated risk probability, label and the reasons behind it.
+
+    ``reasons`` name the features that pushed hardest towards the label, with their
+    contribution to the log-odds of risk, e.g. ``"cue=negated:before:0-1 (-2.31)"``.
+    """
+
+    mention: Mention
+    risk_probability: float
+    label: Label
+    reasons: tuple[str, ...]
+    model_id: str
+    #: The urgency tier of a risk mention (``resources/urgency.json``); "" for a routine one.
+    urgency: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HazardVerdict:
+    """The verdict on one hazard category in one note: what an analyst acts on.
+
+    ``risk_probability`` is calibrated on dev hazards from the note's strongest mention of the
+    category; ``evidence`` holds the note's mentions of the category, strongest first, and
+    ``reasons`` are those of the strongest.
+    """
+
+    note_id: str
+    category: Category
+    hhsrs_hazard: str
+    verdict: Label
+    risk_probability: float
+    evidence: tuple[ScoredMention, ...]
+    reasons: tuple[str, ...]
+    #: For a risk verdict, the highest tier of its mentions, each tiered as a risk; else "".
+    urgency: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredNote:
+    """One note's findings, scored mentions and hazard verdicts (one per category present);
+    ``risk_score`` is the highest mention probability."""
+
+    note_id: str
+    findings: NoteFindings
+    mentions: tuple[ScoredMention, ...]
+    hazards: tuple[HazardVerdict, ...] = ()
+    #: The note's urgency (its most urgent risk mention), priority score and why.
+    urgency: str = ""
+    priority: float = 0.0
+    priority_reason: str = ""
+
+    @property
+    def risk_score(self) -> float:
+        return max((m.risk_probability for m in self.mentions), default=0.0)
+
+    @property
+    def flagged(self) -> bool:
+        return any(m.label == "risk" for m in self.mentions)

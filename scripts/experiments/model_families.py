@@ -33,8 +33,8 @@ from casenotes.estimator import make_model
 from casenotes.evaluation import read_labelled, risk_figures
 from casenotes.features import Features
 from casenotes.nlp.pipeline import MentionFinder
-from casenotes.scoring import ScoredMention, ScoredNote
 from casenotes.training import Examples, best_threshold, build_examples
+from casenotes.types import ScoredMention, ScoredNote
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 C = 0.3
