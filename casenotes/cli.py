@@ -181,49 +181,50 @@ def mentions_command(
     first = next(rows, None)  # the input and its columns are checked before any output
     notes = rows if first is None else itertools.chain([first], rows)
     del rows
-    from .io.tables import partial_path
+    from .io.tables import atomic_output
 
-    # Write beside the target and rename on success: a failed run leaves no partial file.
-    partial = partial_path(output) if output else None
-    handle: TextIO = partial.open("w", encoding="utf-8", newline="") if partial else sys.stdout
-    n_notes = n_mentions = n_risk = 0
-    try:
-        writer = csv.DictWriter(handle, MENTION_FIELDS) if fmt is OutputFormat.csv else None
-        if writer:
-            writer.writeheader()
-        for scored in scorer.score_notes(notes):
-            n_notes += 1
-            for item in scored.mentions:
-                mention = item.mention
-                n_mentions += 1
-                n_risk += item.label == "risk"
-                row: dict[str, Any] = {
-                    "note_id": mention.note_id, "start": mention.start, "end": mention.end,
-                    "term": mention.term, "term_id": mention.term_id,
-                    "category": mention.category, "hhsrs_hazard": mention.hhsrs_hazard,
-                    "context": mention.context,
-                    "cues": "; ".join(f"{c.kind}:{c.text}" for c in mention.cues),
-                    "risk_probability": round(item.risk_probability, 4),
-                    "label": item.label, "reasons": "; ".join(item.reasons),
-                }
-                if writer:
-                    writer.writerow(row)
-                else:
-                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    except BaseException:
-        if partial:
-            handle.close()
-            partial.unlink(missing_ok=True)
-        raise
-    if partial and output:
-        handle.close()
-        partial.replace(output)
+    if output is None:
+        n_notes, n_mentions, n_risk = _write_mentions(sys.stdout, fmt, scorer, notes)
+    else:  # written beside the target and renamed on success: a failed run leaves nothing
+        with atomic_output(output) as partial, partial.open(
+                "w", encoding="utf-8", newline="") as handle:
+            n_notes, n_mentions, n_risk = _write_mentions(handle, fmt, scorer, notes)
     typer.echo(f"casenotes: {n_notes} notes, {n_mentions} mentions, {n_risk} labelled risk",
                err=True)
     if skipped[0]:
         count = "1 row was" if skipped[0] == 1 else f"{skipped[0]:,} rows were"
         typer.echo(f"casenotes: {count} empty or could not be read, so have no mentions; "
                    "`casenotes score --notes NOTES.csv` lists each with its reason", err=True)
+
+
+def _write_mentions(handle: TextIO, fmt: OutputFormat, scorer: Any,
+                    notes: Iterator[tuple[str, str]]) -> tuple[int, int, int]:
+    """Write every scored mention as CSV or JSON Lines; the counts of notes, mentions and
+    risk labels."""
+    n_notes = n_mentions = n_risk = 0
+    writer = csv.DictWriter(handle, MENTION_FIELDS) if fmt is OutputFormat.csv else None
+    if writer:
+        writer.writeheader()
+    for scored in scorer.score_notes(notes):
+        n_notes += 1
+        for item in scored.mentions:
+            mention = item.mention
+            n_mentions += 1
+            n_risk += item.label == "risk"
+            row: dict[str, Any] = {
+                "note_id": mention.note_id, "start": mention.start, "end": mention.end,
+                "term": mention.term, "term_id": mention.term_id,
+                "category": mention.category, "hhsrs_hazard": mention.hhsrs_hazard,
+                "context": mention.context,
+                "cues": "; ".join(f"{c.kind}:{c.text}" for c in mention.cues),
+                "risk_probability": round(item.risk_probability, 4),
+                "label": item.label, "reasons": "; ".join(item.reasons),
+            }
+            if writer:
+                writer.writerow(row)
+            else:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return n_notes, n_mentions, n_risk
 
 
 @app.command("score")

@@ -269,9 +269,6 @@ class _Section:
     entries: dict[str, _Entry] = field(default_factory=dict)
     patterns: list[CompiledPattern] = field(default_factory=list)
 
-    def __len__(self) -> int:
-        return sum(not entry.blocker for entry in self.entries.values())
-
 
 class LexiconMatcher:
     """All sections' phrases, exact forms, look-alikes and patterns, compiled together.

@@ -151,7 +151,7 @@ class _ReadingComponent:
         return state
 
 
-class Segmenter(_ReadingComponent):
+class Segmenter:
     """Sets sentence starts at punctuation, line breaks and dated timeline entries, and stores
     the entries as single-token spans in ``doc.spans["casenotes_timeline"]``."""
 
@@ -419,8 +419,7 @@ class MentionFinder:
         NoteTooLongError
             If a text is longer than ``MAX_NOTE_LENGTH`` characters.
         """
-        for note_id, text in notes:
-            yield self.reader.analyse(text, "" if note_id is None else str(note_id))
+        yield from self.reader.analyse_many(notes)
 
     def findings_from_doc(self, doc: Doc, text: str | None = None,
                           note_id: str = "") -> NoteFindings:

@@ -74,7 +74,6 @@ def is_date(text: str) -> bool:
 # Bit flags of a token text, for the segmenter.
 (_IS_SPACE, _IS_NEWLINE, _IS_SENTENCE_END, _IS_DATE, _IS_DAY_NUMBER, _IS_MONTH_NAME,
  _IS_WEEKDAY_NAME, _IS_GLUE) = (1 << n for n in range(8))
-_FLAGS_OF_INTEREST: Final = ~(_IS_GLUE | _IS_WEEKDAY_NAME | _IS_MONTH_NAME)
 
 
 def token_flags(lower: str) -> int:
