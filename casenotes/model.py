@@ -373,19 +373,19 @@ def load_model(path: str | Path | None = None, *, lexicon_sha256: str | None = N
     return model
 
 
-def bundled_model_dir() -> Any:
-    """Where the bundled model lives: inside the installed package (``casenotes/_models``).
+def bundled_model_dir(name: str = BUNDLED_MODEL) -> Any:
+    """Where a bundled model lives: inside the installed package (``casenotes/_models``).
 
     Imported from a source checkout (tests or ``python -m casenotes`` run inside it, also by
     worker processes), it is the checkout's ``models/``; an editable install reads ``models/``
     of the checkout its install record (``direct_url.json``) points to. Either way the hash
     is checked before use.
     """
-    packaged = resources.files("casenotes").joinpath("_models").joinpath(BUNDLED_MODEL)
+    packaged = resources.files("casenotes").joinpath("_models").joinpath(name)
     if packaged.joinpath(CARD_FILE).is_file():
         return packaged
     # Imported from a source checkout (``python -m casenotes`` run inside it): its models/.
-    checkout = Path(__file__).resolve().parents[1] / "models" / BUNDLED_MODEL
+    checkout = Path(__file__).resolve().parents[1] / "models" / name
     if (checkout / CARD_FILE).is_file() and (checkout.parents[1] / "pyproject.toml").is_file():
         return checkout
     try:
@@ -394,7 +394,7 @@ def bundled_model_dir() -> Any:
         record = {}
     url = str(record.get("url", ""))
     if record.get("dir_info", {}).get("editable") and url.startswith("file://"):
-        return Path(unquote(urlparse(url).path)) / "models" / BUNDLED_MODEL
+        return Path(unquote(urlparse(url).path)) / "models" / name
     return packaged
 
 

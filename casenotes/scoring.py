@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final, Literal, get_args
 import numpy
 
 from .errors import ModelError
+from .events import EventReader, default_event_reader
 from .features import note_features
 from .lexicon import Lexicon
 from .model import RiskModel, calibrate_hazards, load_model
@@ -55,16 +56,22 @@ class Scorer:
         The accurate tier's encoder; the bundled one when a reader needs it and none is given.
     reader : {"fast", "accurate", "encoder"}, optional
         ``"accurate"`` when an encoder is given, else ``"fast"``.
+    events : EventReader or bool, default=True
+        Who reads each note's events (booked, inspected, made safe...): the bundled rules and
+        event model when True; none when False.
     """
 
     def __init__(self, model: RiskModel | None = None, *, lexicon: Lexicon | None = None,
                  threshold: float | None = None, n_reasons: int = 3,
                  batch_size: int = 256, encoder: EncoderModel | None = None,
-                 reader: Reader | None = None) -> None:
+                 reader: Reader | None = None, events: EventReader | bool | None = True,
+                 ) -> None:
         self.reader: Reader = reader or ("accurate" if encoder is not None else "fast")
         if self.reader not in READERS:
             raise ValueError(f"reader must be one of {', '.join(READERS)}, got {reader!r}")
         self.finder = MentionFinder(lexicon, batch_size=batch_size)
+        self.events: EventReader | None = (
+            default_event_reader() if events is True else events or None)
         self.model = model if model is not None else load_model(
             lexicon_sha256=self.finder.lexicon.hash)
         self.encoder = None
@@ -149,9 +156,12 @@ class Scorer:
                 label: Label = "risk" if probability >= self.threshold else "routine"
                 mentions.append(ScoredMention(mention, probability, label, named, decided_by))
                 position += 1
-            scored.append(_prioritised(
-                ScoredNote(found.note_id, found, tuple(mentions),
-                           self._hazards(found.note_id, mentions)), str(text), table))
+            note = _prioritised(ScoredNote(found.note_id, found, tuple(mentions),
+                                           self._hazards(found.note_id, mentions)),
+                                str(text), table)
+            if self.events is not None and isinstance(text, str):
+                note = replace(note, events=self.events.read(text, note))
+            scored.append(note)
         return scored
 
     def _read_with_encoder(self, batch: list[tuple[str, str]], findings: list[NoteFindings],

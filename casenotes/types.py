@@ -26,12 +26,18 @@ Direction = Literal["forward", "backward", "both", "none"]
 #: Context words of the lexicon's equipment section: fittings and appliances, trades, procedures.
 EquipmentKind = Literal["equipment", "trade", "procedure"]
 Position = Literal["before", "after"]
+#: What a note records happening to a hazard (``resources/events.json``; 10/10 of the issues).
+EventName = Literal[
+    "reported", "booked", "no_access", "refused", "inspected", "made_safe", "works_done",
+    "resolved", "chaser", "recurrence",
+]
 VulnerabilityGroup = Literal[
     "child", "pregnancy", "elderly", "disability", "respiratory", "health",
     "mental_health", "hoarding", "lives_alone", "general",
 ]
 
 CATEGORIES: Final[tuple[Category, ...]] = get_args(Category)
+EVENT_NAMES: Final[tuple[EventName, ...]] = get_args(EventName)
 LABELS: Final[tuple[Label, ...]] = get_args(Label)
 CONTEXTS: Final[tuple[Context, ...]] = get_args(Context)
 CUE_KINDS: Final[tuple[CueKind, ...]] = get_args(CueKind)
@@ -212,6 +218,31 @@ class HazardVerdict:
 
 
 @dataclass(frozen=True, slots=True)
+class NoteEvent:
+    """One event a note records about one hazard category, e.g. ``no_access`` on damp_mould.
+
+    ``category`` is "" when the note names no hazard ("attended, no answer, card left"): the
+    case roll-up gives such an event to the case's open hazard. ``start``/``end`` are the
+    character offsets of the evidence (the phrase that signals it, else the hazard mention);
+    ``tier`` is the urgency the hazard would take as a risk in this note ("" if none named).
+    """
+
+    note_id: str
+    category: Category | Literal[""]
+    event: EventName
+    probability: float
+    start: int
+    end: int
+    reasons: tuple[str, ...] = ()
+    tier: str = ""
+    #: For a note that names no hazard: the category its equipment points to ("boiler"
+    #: -> cold). And the job or reference numbers the note names. The roll-up uses both to
+    #: give the event to the right open hazard of the case.
+    about: str = ""
+    refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ScoredNote:
     """One note's findings, scored mentions and hazard verdicts (one per category present);
     ``risk_score`` is the highest mention probability."""
@@ -224,6 +255,8 @@ class ScoredNote:
     urgency: str = ""
     priority: float = 0.0
     priority_reason: str = ""
+    #: What the note records happening to each hazard (booked, inspected, made safe...).
+    events: tuple[NoteEvent, ...] = ()
 
     @property
     def risk_score(self) -> float:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Final, Literal, overload
+from typing import Any, Final, Literal, NamedTuple, overload
 
 import joblib
 import numpy as np
@@ -38,6 +38,7 @@ from ..errors import (
     describe_value,
 )
 from ..io.schema import (
+    EVENT_COLUMNS,
     HAZARD_COLUMNS,
     ID_COLUMN_NAMES,
     LIST_SEPARATOR,
@@ -89,6 +90,12 @@ def empty_hazards() -> pd.DataFrame:
     """A hazards table with no rows and the right dtypes."""
     return pd.DataFrame(  # type: ignore[no-any-return]
         {name: pd.Series(dtype=dtype) for name, dtype in HAZARD_COLUMNS.items()})
+
+
+def empty_events() -> pd.DataFrame:
+    """An events table with no rows and the right dtypes."""
+    return pd.DataFrame(  # type: ignore[no-any-return]
+        {name: pd.Series(dtype=dtype) for name, dtype in EVENT_COLUMNS.items()})
 
 
 def empty_mentions() -> pd.DataFrame:
@@ -154,6 +161,7 @@ class ScoredChunk:
     mentions: pd.DataFrame
     stats: ChunkStats
     hazards: pd.DataFrame = field(default_factory=empty_hazards)
+    events: pd.DataFrame = field(default_factory=empty_events)
 
     def mention_slices(self) -> list[slice]:
         """For each notes row, the slice of the mentions table holding its mentions (the
@@ -212,6 +220,7 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
     columns = _NoteColumns.empty(count)
     mention_rows: dict[str, list[Any]] = {name: [] for name in MENTION_COLUMNS}
     hazard_rows: dict[str, list[Any]] = {name: [] for name in HAZARD_COLUMNS}
+    event_rows: dict[str, list[Any]] = {name: [] for name in EVENT_COLUMNS}
     for i, note in sorted(scored.items()):
         text = str(chunk.texts[i])
         columns.fill(i, note)
@@ -224,6 +233,8 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
             _mention_row(mention_rows, note_ids[i], m, hidden)
         if note.hazards:
             _hazard_rows(hazard_rows, note_ids[i], note.hazards, hidden)
+        if note.events:
+            _event_rows(event_rows, note_ids[i], note.events, text)
     stats.scored = status.count("ok")
     stats.empty = status.count("empty")
     stats.failed = status.count("error")
@@ -233,7 +244,9 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
                              for name, values in mention_rows.items()})
     hazards = pd.DataFrame({name: pd.Series(values, dtype=HAZARD_COLUMNS[name])
                             for name, values in hazard_rows.items()})
-    return ScoredChunk(notes, mentions, stats, hazards)
+    events = pd.DataFrame({name: pd.Series(values, dtype=EVENT_COLUMNS[name])
+                           for name, values in event_rows.items()})
+    return ScoredChunk(notes, mentions, stats, hazards, events)
 
 
 def _row_status(chunk: Chunk) -> tuple[list[str], list[str]]:
@@ -286,12 +299,15 @@ class _NoteColumns:
     vulnerability: list[str]
     urgency: list[str]
     priority_reason: list[str]
+    n_events: np.ndarray
+    events: list[str]
 
     @classmethod
     def empty(cls, count: int) -> _NoteColumns:
         return cls(np.zeros(count, dtype="int64"), np.zeros(count, dtype="int64"),
                    np.full(count, np.nan), np.zeros(count, dtype=bool), np.full(count, np.nan),
-                   [""] * count, [""] * count, [""] * count, [""] * count)
+                   [""] * count, [""] * count, [""] * count, [""] * count,
+                   np.zeros(count, dtype="int64"), [""] * count)
 
     def fill(self, i: int, note: Any) -> None:
         """Row ``i`` from a scored note (the scorer gave it its urgency and priority)."""
@@ -302,6 +318,9 @@ class _NoteColumns:
         self.categories[i] = LIST_SEPARATOR.join(
             sorted({m.mention.category for m in note.mentions}))
         self.priority[i] = note.priority
+        self.n_events[i] = len(note.events)
+        self.events[i] = LIST_SEPARATOR.join(
+            f"{e.category}:{e.event}" if e.category else e.event for e in note.events)
         if note.mentions:
             self.vulnerability[i] = LIST_SEPARATOR.join(
                 sorted(note.findings.vulnerability_groups))
@@ -323,6 +342,8 @@ class _NoteColumns:
         notes["priority_reason"] = pd.array(self.priority_reason, dtype="string")
         notes["categories"] = pd.array(self.categories, dtype="string")
         notes["vulnerability"] = pd.array(self.vulnerability, dtype="string")
+        notes["n_events"] = self.n_events
+        notes["events"] = pd.array(self.events, dtype="string")
         notes["status"] = pd.array(status, dtype="string")
         notes["error"] = pd.array(errors, dtype="string")
         table: pd.DataFrame = notes
@@ -363,6 +384,24 @@ def _hazard_rows(rows: dict[str, list[Any]], note_id: str, hazards: Sequence[Any
         reasons = ([_masked_reason(r, hidden) for r in hazard.reasons] if hidden
                    else hazard.reasons)
         rows["reasons"].append(LIST_SEPARATOR.join(reasons))
+
+
+def _event_rows(rows: dict[str, list[Any]], note_id: str, events: Sequence[Any],
+                text: str) -> None:
+    """Append one row per event the note records (its evidence phrase is lexicon wording or
+    a hazard term, never personal data)."""
+    for event in events:
+        rows["note_id"].append(note_id)
+        rows["category"].append(event.category)
+        rows["event"].append(event.event)
+        rows["probability"].append(event.probability)
+        rows["tier"].append(event.tier)
+        rows["start"].append(event.start)
+        rows["end"].append(event.end)
+        rows["phrase"].append(text[event.start:event.end])
+        rows["about"].append(event.about)
+        rows["refs"].append(LIST_SEPARATOR.join(event.refs))
+        rows["reasons"].append(LIST_SEPARATOR.join(event.reasons))
 
 
 def _masked_reason(reason: str, hidden: Mapping[str, str]) -> str:
@@ -532,25 +571,32 @@ def combine(scored: Iterable[ScoredChunk], kept: Sequence[str] = (),
             on_chunk: Callable[[ScoredChunk], None] | None = None,
             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Concatenate scored chunks into one notes and one mentions table."""
-    notes, mentions, _ = combine_all(scored, kept, on_chunk)
+    notes, mentions, _, _ = combine_all(scored, kept, on_chunk)
     return notes, mentions
 
 
+class Tables(NamedTuple):
+    """The tables of a scoring run."""
+
+    notes: pd.DataFrame
+    mentions: pd.DataFrame
+    hazards: pd.DataFrame
+    events: pd.DataFrame
+
+
 def combine_all(scored: Iterable[ScoredChunk], kept: Sequence[str] = (),
-                on_chunk: Callable[[ScoredChunk], None] | None = None,
-                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Concatenate scored chunks into the notes, mentions and hazards tables."""
-    notes, mentions, hazards = [], [], []
+                on_chunk: Callable[[ScoredChunk], None] | None = None) -> Tables:
+    """Concatenate scored chunks into the notes, mentions, hazards and events tables."""
+    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in Tables._fields}
     for chunk in scored:
-        notes.append(chunk.notes)
-        mentions.append(chunk.mentions)
-        hazards.append(chunk.hazards)
+        for name, frames in parts.items():
+            frames.append(getattr(chunk, name))
         if on_chunk:
             on_chunk(chunk)
-    notes_table = (pd.concat(notes, ignore_index=True) if notes else empty_notes(kept))
-    mentions_table = (pd.concat(mentions, ignore_index=True) if mentions else empty_mentions())
-    hazards_table = (pd.concat(hazards, ignore_index=True) if hazards else empty_hazards())
-    return notes_table, mentions_table, hazards_table
+    empty = {"notes": lambda: empty_notes(kept), "mentions": empty_mentions,
+             "hazards": empty_hazards, "events": empty_events}
+    return Tables(**{name: pd.concat(frames, ignore_index=True) if frames else empty[name]()
+                     for name, frames in parts.items()})
 
 
 @overload
@@ -558,6 +604,7 @@ def score_frame(frame: pd.DataFrame, *, text: str | None = ..., id: str | None =
                 keep: Sequence[str] | str = ..., threshold: float | None = ...,
                 model: str | Path | None = ..., jobs: int = ..., chunk_size: int = ...,
                 mask_pii: bool = ..., hazards: Literal[False] = ...,
+                events: Literal[False] = ...,
                 ) -> tuple[pd.DataFrame, pd.DataFrame]: ...
 
 
@@ -565,19 +612,34 @@ def score_frame(frame: pd.DataFrame, *, text: str | None = ..., id: str | None =
 def score_frame(frame: pd.DataFrame, *, text: str | None = ..., id: str | None = ...,
                 keep: Sequence[str] | str = ..., threshold: float | None = ...,
                 model: str | Path | None = ..., jobs: int = ..., chunk_size: int = ...,
-                mask_pii: bool = ..., hazards: Literal[True],
+                mask_pii: bool = ..., hazards: Literal[True], events: Literal[False] = ...,
                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]: ...
+
+
+@overload
+def score_frame(frame: pd.DataFrame, *, text: str | None = ..., id: str | None = ...,
+                keep: Sequence[str] | str = ..., threshold: float | None = ...,
+                model: str | Path | None = ..., jobs: int = ..., chunk_size: int = ...,
+                mask_pii: bool = ..., hazards: Literal[False] = ..., events: Literal[True],
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]: ...
+
+
+@overload
+def score_frame(frame: pd.DataFrame, *, text: str | None = ..., id: str | None = ...,
+                keep: Sequence[str] | str = ..., threshold: float | None = ...,
+                model: str | Path | None = ..., jobs: int = ..., chunk_size: int = ...,
+                mask_pii: bool = ..., hazards: Literal[True], events: Literal[True],
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]: ...
 
 
 def score_frame(frame: pd.DataFrame, *, text: str | None = None, id: str | None = None,
                 keep: Sequence[str] | str = (), threshold: float | None = None,
                 model: str | Path | None = None, jobs: int = 1,
                 chunk_size: int = DEFAULT_CHUNK_SIZE, mask_pii: bool = False,
-                hazards: bool = False,
-                ) -> (tuple[pd.DataFrame, pd.DataFrame]
-                      | tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]):
-    """Score a DataFrame of notes: ``(notes, mentions)`` tables, and with ``hazards=True``
-    the hazards table as a third.
+                hazards: bool = False, events: bool = False,
+                ) -> tuple[pd.DataFrame, ...]:
+    """Score a DataFrame of notes: ``(notes, mentions)`` tables, then the hazards table with
+    ``hazards=True`` and the events table with ``events=True``, in that order.
 
     Parameters
     ----------
@@ -598,6 +660,8 @@ def score_frame(frame: pd.DataFrame, *, text: str | None = None, id: str | None 
         Mask personal data in kept text columns and in reasons (see :mod:`casenotes.privacy`).
     hazards : bool, default=False
         Also return the hazards table.
+    events : bool, default=False
+        Also return the events table.
 
     Returns
     -------
@@ -610,6 +674,10 @@ def score_frame(frame: pd.DataFrame, *, text: str | None = None, id: str | None 
         One row per note and hazard category present, with :data:`HAZARD_COLUMNS`: the
         verdict (risk or routine) an analyst acts on, its calibrated probability, urgency,
         evidence (the mentions behind it) and reasons.
+    events : DataFrame, only with ``events=True``
+        One row per event a note records about a hazard (reported, booked, no_access,
+        refused, inspected, made_safe, works_done, resolved, chaser, recurrence), with
+        :data:`EVENT_COLUMNS`; the case roll-up (:mod:`casenotes.triage.cases`) reads them.
 
     Examples
     --------
@@ -637,10 +705,8 @@ def score_frame(frame: pd.DataFrame, *, text: str | None = None, id: str | None 
     spec = ScorerSpec(model=str(model) if model is not None else None, threshold=threshold)
     chunks = chunks_of_frame(frame, text=text_column, id=id_column, keep=kept,
                              chunk_size=chunk_size)
-    notes, mentions, hazard_table = combine_all(
-        score_chunks(chunks, spec, jobs=jobs, mask_pii=mask_pii), kept)
+    tables = combine_all(score_chunks(chunks, spec, jobs=jobs, mask_pii=mask_pii), kept)
     for name in kept:  # kept columns keep their dtype
-        notes[name] = notes[name].astype(frame[name].dtype)
-    if hazards:
-        return notes, mentions, hazard_table
-    return notes, mentions
+        tables.notes[name] = tables.notes[name].astype(frame[name].dtype)
+    return (tables.notes, tables.mentions, *([tables.hazards] if hazards else []),
+            *([tables.events] if events else []))

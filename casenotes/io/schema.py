@@ -24,6 +24,8 @@ NOTE_COLUMNS: Final[dict[str, str]] = {
     "priority_reason": "string",
     "categories": "string",
     "vulnerability": "string",
+    "n_events": "int64",
+    "events": "string",
     "status": "string",
     "error": "string",
 }
@@ -52,6 +54,21 @@ HAZARD_COLUMNS: Final[dict[str, str]] = {
     "risk_probability": "float64",
     "urgency": "string",
     "evidence": "string",
+    "reasons": "string",
+}
+#: The events table: one row per event a note records about a hazard category ("" when the
+#: note names none), in note order: ``phrase`` is the evidence (``start``-``end`` in the note).
+EVENT_COLUMNS: Final[dict[str, str]] = {
+    "note_id": "string",
+    "category": "string",
+    "event": "string",
+    "probability": "float64",
+    "tier": "string",
+    "start": "int64",
+    "end": "int64",
+    "phrase": "string",
+    "about": "string",
+    "refs": "string",
     "reasons": "string",
 }
 #: Column names tried, in order, when the text or id column is not given (case-insensitive).

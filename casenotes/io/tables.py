@@ -27,6 +27,7 @@ import pandas as pd
 from ..errors import InputError, OutputError
 from ..lifetime import stale_partials
 from .schema import (
+    EVENT_COLUMNS,
     HAZARD_COLUMNS,
     ID_COLUMN_NAMES,
     MENTION_COLUMNS,
@@ -539,6 +540,10 @@ def mentions_dtypes() -> dict[str, str]:
 
 def hazards_dtypes() -> dict[str, str]:
     return dict(HAZARD_COLUMNS)
+
+
+def events_dtypes() -> dict[str, str]:
+    return dict(EVENT_COLUMNS)
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

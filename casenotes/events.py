@@ -1,0 +1,576 @@
+"""Events: what a note records happening to each hazard it touches (booked, no access,
+inspected, made safe, works done, resolved...), for the case timeline and the clock.
+
+Two layers, as for risk. **Rules as data** (``resources/events.json``): phrases that signal an
+event, found in one Aho-Corasick pass and given to the hazard categories of their sentence (else
+the nearest mention). **An event model** (``models/hazard-events-v1``) weighs, for each
+(note, category) and event, the rule hits with the words around them (negation, plans), the
+hazard verdict and its context; trained on the project's labelled timelines. Without a model
+the rules decide alone. Every event carries its evidence span and named reasons.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final, NamedTuple
+
+import ahocorasick
+
+from .errors import LexiconError, ModelError
+from .types import EVENT_NAMES, EventName, NoteEvent, ScoredNote
+
+EVENTS_FORMAT: Final = 1
+EVENT_MODEL: Final = "hazard-events-v1"
+EVENT_MODEL_FILE: Final = "events.json"
+CARD_FILE: Final = "card.json"
+#: Events that open an episode when none is open (a report, a repeat report, a return).
+OPENERS: Final[frozenset[str]] = frozenset({"reported", "chaser", "recurrence"})
+#: Events that close an episode.
+CLOSERS: Final[frozenset[str]] = frozenset({"works_done", "resolved"})
+#: The thresholds key of the hazard P(risk) at which a note that shows the hazard reports it,
+#: whatever the words around it (the first note that shows a hazard opens its episode).
+VERDICT_REPORTS: Final = "verdict_reports"
+#: Words that turn a following phrase into a plan or a denial, not an event ("will book",
+#: "not attended"); read up to this many tokens before a hit.
+LOOK_BEHIND: Final = 3
+_NEGATIONS: Final = frozenset({"no", "not", "never", "nothing", "without", "n't", "cannot",
+                               "unable", "failed", "yet"})
+_PLANS: Final = frozenset({"will", "to", "should", "shall", "would", "needs", "need", "plan",
+                           "planned", "awaiting", "await", "pending", "requested", "request",
+                           "asked", "chase", "please", "must", "can", "could", "may"})
+_TOKEN: Final = re.compile(r"[a-z0-9]+(?:[/'’][a-z0-9]+)*")
+
+
+class RuleHit(NamedTuple):
+    """A phrase of the event rules found in a note (character offsets) and the rules it fires."""
+
+    start: int
+    end: int
+    phrase: str
+    rules: tuple[str, ...]
+    events: tuple[EventName, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EventRule:
+    """Phrases that signal one event."""
+
+    id: str
+    event: EventName
+    phrases: tuple[str, ...]
+    description: str = ""
+    #: A certain rule's hit (not negated, not a plan) records its event whatever the model
+    #: says: "card left", "made safe", "status changed ... to Completed".
+    certain: bool = False
+
+
+@dataclass(frozen=True)
+class EventRules:
+    """The event rules and the automaton that finds their phrases (longest hit wins)."""
+
+    rules: tuple[EventRule, ...]
+    hash: str = ""
+    _automaton: Any = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: object, *, source: str = "events") -> EventRules:
+        """Validate a parsed ``events.json``; a bad entry raises LexiconError naming it."""
+        if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+            raise LexiconError(f"{source}: expected an object with a 'rules' list")
+        rules, seen = [], set()
+        for i, entry in enumerate(data["rules"]):
+            where = f"{source}: rule {i}"
+            if not isinstance(entry, dict):
+                raise LexiconError(f"{where} is not an object")
+            rule_id, event = entry.get("id"), entry.get("event")
+            if not isinstance(rule_id, str) or not rule_id or rule_id in seen:
+                raise LexiconError(f"{where}: 'id' must be a new, non-empty string")
+            if event not in EVENT_NAMES:
+                raise LexiconError(f"{where} ({rule_id}): 'event' must be one of "
+                                   f"{', '.join(EVENT_NAMES)}, got {event!r}")
+            phrases = entry.get("phrases")
+            if (not isinstance(phrases, list) or not phrases
+                    or not all(isinstance(p, str) and p.strip() for p in phrases)):
+                raise LexiconError(f"{where} ({rule_id}): 'phrases' must be a non-empty list "
+                                   "of non-empty strings")
+            certain = entry.get("certain", False)
+            if not isinstance(certain, bool):
+                raise LexiconError(f"{where} ({rule_id}): 'certain' must be true or false")
+            seen.add(rule_id)
+            rules.append(EventRule(rule_id, event, tuple(dict.fromkeys(
+                " ".join(p.lower().split()) for p in phrases)),
+                str(entry.get("description", "")), certain))
+        digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+        return cls(tuple(rules), digest, _build_automaton(rules))
+
+    @property
+    def certain(self) -> frozenset[str]:
+        """The ids of the certain rules."""
+        return frozenset(rule.id for rule in self.rules if rule.certain)
+
+    def hits(self, text: str) -> list[RuleHit]:
+        """Every phrase at word boundaries in ``text``, longest first where they overlap."""
+        lower = _lower_same_length(text)
+        found = []
+        for last, (phrase, rules, events) in self._automaton.iter(lower):
+            start, end = last - len(phrase) + 1, last + 1
+            if (start > 0 and lower[start - 1].isalnum() and phrase[0].isalnum()) or (
+                    end < len(lower) and lower[end].isalnum() and phrase[-1].isalnum()):
+                continue
+            found.append(RuleHit(start, end, phrase, rules, events))
+        kept: list[RuleHit] = []
+        for hit in sorted(found, key=lambda h: (-(h.end - h.start), h.start)):
+            if not any(k.start < hit.end and hit.start < k.end for k in kept):
+                kept.append(hit)
+        return sorted(kept)
+
+
+def _build_automaton(rules: Sequence[EventRule]) -> Any:
+    by_phrase: dict[str, tuple[list[str], list[EventName]]] = {}
+    for rule in rules:
+        for phrase in rule.phrases:
+            ids, events = by_phrase.setdefault(phrase, ([], []))
+            ids.append(rule.id)
+            if rule.event not in events:
+                events.append(rule.event)
+    automaton = ahocorasick.Automaton()
+    for phrase, (ids, events) in by_phrase.items():
+        automaton.add_word(phrase, (phrase, tuple(ids), tuple(events)))
+    automaton.make_automaton()
+    return automaton
+
+
+def _lower_same_length(text: str) -> str:
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+@lru_cache(maxsize=4)
+def load_event_rules(path: str | None = None) -> EventRules:
+    """The bundled event rules, or those of a JSON file in the same format."""
+    if path is None:
+        raw = resources.files("casenotes").joinpath("resources").joinpath("events.json").read_text(
+            encoding="utf-8")
+        source = "bundled events.json"
+    else:
+        try:
+            raw = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise LexiconError(f"{path}: cannot read the event rules ({exc.strerror})") from None
+        source = str(path)
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise LexiconError(f"{source}: not valid JSON (line {exc.lineno}); fix the file") from None
+    return EventRules.from_dict(data, source=source)
+
+
+# ---------------------------------------------------------------------------- candidates
+
+
+@dataclass(frozen=True, slots=True)
+class EventCandidate:
+    """One (note, category) the event model reads: its features and the hits given to it."""
+
+    category: str
+    features: Mapping[str, float]
+    hits: tuple[RuleHit, ...]
+    evidence: tuple[int, int]
+    tier: str
+    #: For a note that names no hazard: the category its equipment points to ("boiler":
+    #: cold), and the job or reference numbers it names, for the roll-up to place it.
+    about: str = ""
+    refs: tuple[str, ...] = ()
+    #: Events a certain rule records here (unnegated, not a plan).
+    certain: frozenset[str] = frozenset()
+
+
+def candidates(text: str, note: ScoredNote, rules: EventRules,
+               equipment: Any = None) -> list[EventCandidate]:
+    """The (note, category) pairs to read for events: one per category the note names, or a
+    single uncategorised one for a note that names none but holds an event phrase (with the
+    category its equipment points to, from ``equipment``, an automaton of equipment phrases)."""
+    hits = rules.hits(text)
+    mentions = sorted((m.mention for m in note.mentions), key=lambda m: m.start)
+    refs = tuple(dict.fromkeys(REFERENCE.findall(text)))[:MAX_REFS]
+    if not mentions:
+        if not hits:
+            return []
+        about = _equipment_category(text, equipment) if equipment is not None else ""
+        loose = _candidate(text, "", hits, hits, None, (hits[0].start, hits[0].end), "",
+                           rules.certain)
+        if about:
+            loose.features[f"about={about}"] = 1.0  # type: ignore[index]
+        return [replace(loose, about=about, refs=refs)]
+    given: dict[str, list[RuleHit]] = {m.category: [] for m in mentions}
+    for hit in hits:
+        for category in _attribute(hit, mentions):
+            given[category].append(hit)
+    verdicts = {h.category: h for h in note.hazards}
+    out = []
+    for category, mine in given.items():
+        verdict = verdicts.get(category)  # type: ignore[call-overload]
+        strongest = verdict.evidence[0].mention if verdict and verdict.evidence else next(
+            m for m in mentions if m.category == category)
+        tier = max((s.urgency for s in verdict.evidence), key=_tier_rank,
+                   default="") if verdict else ""
+        out.append(replace(_candidate(text, category, mine, hits, verdict,
+                                      (strongest.start, strongest.end),
+                                      tier or _term_tier(note, category), rules.certain),
+                           refs=refs))
+    return out
+
+
+#: Job, works order and reference numbers (5 to 8 digits: not times, years or phones).
+REFERENCE: Final = re.compile(r"(?<![\d/.:-])\d{5,8}(?![\d/.:])")
+MAX_REFS: Final = 5
+
+
+def _equipment_category(text: str, equipment: Any) -> str:
+    """The category the note's equipment, trades and procedures point to most often."""
+    lower = _lower_same_length(text)
+    counts: dict[str, int] = {}
+    for last, (phrase, category) in equipment.iter(lower):
+        start, end = last - len(phrase) + 1, last + 1
+        if (start > 0 and lower[start - 1].isalnum()) or (end < len(lower)
+                                                           and lower[end].isalnum()):
+            continue
+        counts[category] = counts.get(category, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else ""
+
+
+def equipment_automaton(lexicon: Any = None) -> Any:
+    """An automaton of the lexicon's equipment phrases and their categories."""
+    from .lexicon import default_lexicon
+
+    automaton = ahocorasick.Automaton()
+    for term in (lexicon or default_lexicon()).equipment:
+        for phrase in term.phrases:
+            key = " ".join(phrase.lower().split())
+            if key:
+                automaton.add_word(key, (key, term.category))
+    automaton.make_automaton()
+    return automaton
+
+
+def _attribute(hit: RuleHit, mentions: Sequence[Any]) -> set[str]:
+    """The categories a rule hit belongs to: those mentioned in its sentence, else the nearest
+    mention before it, else the nearest after it."""
+    same = {m.category for m in mentions if m.sentence_start <= hit.start < m.sentence_end}
+    if same:
+        return same
+    before = [m for m in mentions if m.end <= hit.start]
+    if before:
+        return {before[-1].category}
+    return {next(m for m in mentions if m.start >= hit.end).category} if any(
+        m.start >= hit.end for m in mentions) else {mentions[0].category}
+
+
+_TIER_RANK: Final = {"": 0, "standard": 1, "significant": 2, "emergency": 3}
+
+
+def _tier_rank(tier: str) -> int:
+    return _TIER_RANK.get(tier, 0)
+
+
+def _term_tier(note: ScoredNote, category: str) -> str:
+    """The tier the category would take as a risk here (its terms' base tiers)."""
+    from .triage.priority import load_urgency
+
+    table = load_urgency()
+    groups = sorted(note.findings.vulnerability_groups)
+    return max((table.tier(m.mention.term_id, m.mention.category, groups, "")[0]
+                for m in note.mentions if m.mention.category == category),
+               key=_tier_rank, default="")
+
+
+def _candidate(text: str, category: str, mine: Sequence[RuleHit], every: Sequence[RuleHit],
+               verdict: Any, evidence: tuple[int, int], tier: str,
+               certain_rules: frozenset[str] = frozenset()) -> EventCandidate:
+    features: dict[str, float] = {"bias": 1.0, "named" if category else "unnamed": 1.0}
+    if category:
+        features[f"category={category}"] = 1.0
+    if verdict is not None:
+        features[f"verdict={verdict.verdict}"] = 1.0
+        features["p_risk"] = float(verdict.risk_probability)
+        for scored in verdict.evidence[:1]:
+            features[f"context={scored.mention.context}"] = 1.0
+    own = set(mine)
+    for hit in every:
+        if hit not in own:  # a phrase of another hazard's sentence: weaker evidence
+            for event in hit.events:
+                features[f"elsewhere={event}"] = 1.0
+    ends = sorted(h.end for h in every)
+    certain: set[str] = set()
+    for hit in mine:
+        before = _TOKEN.findall(_clause_before(text, hit.start, ends).lower())[-LOOK_BEHIND:]
+        negated = any(word in _NEGATIONS or word.endswith("n't") for word in before)
+        planned = any(word in _PLANS for word in before)
+        if not negated and not planned and certain_rules.intersection(hit.rules):
+            certain.update(rule.split(".")[0] for rule in hit.rules if rule in certain_rules)
+        for event in hit.events:
+            features[f"rule={event}"] = features.get(f"rule={event}", 0.0) + 1.0
+            features[f"phrase={event}:{hit.phrase}"] = 1.0
+            if negated:
+                features[f"negated={event}"] = 1.0
+            if planned:
+                features[f"planned={event}"] = 1.0
+        for rule in hit.rules:
+            features[f"rule_id={rule}"] = 1.0
+    for name in [k for k in features if k.startswith("rule=")]:
+        features[name] = min(features[name], 3.0)
+    return EventCandidate(category, features, tuple(mine), evidence, tier,
+                          certain=frozenset(certain))
+
+
+def _clause_before(text: str, start: int, hit_ends: Sequence[int]) -> str:
+    """The words before a hit in its clause, after any earlier hit ("no answer, card left":
+    the "no" belongs to "no answer", not to "card left")."""
+    from bisect import bisect_right
+
+    earlier = hit_ends[:bisect_right(hit_ends, start)]
+    begin = max(start - 40, earlier[-1] if earlier else 0, 0)
+    window = text[begin:start]
+    cut = max(window.rfind(mark) for mark in (",", ".", ";", ":", "\n", "!", "?", " - "))
+    return window[cut + 1:] if cut >= 0 else window
+
+
+# ---------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class EventModel:
+    """A linear model per event over candidate features, with its own threshold per event."""
+
+    weights: Mapping[str, Mapping[str, float]]
+    intercepts: Mapping[str, float]
+    thresholds: Mapping[str, float]
+    card: Mapping[str, Any] = field(default_factory=dict)
+
+    def probabilities(self, features: Mapping[str, float]) -> dict[EventName, float]:
+        """P(event) for one candidate, for every event."""
+        out: dict[EventName, float] = {}
+        for event in EVENT_NAMES:
+            weights = self.weights.get(event, {})
+            z = self.intercepts.get(event, -10.0) + sum(
+                weights.get(name, 0.0) * value for name, value in features.items())
+            out[event] = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return out
+
+    def reasons(self, event: str, features: Mapping[str, float], top: int = 3) -> tuple[str, ...]:
+        """The features that pushed hardest towards ``event``, with their log-odds."""
+        weights = self.weights.get(event, {})
+        parts = sorted(((weights.get(name, 0.0) * value, name) for name, value in
+                        features.items() if name != "bias"), reverse=True)
+        return tuple(f"{name} ({value:+.2f})" for value, name in parts[:top] if value > 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": EVENTS_FORMAT, "weights": self.weights,
+                "intercepts": self.intercepts, "thresholds": self.thresholds}
+
+
+def save_event_model(model: EventModel, directory: str | Path) -> dict[str, Any]:
+    """Write ``events.json`` and ``card.json`` (with the weights' SHA-256) to a folder."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps(model.to_dict(), sort_keys=True).encode("utf-8")
+    card = {**model.card, "format": EVENTS_FORMAT,
+            "events_sha256": hashlib.sha256(payload).hexdigest()}
+    (directory / EVENT_MODEL_FILE).write_bytes(payload)
+    (directory / CARD_FILE).write_text(json.dumps(card, indent=1, sort_keys=True) + "\n")
+    return card
+
+
+def load_event_model(path: str | Path | None = None) -> EventModel:
+    """Load an event model folder, or the bundled one; the hash is checked before parsing."""
+    if path is None:
+        from .model import bundled_model_dir
+
+        folder: Any = bundled_model_dir(EVENT_MODEL)
+        source = f"bundled event model {EVENT_MODEL}"
+    else:
+        folder, source = Path(path), str(path)
+    try:
+        card = json.loads(folder.joinpath(CARD_FILE).read_bytes())
+        payload = folder.joinpath(EVENT_MODEL_FILE).read_bytes()
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        raise ModelError(f"{source}: no readable {CARD_FILE} and {EVENT_MODEL_FILE}; pass the "
+                         "folder scripts/train_events.py wrote, or reinstall casenotes") from None
+    if not isinstance(card, dict) or card.get("format") != EVENTS_FORMAT:
+        raise ModelError(f"{source}: event model format {card.get('format')!r}, this casenotes "
+                         f"reads {EVENTS_FORMAT}; retrain with scripts/train_events.py")
+    if hashlib.sha256(payload).hexdigest() != card.get("events_sha256"):
+        raise ModelError(f"{source}: {EVENT_MODEL_FILE} does not match its card; the file was "
+                         "altered. Retrain with scripts/train_events.py or reinstall casenotes")
+    try:
+        data = json.loads(payload)
+        return EventModel({str(k): {str(n): float(w) for n, w in v.items()}
+                           for k, v in data["weights"].items()},
+                          {str(k): float(v) for k, v in data["intercepts"].items()},
+                          {str(k): float(v) for k, v in data["thresholds"].items()}, card)
+    except (KeyError, TypeError, ValueError, AttributeError, json.JSONDecodeError):
+        raise ModelError(f"{source}: {EVENT_MODEL_FILE} is not casenotes event weights; retrain "
+                         "with scripts/train_events.py") from None
+
+
+def event_examples(pairs: Iterable[tuple[str, ScoredNote, Iterable[tuple[str, str]]]],
+                   rules: EventRules | None = None,
+                   ) -> tuple[list[Mapping[str, float]], list[frozenset[str]]]:
+    """Training rows from ``(text, scored note, gold (category, event) pairs)``: each
+    candidate's features and its gold events (an uncategorised candidate takes every gold
+    event of its note, whatever the category)."""
+    rules = rules or load_event_rules()
+    features, labels = [], []
+    for text, note, gold in pairs:
+        gold = list(gold)
+        for candidate in candidates(text, note, rules):
+            features.append(candidate.features)
+            labels.append(frozenset(e for c, e in gold
+                                    if not candidate.category or c == candidate.category))
+    return features, labels
+
+
+def train_event_model(features: Sequence[Mapping[str, float]], labels: Sequence[frozenset[str]],
+                      *, c: float = 1.0, card: Mapping[str, Any] | None = None) -> EventModel:
+    """One L2 logistic regression per event (an event never seen in training is never
+    predicted); thresholds 0.5 until set (scripts/train_events.py)."""
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = DictVectorizer()
+    rows = vectorizer.fit_transform([{k: v for k, v in f.items() if k != "bias"}
+                                     for f in features])
+    names = vectorizer.get_feature_names_out()
+    weights: dict[str, dict[str, float]] = {}
+    intercepts: dict[str, float] = {}
+    for event in EVENT_NAMES:
+        target = [event in label for label in labels]
+        if not any(target) or all(target):
+            weights[event], intercepts[event] = {}, -10.0 if not any(target) else 10.0
+            continue
+        fitted = LogisticRegression(C=c, max_iter=2000).fit(rows, target)
+        weights[event] = {str(n): round(float(w), 5) for n, w in zip(
+            names, fitted.coef_[0], strict=True) if abs(w) > 1e-4}
+        intercepts[event] = round(float(fitted.intercept_[0]), 5)
+    return EventModel(weights, intercepts, dict.fromkeys(EVENT_NAMES, 0.5), dict(card or {}))
+
+
+# ---------------------------------------------------------------------------- the reader
+
+
+class EventReader:
+    """Reads a scored note's events: the rules find and place the phrases, the model (when
+    given) decides which events they record."""
+
+    def __init__(self, rules: EventRules | None = None, model: EventModel | None = None, *,
+                 lexicon: Any = None) -> None:
+        self.rules = rules or load_event_rules()
+        self.model = model
+        self.equipment = equipment_automaton(lexicon)
+
+    def read(self, text: str, note: ScoredNote) -> tuple[NoteEvent, ...]:
+        """The note's events, by category in order of first mention, then by event."""
+        out: list[NoteEvent] = []
+        for candidate in candidates(text, note, self.rules, self.equipment):
+            decided = self._decide(note.note_id, candidate)
+            have = {e.event for e in decided}
+            for event in sorted(candidate.certain - have, key=EVENT_NAMES.index):
+                hit = next(h for h in candidate.hits if event in h.events
+                           and self.rules.certain.intersection(h.rules))
+                decided.append(NoteEvent(note_id=note.note_id,
+                                         category=candidate.category,  # type: ignore[arg-type]
+                                         event=event,  # type: ignore[arg-type]
+                                         probability=1.0, start=hit.start, end=hit.end,
+                                         reasons=(f"certain rule {hit.phrase!r}",),
+                                         tier=candidate.tier))
+            decided.sort(key=lambda e: EVENT_NAMES.index(e.event))
+            out.extend(replace(e, about=candidate.about, refs=candidate.refs) for e in decided)
+        return tuple(out)
+
+    def _decide(self, note_id: str, candidate: EventCandidate) -> list[NoteEvent]:
+        if self.model is None:
+            return self._by_rules(note_id, candidate)
+        out = []
+        probabilities = self.model.probabilities(candidate.features)
+        shown = candidate.features.get("p_risk", 0.0)
+        for event in EVENT_NAMES:
+            probability = probabilities[event]
+            if event == "reported" and shown >= self.model.thresholds.get(
+                    VERDICT_REPORTS, 2.0) and probability < self.model.thresholds["reported"]:
+                out.append(NoteEvent(note_id, candidate.category,  # type: ignore[arg-type]
+                                     "reported", round(shown, 4), *candidate.evidence,
+                                     (f"hazard verdict risk (P {shown:.2f}): the note shows "
+                                      "the hazard",), candidate.tier))
+                continue
+            if probability < self.model.thresholds.get(event, 0.5):
+                continue
+            start, end = next(((h.start, h.end) for h in candidate.hits if event in h.events),
+                              candidate.evidence)
+            out.append(NoteEvent(note_id, candidate.category,  # type: ignore[arg-type]
+                                 event, round(probability, 4), start, end,
+                                 self.model.reasons(event, candidate.features), candidate.tier))
+        return out
+
+    def _by_rules(self, note_id: str, candidate: EventCandidate) -> list[NoteEvent]:
+        """Rules alone: an event for each rule that fires unnegated and not as a plan; a
+        report only where the verdict is risk."""
+        features = candidate.features
+        out = []
+        for event in EVENT_NAMES:
+            if not features.get(f"rule={event}") or features.get(f"negated={event}") or \
+                    features.get(f"planned={event}"):
+                continue
+            if event == "reported" and not features.get("verdict=risk"):
+                continue
+            hit = next(h for h in candidate.hits if event in h.events)
+            out.append(NoteEvent(note_id, candidate.category,  # type: ignore[arg-type]
+                                 event, 1.0, hit.start, hit.end,
+                                 (f"rule {hit.rules[0]} {hit.phrase!r}",), candidate.tier))
+        return out
+
+
+@lru_cache(maxsize=1)
+def default_event_reader() -> EventReader:
+    """The bundled rules and event model (rules alone when the model is not installed)."""
+    try:
+        model: EventModel | None = load_event_model()
+    except ModelError:
+        model = None
+    return EventReader(load_event_rules(), model)
+
+
+def read_events(texts: Iterable[str], notes: Iterable[ScoredNote],
+                reader: EventReader | None = None) -> list[tuple[NoteEvent, ...]]:
+    """Events of scored notes, each with its text."""
+    reader = reader or default_event_reader()
+    return [reader.read(text, note) for text, note in zip(texts, notes, strict=True)]
+
+
+__all__ = [
+    "CLOSERS",
+    "OPENERS",
+    "EventCandidate",
+    "EventModel",
+    "EventReader",
+    "EventRule",
+    "EventRules",
+    "RuleHit",
+    "candidates",
+    "default_event_reader",
+    "event_examples",
+    "load_event_model",
+    "load_event_rules",
+    "read_events",
+    "save_event_model",
+    "train_event_model",
+]

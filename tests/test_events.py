@@ -1,0 +1,238 @@
+"""Events a note records about its hazards: rules as data, the event model, the tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import casenotes
+from casenotes.cli import app
+from casenotes.errors import InputError, LexiconError, ModelError
+from casenotes.events import (
+    EventReader,
+    EventRules,
+    default_event_reader,
+    load_event_model,
+    load_event_rules,
+    save_event_model,
+)
+from casenotes.scoring import Scorer, default_scorer
+from casenotes.types import EVENT_NAMES
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMELINES = ROOT / "data" / "samples" / "timelines"
+
+
+def events_of(text: str, reader: EventReader | None = None) -> set[tuple[str, str]]:
+    note = default_scorer().score_note(text, "n")
+    found = (reader or default_event_reader()).read(text, note)
+    return {(e.category, e.event) for e in found}
+
+
+# ----------------------------------------------------------------------------- rules
+
+
+def test_the_bundled_rules_cover_every_event() -> None:
+    rules = load_event_rules()
+    assert {rule.event for rule in rules.rules} == set(EVENT_NAMES)
+    assert rules.certain  # some phrases are certain whatever the model says
+
+
+def test_of_overlapping_phrases_the_longest_wins() -> None:
+    hits = load_event_rules().hits("Revisit: no recurrence, tenant happy.")
+    phrases = [h.phrase for h in hits]
+    assert "no recurrence" in phrases and "recurrence" not in phrases
+
+
+def test_phrases_match_whole_words_only() -> None:
+    assert not [h for h in load_event_rules().hits("The unbooked slot") if h.phrase == "booked"]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({}, "'rules' list"),
+    ({"rules": [{"id": "x", "event": "teleported", "phrases": ["beamed"]}]}, "'event'"),
+    ({"rules": [{"id": "x", "event": "booked", "phrases": []}]}, "'phrases'"),
+    ({"rules": [{"id": "x", "event": "booked", "phrases": ["a"], "certain": "yes"}]},
+     "'certain'"),
+    ({"rules": [{"id": "x", "event": "booked", "phrases": ["a"]},
+                {"id": "x", "event": "booked", "phrases": ["b"]}]}, "'id'"),
+])
+def test_a_bad_rules_file_names_the_entry_and_key(data: object, message: str) -> None:
+    with pytest.raises(LexiconError, match=message):
+        EventRules.from_dict(data)
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Attended 10:15, no answer, card left.", ("", "no_access")),
+    ("OOH engineer attended, smell of gas at cooker, supply capped at the ECV and made safe.",
+     ("gas", "made_safe")),
+    ("Mould wash and treatment completed in bedroom 2. Works complete.",
+     ("damp_mould", "works_done")),
+    ("Job 552233 status changed from Issued to Completed", ("", "works_done")),
+    ("Tenant refused access for the damp inspection today.", ("damp_mould", "refused")),
+])
+def test_the_bundled_reader_finds_plain_events(text: str, expected: tuple[str, str]) -> None:
+    assert expected in events_of(text)
+
+
+def test_a_plan_is_not_an_event() -> None:
+    found = events_of("Damp and mould inspection to be booked once heating restored.")
+    assert ("damp_mould", "inspected") not in found
+
+
+def test_a_note_that_names_no_hazard_carries_its_equipment_and_job_numbers() -> None:
+    text = "Storage heater element replaced, job 299031 complete."
+    note = default_scorer().score_note(text, "n")
+    found = default_event_reader().read(text, note)
+    assert found and all(e.category == "" for e in found)
+    assert {e.about for e in found} == {"cold"}
+    assert {e.refs for e in found} == {("299031",)}
+
+
+def test_every_event_names_its_evidence_and_reasons() -> None:
+    text = "T/C from tnt reporting black mould in the baby's bedroom. P2 job raised."
+    note = default_scorer().score_note(text, "n")
+    for event in default_event_reader().read(text, note):
+        assert 0 <= event.start < event.end <= len(text)
+        assert event.reasons and 0.0 <= event.probability <= 1.0
+
+
+def test_rules_alone_read_events_without_a_model() -> None:
+    found = events_of("Attended, no access, card left.", EventReader(load_event_rules(), None))
+    assert ("", "no_access") in found
+
+
+def test_a_scorer_without_events_reads_none() -> None:
+    note = Scorer(events=False).score_note("Attended, no answer, card left.", "n")
+    assert note.events == ()
+
+
+@given(st.text(alphabet=st.sampled_from(list("abc no access card left,.\n0123456789")),
+               max_size=200))
+def test_reading_any_text_gives_events_inside_the_note(text: str) -> None:
+    note = Scorer(events=False).score_note(text, "n") if text.strip() else None
+    if note is None:
+        return
+    for event in default_event_reader().read(text, note):
+        assert 0 <= event.start <= event.end <= len(text)
+        assert event.event in EVENT_NAMES
+
+
+# ----------------------------------------------------------------------------- the model
+
+
+def test_the_bundled_event_model_loads_with_its_hash_checked(tmp_path: Path) -> None:
+    model = load_event_model()
+    assert set(model.thresholds) >= set(EVENT_NAMES)
+    save_event_model(model, tmp_path)
+    assert load_event_model(tmp_path).weights == model.weights
+    weights = tmp_path / "events.json"
+    weights.write_text(weights.read_text().replace("0", "1", 1))
+    with pytest.raises(ModelError, match="does not match its card"):
+        load_event_model(tmp_path)
+    with pytest.raises(ModelError, match="no readable"):
+        load_event_model(tmp_path / "missing")
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def test_score_frame_gives_the_events_table_and_every_note_counts_its_events() -> None:
+    frame = pd.DataFrame({"id": ["1", "2", "3"],
+                          "text": ["Smell of gas in hall, P1 job raised",
+                                   "Attended, no answer, card left.", "Rent paid"]})
+    notes, _, events = casenotes.score_frame(frame, id="id", events=True)
+    assert notes["n_events"].sum() == len(events)
+    assert list(events.columns) == list(casenotes.io.schema.EVENT_COLUMNS)
+    assert set(events["note_id"]) <= {"1", "2"}
+    assert "no_access" in set(events.loc[events["note_id"] == "2", "event"])
+    notes, _, hazards, events = casenotes.score_frame(frame, id="id", hazards=True,
+                                                      events=True)
+    assert len(hazards) and len(events)
+
+
+def test_the_cli_writes_events_and_the_clock_reads_them(tmp_path: Path) -> None:
+    export = tmp_path / "export.csv"
+    pd.DataFrame({
+        "id": ["1", "2", "3", "4"],
+        "targetId": ["P1", "P1", "P2", "P2"],
+        "createdAt": ["10/11/2025 18:00", "10/11/2025 23:00", "10/11/2025 08:00",
+                      "10/11/2025 11:00"],
+        "description": ["Tenant reports a strong smell of gas in the kitchen, OOH P1 raised",
+                        "Attended 22:50, no answer, card left.",
+                        "Tenant reports smell of gas in hall",
+                        "Engineer attended, gas escape at meter found, supply capped, "
+                        "made safe."],
+    }).to_csv(export, index=False)
+    tables = {name: tmp_path / f"{name}.csv" for name in ("notes", "mentions", "events")}
+    runner = CliRunner()
+    result = runner.invoke(app, ["score", str(export), "--keep", "targetId,createdAt",
+                                 *[a for name, path in tables.items()
+                                   for a in (f"--{name}", str(path))], "-j", "1", "-q"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "cases.csv"
+    result = runner.invoke(app, ["cases", str(tables["notes"]), "--mentions",
+                                 str(tables["mentions"]), "--events", str(tables["events"]),
+                                 "-o", str(out), "--as-of", "2025-11-12"])
+    assert result.exit_code == 0, result.output
+    cases = pd.read_csv(out, dtype=str).set_index("case")
+    assert cases.loc["P1", "clock"] == "overdue"      # no access does not stop the clock
+    assert cases.loc["P2", "clock"] == "met" and cases.loc["P2", "action_by"] == "4"
+    assert "no_access" in cases.loc["P1", "events"]
+
+
+def test_cases_refuses_an_events_table_without_its_notes_table(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.csv"
+    pd.DataFrame({"note_id": ["1"], "targetId": ["P1"], "createdAt": ["2025-11-10"],
+                  "n_mentions": [0]}).to_csv(notes, index=False)
+    mentions = tmp_path / "mentions.csv"
+    pd.DataFrame(columns=list(casenotes.io.schema.MENTION_COLUMNS)).to_csv(mentions,
+                                                                          index=False)
+    events = tmp_path / "events.csv"
+    pd.DataFrame(columns=list(casenotes.io.schema.EVENT_COLUMNS)).to_csv(events, index=False)
+    result = CliRunner().invoke(app, ["cases", str(notes), "--mentions", str(mentions),
+                                      "--events", str(events)])
+    assert result.exit_code == 2
+    assert "n_events" in result.stderr and "internal error" not in result.stderr
+
+
+# ----------------------------------------------------------------------------- timelines
+
+
+def test_the_labelled_timelines_are_whole_writers_per_split() -> None:
+    from casenotes.triage.timelines import load_timelines
+
+    writers = {split: {t.writer for t in load_timelines(TIMELINES / f"{split}.jsonl")}
+               for split in ("train", "dev", "test")}
+    assert writers == {"train": {"W1", "W3", "W5"}, "dev": {"W2"}, "test": {"W4"}}
+    total = [t for split in writers for t in load_timelines(TIMELINES / f"{split}.jsonl")]
+    assert len(total) >= 80 and sum(len(t.notes) for t in total) >= 300
+    assert sum(not t.hazards for t in total) >= 10          # routine-only cases
+    assert {h.clock for t in total for h in t.hazards} == {
+        "met", "late", "overdue", "due", "not applicable"}
+
+
+def test_a_malformed_timeline_names_its_line(tmp_path: Path) -> None:
+    from casenotes.triage.timelines import load_timelines
+
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"case": "x"}) + "\n")
+    with pytest.raises(InputError, match="line 1"):
+        load_timelines(path)
+
+
+def test_evaluate_cases_prints_the_clock_figures_on_timelines() -> None:
+    sample = ROOT / "data" / "samples" / "timelines" / "dev.jsonl"
+    result = CliRunner().invoke(app, ["evaluate-cases", str(sample), "--show-wrong"])
+    assert result.exit_code == 0, result.output
+    assert "clock state right" in result.stdout and "open/resolved right" in result.stdout
+    assert "routine-only cases with a clock: 0" in result.stdout
