@@ -248,6 +248,11 @@ def score_command(
         "--hazards", metavar="OUT", help="Write the hazards table here (same formats): one row "
         "per note and hazard category, with the verdict, probability, urgency and evidence.")
     ] = None,
+    events_out: Annotated[str | None, typer.Option(
+        "--events", metavar="OUT", help="Write the events table here (same formats): one row "
+        "per event a note records about a hazard (reported, booked, no_access, refused, "
+        "inspected, made_safe, works_done, resolved, chaser, recurrence), for `casenotes "
+        "cases`.")] = None,
     keep: Annotated[str | None, typer.Option(
         "--keep", metavar="COL,...", help="Columns to carry into the notes table.")] = None,
     threshold: Annotated[float | None, typer.Option(
@@ -270,15 +275,16 @@ def score_command(
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="No progress bar and no summary.")] = False,
 ) -> None:
-    """Score a notes export: a notes table (every input row, in order), a mentions table and
-    a hazards table (one verdict per note and hazard category)."""
+    """Score a notes export: a notes table (every input row, in order), a mentions table, a
+    hazards table (one verdict per note and hazard category) and an events table."""
     from .engines.batch import ScorerSpec, default_jobs
     from .errors import InputError
     from .io.tables import TableReader
 
-    if [mentions_out, notes_out, hazards_out].count("-") > 1:
+    outputs = [mentions_out, notes_out, hazards_out, events_out]
+    if outputs.count("-") > 1:
         raise _fail("only one table can go to stdout; give the others a file name", code=2)
-    if mentions_out is None and notes_out is None and hazards_out is None:
+    if outputs.count(None) == len(outputs):
         notes_out = "-"
     kept = [c.strip() for c in keep.split(",") if c.strip()] if keep else []
     try:
@@ -291,7 +297,7 @@ def score_command(
     from .scoring import check_model
 
     check_model(spec.model)  # before any output is opened or any worker starts
-    writers = _open_writers(reader, notes_out, mentions_out, hazards_out)
+    writers = _open_writers(reader, notes_out, mentions_out, hazards_out, events_out)
     started = time.perf_counter()
     try:
         stats, duplicates = _score_into(reader, writers, spec, jobs or default_jobs(),
@@ -305,9 +311,16 @@ def score_command(
 
 
 def _open_writers(reader: Any, notes_out: str | None, mentions_out: str | None,
-                  hazards_out: str | None) -> list[tuple[str, Any]]:
+                  hazards_out: str | None, events_out: str | None = None,
+                  ) -> list[tuple[str, Any]]:
     """A writer per table asked for; a bad output path is a usage error and opens nothing."""
-    from .io.tables import TableWriter, hazards_dtypes, mentions_dtypes, notes_dtypes
+    from .io.tables import (
+        TableWriter,
+        events_dtypes,
+        hazards_dtypes,
+        mentions_dtypes,
+        notes_dtypes,
+    )
 
     writers: list[tuple[str, Any]] = []
     try:
@@ -317,6 +330,8 @@ def _open_writers(reader: Any, notes_out: str | None, mentions_out: str | None,
             writers.append(("mentions", TableWriter(mentions_out, mentions_dtypes())))
         if hazards_out is not None:
             writers.append(("hazards", TableWriter(hazards_out, hazards_dtypes())))
+        if events_out is not None:
+            writers.append(("events", TableWriter(events_out, events_dtypes())))
     except OutputError as exc:
         for _, writer in writers:
             writer.abort()
@@ -573,6 +588,10 @@ def cases_command(
     hazards_in: Annotated[Path | None, typer.Option(
         "--hazards", help="The hazards table of the same run: each note's verdict per hazard "
         "decides whether it reports the hazard (default: its mentions' labels).")] = None,
+    events_in: Annotated[Path | None, typer.Option(
+        "--events", help="The events table of the same run: what each note records (booked, "
+        "no access, inspected, made safe, works done...), which the clock reads. Without it "
+        "the clock reads only the mentions' contexts, which is coarser.")] = None,
     case_column: Annotated[str, typer.Option(
         "--case-column", help="Column naming the tenancy or property.")] = "targetId",
     date_column: Annotated[str, typer.Option(
@@ -594,9 +613,11 @@ def cases_command(
     given_moment = _moment(as_of)
     notes, mentions = read_table(notes_table), read_table(mentions_table)
     verdicts = read_table(hazards_in) if hazards_in is not None else None
+    recorded = read_table(events_in) if events_in is not None else None
     try:
         dated, skipped = case_notes(notes, mentions, case_column=case_column,
-                                    date_column=date_column, hazards=verdicts)
+                                    date_column=date_column, hazards=verdicts,
+                                    events=recorded)
     except InputSchemaError as exc:
         raise _fail(str(exc), code=2) from None
     if not dated:
@@ -626,11 +647,53 @@ def cases_command(
              "determination):")
         for h in overdue[:20]:
             echo(f"  {h.case:<14} {h.category:<16} {h.urgency:<12} reported "
-                 f"{h.clock_from:%Y-%m-%d %H:%M}, due {h.deadline:%Y-%m-%d %H:%M}, priority "
-                 f"{h.priority:.0f}, notes {', '.join(h.note_ids[-3:])}")
+                 f"{h.clock_from:%Y-%m-%d %H:%M} (note {h.opened_by}), due "
+                 f"{h.deadline:%Y-%m-%d %H:%M}, priority {h.priority:.0f}; since: "
+                 + (", ".join(f"{e.note_id} {e.event}" for e in h.events[1:][-3:])
+                    or "nothing recorded"))
         if len(overdue) > 20:
             echo(f"  ... and {len(overdue) - 20:,} more (--overdue FILE lists them all)")
     echo(f"  working days: {HOLIDAY_SOURCE}")
+    if recorded is None:
+        echo("  events: derived from the mentions (score with --events and pass it here for "
+             "bookings, no-access visits, making safe and works done)")
+
+
+@app.command("evaluate-cases")
+def evaluate_cases_command(
+    timelines: Annotated[Path, typer.Argument(
+        metavar="TIMELINES.jsonl", exists=True, dir_okay=False,
+        help="Labelled timelines (data/samples/timelines/*.jsonl).")],
+    model: Annotated[str | None, typer.Option("--model", help=MODEL_HELP)] = None,
+    events_model: Annotated[str | None, typer.Option(
+        "--events-model", help="An event model folder; 'rules' for the rules alone; "
+        "'mentions' for the events the mentions' contexts suggest (the clock before events "
+        "were read). Default: the bundled event model.")] = None,
+    show_wrong: Annotated[bool, typer.Option(
+        "--show-wrong", help="List every hazard whose clock or state is wrong.")] = False,
+) -> None:
+    """How well the clock reads labelled timelines: clock state, open/resolved, and events."""
+    from .events import EventReader, load_event_model, load_event_rules
+    from .scoring import build_scorer
+    from .triage.timelines import evaluate_timelines, format_evaluation, load_timelines
+
+    try:
+        cases = load_timelines(timelines)
+    except InputError as exc:
+        raise _fail(str(exc), code=2) from None
+    scorer = build_scorer(model)
+    if events_model == "rules":
+        scorer.events = EventReader(load_event_rules(), None)
+    elif events_model == "mentions":
+        scorer.events = None
+    elif events_model is not None:
+        scorer.events = EventReader(load_event_rules(), load_event_model(events_model))
+    result = evaluate_timelines(cases, scorer)
+    typer.echo(format_evaluation(result))
+    if show_wrong and result.wrong:
+        typer.echo("\nwrong:")
+        for line in result.wrong:
+            typer.echo(f"  {line}")
 
 
 @app.command("train")

@@ -80,10 +80,16 @@ def test_deadlines_by_urgency_and_category() -> None:
 def test_a_gas_smell_made_safe_within_24_hours_meets_the_clock() -> None:
     hazard = only([note("2025-11-10T08:00", GAS),
                    note("2025-11-10T14:00", GAS_ATTENDED),
-                   note("2025-11-11T09:00", GAS_CAPPED)], "2025-11-20")
+                   note("2025-11-11T07:00", GAS_CAPPED)], "2025-11-20")
     assert (hazard.clock, hazard.open, hazard.resolved_on) == ("met", False,
-                                                               at("2025-11-11T09:00"))
-    assert hazard.action_on == at("2025-11-10T14:00")
+                                                               at("2025-11-11T07:00"))
+    assert hazard.action_on == at("2025-11-11T07:00")
+
+
+def test_an_attendance_that_does_not_make_safe_does_not_stop_an_emergency_clock() -> None:
+    hazard = only([note("2025-11-10T08:00", GAS), note("2025-11-10T14:00", GAS_ATTENDED)],
+                  "2025-11-12")
+    assert hazard.clock == "overdue" and hazard.action_on is None
 
 
 def test_a_gas_smell_with_no_later_note_is_overdue_after_24_hours() -> None:

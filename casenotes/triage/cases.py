@@ -1,14 +1,20 @@
-"""Case roll-up and the Awaab's Law clock, from dated, scored notes.
+"""Case roll-up and the Awaab's Law clock, from dated notes and the events they record.
 
-Notes are grouped by case (a tenancy or property id) and hazard category. In date order, a
-risk mention opens an *episode*; a later note that mentions the category only as routine
-history or a negated finding ("mould treated, no recurrence") resolves it; a risk mention after
-that opens a new episode (a recurrence). For the latest episode the clock applies from the
-first note that reported it: **24 hours** to make an emergency hazard safe, **10 working days**
-to investigate damp and mould (England and Wales bank holidays, from the ``holidays``
-package). A later note that records an inspection of the category, or its resolution, counts
-as the action. This is a triage aid computed from case notes, not a legal determination: a
-note is only evidence that someone wrote something down.
+Notes are grouped by case (a tenancy or property id); each note brings its events per hazard
+category (``casenotes.events``: reported, booked, no_access, refused, inspected, made_safe,
+works_done, resolved, chaser, recurrence). In date order, per category, an *episode* opens at
+a report (or a chaser or a return, when nothing is open) and closes at works done or a
+resolution; a report after a close opens a new episode (a recurrence) with a new clock. A
+repeat report or complaint while an episode is open is a chaser: same episode, same clock.
+Events of a note that names no hazard ("attended, no answer, card left") go to the case's
+most recently active open episode.
+
+For the latest episode the clock runs from the note that opened it: **24 hours** to make an
+emergency hazard safe (stopped by made_safe, works_done or resolved), **10 working days** to
+investigate damp and mould (also stopped by inspected; England and Wales bank holidays from
+the ``holidays`` package). Bookings, no-access visits, refusals and chasers never stop it.
+This is a triage aid computed from case notes, not a legal determination: a note is only
+evidence that someone wrote something down.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Final, Literal
 
+from ..io.schema import LIST_SEPARATOR
 from .priority import TIER_WEIGHT
 
 Clock = Literal["met", "late", "overdue", "due", "not applicable"]
@@ -47,19 +54,49 @@ class CaseMention:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseEvent:
+    """One event of a note: its category ("" when the note names no hazard) and the tier the
+    hazard takes in that note (for an episode opened by an event on a routine verdict)."""
+
+    category: str
+    event: str
+    tier: str = ""
+    #: For an event of no category: the category the note's equipment points to.
+    about: str = ""
+    #: Job or reference numbers the note names.
+    refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class CaseNote:
-    """One dated note of a case, with its scored mentions."""
+    """One dated note of a case, with its scored mentions and events (None: derive the events
+    from the mentions, as tables scored without ``--events`` require)."""
 
     case: str
     when: datetime
     note_id: str
     mentions: tuple[CaseMention, ...]
     priority: float = 0.0
+    events: tuple[CaseEvent, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeEvent:
+    """An event of an episode as the roll-up read it (a report while open becomes a chaser)."""
+
+    when: datetime
+    note_id: str
+    event: str
+    episode: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.when:%Y-%m-%d %H:%M} {self.note_id} {self.event}"
 
 
 @dataclass(frozen=True)
 class CaseHazard:
-    """One hazard category of one case: its reports, state and Awaab's Law clock."""
+    """One hazard category of one case: its reports, state and Awaab's Law clock, with the
+    notes that opened the latest episode, stopped its clock and closed it."""
 
     case: str
     category: str
@@ -76,6 +113,30 @@ class CaseHazard:
     clock: Clock
     priority: float
     note_ids: tuple[str, ...] = field(default=())
+    opened_by: str = ""
+    action_by: str = ""
+    resolved_by: str = ""
+    #: Every episode's events, in order (``episode`` numbers them from 1).
+    all_events: tuple[EpisodeEvent, ...] = field(default=())
+
+    @property
+    def events(self) -> tuple[EpisodeEvent, ...]:
+        """The latest episode's events, in order."""
+        return tuple(e for e in self.all_events if e.episode == self.episodes)
+
+
+#: Events that open an episode when none is open, and those that close one.
+OPENING_EVENTS: Final = frozenset({"reported", "chaser", "recurrence"})
+CLOSING_EVENTS: Final = frozenset({"works_done", "resolved"})
+#: Hazards whose making safe causes another: no heating after a boiler is condemned for a
+#: gas or carbon monoxide danger ends when that danger's works are done.
+CAUSES_OF: Final[dict[str, tuple[str, ...]]] = {"cold": ("carbon_monoxide", "gas")}
+#: Events that stop the clock, by the hazard's deadline rule.
+CLOCK_STOPPING: Final[dict[str, frozenset[str]]] = {
+    "emergency": frozenset({"made_safe", "works_done", "resolved"}),
+    "significant": frozenset({"inspected", "made_safe", "works_done", "resolved"}),
+    "standard": frozenset({"inspected", "made_safe", "works_done", "resolved"}),
+}
 
 
 @lru_cache(maxsize=64)
@@ -115,75 +176,166 @@ def deadline_for(category: str, urgency: str, aware: datetime) -> datetime | Non
     return None
 
 
-def roll_up(notes: Iterable[CaseNote], *, as_of: datetime) -> list[CaseHazard]:
-    """Every (case, category) with a risk report, sorted by clock state then priority."""
-    timelines: dict[tuple[str, str], list[CaseNote]] = defaultdict(list)
-    for note in notes:
-        for category in {m.category for m in note.mentions}:
-            timelines[(note.case, category)].append(note)
+def events_from_mentions(mentions: Iterable[CaseMention]) -> tuple[CaseEvent, ...]:
+    """Events as mention labels and contexts suggest them, for notes scored without events:
+    a risk mention reports, an inspection context inspects, a historical or negated mention
+    (with no risk mention of the category) resolves."""
+    by_category: dict[str, list[CaseMention]] = defaultdict(list)
+    for mention in mentions:
+        by_category[mention.category].append(mention)
     out = []
-    for (case, category), timeline in timelines.items():
-        hazard = _one_hazard(case, category, sorted(timeline, key=lambda n: n.when), as_of)
-        if hazard is not None:
-            out.append(hazard)
+    for category, mine in by_category.items():
+        risky = [m for m in mine if m.label == "risk"]
+        if risky:
+            tier = max((m.urgency for m in risky if m.urgency in TIER_WEIGHT),
+                       key=TIER_WEIGHT.__getitem__, default="")
+            out.append(CaseEvent(category, "reported", tier))
+        if any(m.context == "inspection" for m in mine):
+            out.append(CaseEvent(category, "inspected"))
+        if not risky and any(m.context in RESOLVING_CONTEXTS for m in mine):
+            out.append(CaseEvent(category, "resolved"))
+    return tuple(out)
+
+
+def roll_up(notes: Iterable[CaseNote], *, as_of: datetime) -> list[CaseHazard]:
+    """Every (case, category) with an episode, sorted by clock state then priority."""
+    cases: dict[str, list[CaseNote]] = defaultdict(list)
+    for note in notes:
+        cases[note.case].append(note)
+    out = []
+    for case, timeline in cases.items():
+        out.extend(_case_hazards(case, sorted(timeline, key=lambda n: n.when), as_of))
     out.sort(key=lambda h: (CLOCK_ORDER.index(h.clock), -h.priority, h.case, h.category))
     return out
 
 
 @dataclass
 class _Episode:
+    category: str
     first: CaseNote
     reports: list[CaseNote] = field(default_factory=list)
+    events: list[tuple[CaseNote, str]] = field(default_factory=list)
     urgency: str = ""
-    resolved_on: datetime | None = None
-    action_on: datetime | None = None
+    closed: CaseNote | None = None
+    refs: set[str] = field(default_factory=set)
+    #: The open episode this one was found with ("boiler condemned for CO: no heating"): it
+    #: closes when that one does, unless its own notes close it first.
+    linked_to: _Episode | None = None
+
+    def raise_urgency(self, tier: str) -> None:
+        if tier in TIER_WEIGHT and (not self.urgency
+                                    or TIER_WEIGHT[tier] > TIER_WEIGHT[self.urgency]):
+            self.urgency = tier
 
 
-def _one_hazard(case: str, category: str, timeline: Sequence[CaseNote],
-                as_of: datetime) -> CaseHazard | None:
-    episodes: list[_Episode] = []
-    current: _Episode | None = None
+def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
+                 active: dict[str, datetime]) -> dict[str, dict[str, str]]:
+    """The note's events by category, each with its tier. Events of no category (a note that
+    names no hazard) go to one open episode: the one its equipment points to, else one that
+    shares a job or reference number with it, else the most recently active (a report among
+    them is a chaser there)."""
+    events = note.events if note.events is not None else events_from_mentions(note.mentions)
+    by_category: dict[str, dict[str, str]] = defaultdict(dict)
+    loose = [event for event in events if not event.category]
+    for event in events:
+        if event.category:
+            by_category[event.category][event.event] = event.tier
+    if loose and open_episodes:
+        about = next((e.about for e in loose if e.about in open_episodes), "")
+        refs = {ref for e in loose for ref in e.refs}
+        sharing = [c for c, episode in open_episodes.items() if episode.refs & refs]
+        target = about or (max(sharing, key=lambda c: (active.get(c, datetime.min), c))
+                           if sharing else max(open_episodes, key=lambda c: (
+                               active.get(c, datetime.min), c)))
+        for event in loose:
+            name = "chaser" if event.event in OPENING_EVENTS else event.event
+            by_category[target].setdefault(name, event.tier)
+    return by_category
+
+
+def _note_refs(note: CaseNote) -> set[str]:
+    return {ref for event in note.events or () for ref in event.refs}
+
+
+def _case_hazards(case: str, timeline: Sequence[CaseNote], as_of: datetime) -> list[CaseHazard]:
+    episodes: dict[str, list[_Episode]] = defaultdict(list)
+    open_episodes: dict[str, _Episode] = {}
+    active: dict[str, datetime] = {}
     for note in timeline:
-        mine = [m for m in note.mentions if m.category == category]
-        risky = [m for m in mine if m.label == "risk"]
-        if risky:
+        risk_tiers: dict[str, list[str]] = defaultdict(list)
+        for mention in note.mentions:
+            if mention.label == "risk":
+                risk_tiers[mention.category].append(mention.urgency)
+        refs = _note_refs(note)
+        by_category = _note_events(note, open_episodes, active)
+        already_open = [open_episodes[c] for c in by_category if c in open_episodes]
+        for category, events in by_category.items():
+            current = open_episodes.get(category)
+            names = list(events)
             if current is None:
-                current = _Episode(note)
-                episodes.append(current)
-            elif current.action_on is None and any(m.context == "inspection" for m in mine):
-                current.action_on = note.when  # "on inspection, mould found": investigated
-            current.reports.append(note)
-            for m in risky:
-                if m.urgency in TIER_WEIGHT and (
-                        not current.urgency
-                        or TIER_WEIGHT[m.urgency] > TIER_WEIGHT[current.urgency]):
-                    current.urgency = m.urgency
-        elif current is not None:
-            if any(m.context in RESOLVING_CONTEXTS for m in mine):
-                current.resolved_on = note.when
-                current.action_on = current.action_on or note.when
-                current = None
-            elif current.action_on is None and any(m.context == "inspection" for m in mine):
-                current.action_on = note.when
-    if not episodes:
-        return None
+                if not OPENING_EVENTS.intersection(names):
+                    continue
+                current = _Episode(category, note)
+                current.linked_to = next((e for e in already_open if e.category != category
+                                          and e.urgency == "emergency"), None) or next(
+                    (open_episodes[c] for c in CAUSES_OF.get(category, ())
+                     if c in open_episodes), None)
+                episodes[category].append(current)
+                open_episodes[category] = current
+                opening = "recurrence" if len(episodes[category]) > 1 else (
+                    "reported" if "reported" in names else next(
+                        n for n in names if n in OPENING_EVENTS))
+                names = [opening if n in OPENING_EVENTS else n for n in names]
+            else:
+                names = ["chaser" if n in OPENING_EVENTS else n for n in names]
+            names = list(dict.fromkeys(names))
+            current.events.extend((note, name) for name in names)
+            if OPENING_EVENTS.intersection(names) or risk_tiers.get(category):
+                current.reports.append(note)
+            for tier in risk_tiers.get(category, ()):
+                current.raise_urgency(tier)
+            for name, tier in events.items():
+                if name in OPENING_EVENTS:
+                    current.raise_urgency(tier)
+            active[category] = note.when
+            current.refs |= refs
+            if CLOSING_EVENTS.intersection(names):
+                current.closed = note
+                del open_episodes[category]
+        for category, episode in list(open_episodes.items()):
+            if episode.linked_to is not None and episode.linked_to.closed is note:
+                episode.events.append((note, "works_done"))
+                episode.closed = note
+                del open_episodes[category]
+    return [_hazard(case, category, found, as_of) for category, found in episodes.items()]
+
+
+def _hazard(case: str, category: str, episodes: Sequence[_Episode], as_of: datetime) -> CaseHazard:
     latest = episodes[-1]
-    reports = [n for episode in episodes for n in episode.reports]
+    reports = [n for episode in episodes for n in episode.reports] or [latest.first]
     deadline = deadline_for(category, latest.urgency, latest.first.when)
+    stopping = CLOCK_STOPPING.get(latest.urgency, CLOCK_STOPPING["significant"])
+    action = next((note for note, name in latest.events if name in stopping), None)
     if deadline is None:
         clock: Clock = "not applicable"
-    elif latest.action_on is not None:
-        clock = "met" if latest.action_on <= deadline else "late"
+    elif action is not None:
+        clock = "met" if action.when <= deadline else "late"
     else:
         clock = "overdue" if as_of > deadline else "due"
+    closed = latest.closed
     return CaseHazard(
         case=case, category=category, urgency=latest.urgency,
         first_reported=reports[0].when, last_reported=reports[-1].when, reports=len(reports),
-        episodes=len(episodes), resolved_on=latest.resolved_on,
-        open=latest.resolved_on is None, clock_from=latest.first.when, deadline=deadline,
-        action_on=latest.action_on, clock=clock,
-        priority=max(n.priority for n in latest.reports),
-        note_ids=tuple(n.note_id for n in reports),
+        episodes=len(episodes), resolved_on=closed.when if closed else None,
+        open=closed is None, clock_from=latest.first.when, deadline=deadline,
+        action_on=action.when if action else None, clock=clock,
+        priority=max(n.priority for n in latest.reports or [latest.first]),
+        note_ids=tuple(dict.fromkeys(n.note_id for n in reports)),
+        opened_by=latest.first.note_id, action_by=action.note_id if action else "",
+        resolved_by=closed.note_id if closed else "",
+        all_events=tuple(EpisodeEvent(note.when, note.note_id, name, number)
+                         for number, episode in enumerate(episodes, 1)
+                         for note, name in episode.events),
     )
 
 
@@ -225,13 +377,15 @@ def next_hazard_rows(rows: Iterator[Any], categories: set[str]) -> list[Any]:
 
 
 def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
-               hazards: Any = None) -> tuple[list[CaseNote], int]:
+               hazards: Any = None, events: Any = None) -> tuple[list[CaseNote], int]:
     """CaseNotes from a notes table and its mentions table (input order, as score writes
     them), and the number of notes skipped for a missing case or an unreadable date.
 
     With the hazards table of the same run, a note reports a hazard when its verdict for the
     category is risk (its mentions of the category take the verdict as their label, and the
-    hazard's urgency); without it, when any mention of the category is labelled risk.
+    hazard's urgency); without it, when any mention of the category is labelled risk. With
+    the events table, each note brings its events; without it they are derived from the
+    mentions (:func:`events_from_mentions`: coarser, for tables scored before events).
     """
     import pandas as pd
 
@@ -243,11 +397,20 @@ def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
                 f"the notes table has no column {column!r} (columns: "
                 f"{', '.join(map(str, notes.columns))}); score with --keep "
                 f"{case_column},{date_column}")
+    if events is not None and "n_events" not in notes.columns:
+        raise InputSchemaError(
+            "the notes table has no n_events column, so its events cannot be matched; give "
+            "the notes and events tables of the same casenotes score run")
     when = parse_dates(notes[date_column])
     out, skipped = [], 0
     rows = mentions.itertuples(index=False)
     hazard_rows = hazards.itertuples(index=False) if hazards is not None else None
+    event_rows = events.itertuples(index=False) if events is not None else None
     for note, stamp in zip(notes.itertuples(index=False), when, strict=True):
+        recorded = None
+        if event_rows is not None:
+            recorded = tuple(_case_event(next(event_rows, None))
+                             for _ in range(int(note.n_events)))
         found = []
         for _ in range(int(note.n_mentions)):
             row = next(rows)
@@ -269,8 +432,26 @@ def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
         priority = getattr(note, "priority", 0.0)
         out.append(CaseNote(str(case), stamp.to_pydatetime().replace(tzinfo=None),
                             str(note.note_id), tuple(found),
-                            0.0 if pd.isna(priority) else float(priority)))
+                            0.0 if pd.isna(priority) else float(priority), recorded))
     return out, skipped
+
+
+def _case_event(row: Any) -> CaseEvent:
+    import pandas as pd
+
+    from ..errors import InputSchemaError
+
+    if row is None:
+        raise InputSchemaError(
+            "the events table has fewer rows than the notes table's n_events; give the "
+            "tables of the same casenotes score run")
+    def text(value: Any) -> str:
+        return "" if value is None or pd.isna(value) else str(value)
+
+    refs = text(getattr(row, "refs", ""))
+    return CaseEvent(text(row.category), str(row.event), text(row.tier),
+                     text(getattr(row, "about", "")),
+                     tuple(r for r in refs.split(LIST_SEPARATOR) if r))
 
 
 def hazards_table(hazards: Sequence[CaseHazard]) -> Any:
@@ -292,5 +473,9 @@ def hazards_table(hazards: Sequence[CaseHazard]) -> Any:
         "action_on": [h.action_on for h in hazards],
         "clock": [h.clock for h in hazards],
         "priority": [h.priority for h in hazards],
+        "opened_by": [h.opened_by for h in hazards],
+        "action_by": [h.action_by for h in hazards],
+        "resolved_by": [h.resolved_by for h in hazards],
+        "events": ["; ".join(map(str, h.events)) for h in hazards],
         "note_ids": ["; ".join(h.note_ids) for h in hazards],
     })

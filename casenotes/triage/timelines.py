@@ -1,0 +1,257 @@
+"""Labelled case timelines and how well the clock reads them (``casenotes evaluate-cases``).
+
+A timeline file is JSON Lines, one case per line: its dated notes with the gold events per
+category, and per hazard the gold tier, deadline, clock state, the notes that stopped the
+clock and closed the episode, and open/resolved, all judged at the case's ``as_of``
+(``data/samples/timelines/``, written by the project; the format is in its README).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+from ..errors import InputError
+from ..types import CATEGORIES, EVENT_NAMES, NoteEvent, ScoredNote
+from .cases import (
+    CaseEvent,
+    CaseHazard,
+    CaseMention,
+    CaseNote,
+    Clock,
+    events_from_mentions,
+    roll_up,
+)
+
+CLOCKS: Final = ("met", "late", "overdue", "due", "not applicable")
+
+
+@dataclass(frozen=True, slots=True)
+class GoldNote:
+    note_id: str
+    when: datetime
+    text: str
+    events: frozenset[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class GoldHazard:
+    category: str
+    tier: str
+    deadline: datetime | None
+    clock: Clock
+    open: bool
+    clock_from: str
+    clock_stopped_by: str | None
+    closed_by: str | None
+    episodes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    case: str
+    writer: str
+    as_of: datetime
+    notes: tuple[GoldNote, ...]
+    hazards: tuple[GoldHazard, ...]
+    tags: tuple[str, ...] = ()
+
+
+def load_timelines(path: str | Path) -> list[Timeline]:
+    """Read a timelines file; a malformed line raises InputError naming it."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the timelines ({exc.strerror})") from None
+    out = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(_timeline(json.loads(line)))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{path.name} line {number}: not a casenotes timeline ({exc!s}); "
+                             "see data/samples/timelines/README.md for the format") from None
+    return out
+
+
+def _timeline(data: dict[str, Any]) -> Timeline:
+    notes = tuple(GoldNote(str(n["note_id"]), datetime.fromisoformat(n["when"]), str(n["text"]),
+                           frozenset((str(e["category"]), str(e["event"]))
+                                     for e in n["events"]))
+                  for n in data["notes"])
+    for note in notes:
+        for category, event in note.events:
+            if category not in CATEGORIES or event not in EVENT_NAMES:
+                raise ValueError(f"note {note.note_id}: unknown event {category}/{event}")
+    hazards = tuple(GoldHazard(
+        str(h["category"]), str(h["tier"]),
+        datetime.fromisoformat(h["deadline"]) if h.get("deadline") else None,
+        h["clock"], bool(h["open"]), str(h["clock_from"]), h.get("clock_stopped_by"),
+        h.get("closed_by"), int(h.get("episodes", 1))) for h in data["hazards"])
+    for hazard in hazards:
+        if hazard.clock not in CLOCKS:
+            raise ValueError(f"hazard {hazard.category}: unknown clock {hazard.clock!r}")
+    return Timeline(str(data["case"]), str(data.get("writer", "")),
+                    datetime.fromisoformat(data["as_of"]), notes, hazards,
+                    tuple(data.get("tags", ())))
+
+
+def case_notes_from(timeline: Timeline, scored: Sequence[ScoredNote], *,
+                    with_events: bool = True) -> list[CaseNote]:
+    """The timeline's notes as the roll-up reads them, from their scored notes (without
+    events, the roll-up derives them from the mentions, as before events were read)."""
+    out = []
+    for gold, note in zip(timeline.notes, scored, strict=True):
+        verdicts = {h.category: h for h in note.hazards}
+        mentions = tuple(CaseMention(m.mention.category, verdicts[m.mention.category].verdict
+                                     if m.mention.category in verdicts else m.label,
+                                     m.mention.context, verdicts[m.mention.category].urgency
+                                     if m.mention.category in verdicts else m.urgency)
+                         for m in note.mentions)
+        out.append(CaseNote(timeline.case, gold.when, gold.note_id, mentions, note.priority,
+                            case_events(note.events) if with_events else None))
+    return out
+
+
+def case_events(events: Iterable[NoteEvent]) -> tuple[CaseEvent, ...]:
+    return tuple(CaseEvent(e.category, e.event, e.tier, e.about, e.refs) for e in events)
+
+
+@dataclass
+class CaseEvaluation:
+    """Figures of the clock on labelled timelines, and the hazards it got wrong."""
+
+    timelines: int = 0
+    notes: int = 0
+    hazards: int = 0
+    clock_right: int = 0
+    open_right: int = 0
+    tier_right: int = 0
+    deadline_right: int = 0
+    stopped_by_right: int = 0
+    closed_by_right: int = 0
+    routine_only: int = 0
+    routine_only_with_clock: int = 0
+    extra_hazards: int = 0
+    extra_clocks: int = 0
+    event_counts: dict[str, Counter[str]] = field(default_factory=dict)
+    wrong: list[str] = field(default_factory=list)
+
+    def share(self, right: int) -> float:
+        return right / self.hazards if self.hazards else 0.0
+
+    def event_figures(self) -> dict[str, tuple[float, float, int]]:
+        """Precision, recall and gold support per event type, and ``all`` pooled."""
+        out: dict[str, tuple[float, float, int]] = {}
+        pooled: Counter[str] = Counter()
+        for event in EVENT_NAMES:
+            c = self.event_counts.get(event, Counter())
+            pooled.update(c)
+            out[event] = _pr(c)
+        out["all"] = _pr(pooled)
+        return out
+
+
+def _pr(c: Counter[str]) -> tuple[float, float, int]:
+    tp, fp, fn = c["tp"], c["fp"], c["fn"]
+    return (tp / (tp + fp) if tp + fp else 0.0, tp / (tp + fn) if tp + fn else 0.0, tp + fn)
+
+
+def system_events(hazards: Sequence[CaseHazard], notes: Sequence[CaseNote],
+                  ) -> set[tuple[str, str, str]]:
+    """(note id, category, event) as the roll-up read them: each episode's events, and the
+    notes' own events on categories with no episode (unattributed ones are dropped there)."""
+    found = {(e.note_id, h.category, e.event) for h in hazards for e in h.all_events}
+    with_episode = {h.category for h in hazards}
+    for note in notes:
+        events = note.events if note.events is not None else events_from_mentions(
+            note.mentions)
+        for event in events:
+            if event.category and event.category not in with_episode:
+                found.add((note.note_id, event.category, event.event))
+    return found
+
+
+def evaluate_timelines(timelines: Sequence[Timeline], scorer: Any) -> CaseEvaluation:
+    """Score every note of every timeline, roll each case up at its ``as_of`` and compare."""
+    result = CaseEvaluation(event_counts={e: Counter() for e in EVENT_NAMES})
+    for timeline in timelines:
+        scored = list(scorer.score_notes((n.note_id, n.text) for n in timeline.notes))
+        notes = case_notes_from(timeline, scored, with_events=scorer.events is not None)
+        hazards = roll_up(notes, as_of=timeline.as_of)
+        _compare(timeline, notes, hazards, result)
+    return result
+
+
+def _compare(timeline: Timeline, notes: Sequence[CaseNote], hazards: Sequence[CaseHazard],
+             result: CaseEvaluation) -> None:
+    result.timelines += 1
+    result.notes += len(timeline.notes)
+    gold_events = {(n.note_id, c, e) for n in timeline.notes for c, e in n.events}
+    found = system_events(hazards, notes)
+    for event in EVENT_NAMES:
+        g = {x for x in gold_events if x[2] == event}
+        s = {x for x in found if x[2] == event}
+        result.event_counts[event].update(tp=len(g & s), fp=len(s - g), fn=len(g - s))
+    by_category = {h.category: h for h in hazards}
+    if not timeline.hazards:
+        result.routine_only += 1
+        if any(h.clock != "not applicable" for h in hazards):
+            result.routine_only_with_clock += 1
+            result.wrong.append(f"{timeline.case}: routine only, but the clock runs for "
+                                + ", ".join(h.category for h in hazards))
+    gold_categories = {h.category for h in timeline.hazards}
+    extra = [h for h in hazards if h.category not in gold_categories]
+    result.extra_hazards += len(extra)
+    result.extra_clocks += sum(h.clock != "not applicable" for h in extra)
+    for gold in timeline.hazards:
+        result.hazards += 1
+        mine = by_category.get(gold.category)
+        clock = mine.clock if mine else "not applicable"
+        is_open = mine.open if mine else False
+        result.clock_right += clock == gold.clock
+        result.open_right += is_open == gold.open
+        result.tier_right += (mine.urgency if mine else "") == gold.tier
+        result.deadline_right += (mine.deadline if mine else None) == gold.deadline
+        result.stopped_by_right += ((mine.action_by or None) if mine else None) == (
+            gold.clock_stopped_by if gold.deadline else None) or gold.deadline is None
+        result.closed_by_right += ((mine.resolved_by or None) if mine else None) == gold.closed_by
+        if clock != gold.clock or is_open != gold.open:
+            result.wrong.append(
+                f"{timeline.case} {gold.category}: clock {clock} (gold {gold.clock}), "
+                f"{'open' if is_open else 'closed'} (gold {'open' if gold.open else 'closed'})"
+                + (f"; read {', '.join(map(str, mine.events))}" if mine else "; no episode"))
+
+
+def format_evaluation(result: CaseEvaluation) -> str:
+    """The figures as a short text report."""
+    lines = [
+        f"{result.timelines} timelines, {result.notes} notes, {result.hazards} gold hazards, "
+        f"{result.routine_only} routine-only cases",
+        f"clock state right     {result.share(result.clock_right):6.1%}  "
+        f"({result.clock_right}/{result.hazards})",
+        f"open/resolved right   {result.share(result.open_right):6.1%}  "
+        f"({result.open_right}/{result.hazards})",
+        f"tier right            {result.share(result.tier_right):6.1%}",
+        f"deadline right        {result.share(result.deadline_right):6.1%}",
+        f"clock stopped by      {result.share(result.stopped_by_right):6.1%}  (the right note)",
+        f"closed by             {result.share(result.closed_by_right):6.1%}  (the right note)",
+        f"routine-only cases with a clock: {result.routine_only_with_clock} of "
+        f"{result.routine_only}; hazards with no gold episode: {result.extra_hazards} "
+        f"({result.extra_clocks} with a clock)",
+        "events (per note and category):   precision  recall  gold",
+    ]
+    for event, (p, r, n) in result.event_figures().items():
+        lines.append(f"  {event:<12}{p:>22.2f}{r:>8.2f}{n:>6}")
+    return "\n".join(lines)
+
+
+__all__ = ["CaseEvaluation", "GoldHazard", "GoldNote", "Timeline", "case_notes_from",
+           "evaluate_timelines", "format_evaluation", "load_timelines", "system_events"]

@@ -1,0 +1,163 @@
+"""The clock read from events: what stops it, what closes an episode, where loose events go."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from casenotes.triage.cases import (
+    CLOCK_ORDER,
+    CaseEvent,
+    CaseHazard,
+    CaseMention,
+    CaseNote,
+    roll_up,
+)
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def note(when: str, *events: CaseEvent, note_id: str = "", case: str = "P1",
+         mentions: tuple[CaseMention, ...] = ()) -> CaseNote:
+    return CaseNote(case, at(when), note_id or when, mentions, 50.0, events)
+
+
+def gas(event: str) -> CaseEvent:
+    return CaseEvent("gas", event, "emergency")
+
+
+def mould(event: str) -> CaseEvent:
+    return CaseEvent("damp_mould", event, "significant")
+
+
+def loose(event: str, about: str = "", refs: tuple[str, ...] = ()) -> CaseEvent:
+    return CaseEvent("", event, "", about, refs)
+
+
+def hazards(notes: list[CaseNote], as_of: str) -> dict[str, CaseHazard]:
+    return {h.category: h for h in roll_up(notes, as_of=at(as_of))}
+
+
+def test_bookings_chasers_no_access_and_refusals_never_stop_the_clock() -> None:
+    timeline = [note("2025-11-10T18:40", gas("reported"), gas("booked"), note_id="a"),
+                note("2025-11-10T23:30", gas("no_access"), note_id="b"),
+                note("2025-11-11T09:00", gas("chaser"), gas("booked"), note_id="c"),
+                note("2025-11-11T12:00", gas("refused"), note_id="d")]
+    hazard = hazards(timeline, "2025-11-12")["gas"]
+    assert (hazard.clock, hazard.open, hazard.action_by) == ("overdue", True, "")
+    assert hazard.reports == 2 and hazard.episodes == 1
+
+
+def test_making_safe_stops_the_24_hour_clock_and_works_done_close_the_episode() -> None:
+    timeline = [note("2025-11-10T18:40", gas("reported"), note_id="a"),
+                note("2025-11-10T22:00", gas("inspected"), gas("made_safe"), note_id="b"),
+                note("2025-11-14T10:00", gas("works_done"), note_id="c")]
+    hazard = hazards(timeline, "2025-11-20")["gas"]
+    assert (hazard.clock, hazard.action_by, hazard.resolved_by, hazard.open) == (
+        "met", "b", "c", False)
+    assert [str(e).split(" ", 2)[2] for e in hazard.events] == [
+        "a reported", "b inspected", "b made_safe", "c works_done"]
+
+
+def test_an_inspection_stops_the_damp_clock_but_not_an_emergency_one() -> None:
+    damp = [note("2025-11-03T09:00", mould("reported")),
+            note("2025-11-05T09:00", mould("inspected"), note_id="insp")]
+    assert hazards(damp, "2025-12-01")["damp_mould"].clock == "met"
+    emergency = [note("2025-11-03T09:00", gas("reported")),
+                 note("2025-11-03T12:00", gas("inspected"))]
+    assert hazards(emergency, "2025-12-01")["gas"].clock == "overdue"
+
+
+def test_a_report_while_open_is_a_chaser_and_a_report_after_a_close_is_a_recurrence() -> None:
+    timeline = [note("2025-11-03T09:00", mould("reported"), note_id="a"),
+                note("2025-11-06T09:00", mould("reported"), note_id="b"),
+                note("2025-11-07T09:00", mould("works_done"), note_id="c"),
+                note("2026-01-05T09:00", mould("reported"), note_id="d")]
+    hazard = hazards(timeline, "2026-02-01")["damp_mould"]
+    assert (hazard.episodes, hazard.opened_by, hazard.open) == (2, "d", True)
+    names = [(e.note_id, e.event, e.episode) for e in hazard.all_events]
+    assert ("b", "chaser", 1) in names and ("d", "recurrence", 2) in names
+    assert hazard.clock == "overdue"          # the recurrence has a clock of its own
+
+
+def test_a_note_that_only_mentions_the_hazard_while_works_are_outstanding_does_not_close() -> None:
+    timeline = [note("2025-11-03T09:00", mould("reported")),
+                note("2025-11-04T09:00", mould("inspected"), mould("booked")),
+                note("2025-11-20T09:00", mentions=(CaseMention("damp_mould", "routine",
+                                                               "historical"),))]
+    assert hazards(timeline, "2025-12-01")["damp_mould"].open
+
+
+def test_routine_events_alone_raise_no_clock() -> None:
+    timeline = [note("2025-11-03T09:00", gas("booked")), note("2025-11-10T09:00",
+                                                              gas("inspected"))]
+    assert roll_up(timeline, as_of=at("2025-12-01")) == []
+
+
+def test_a_loose_event_goes_to_the_hazard_its_equipment_or_job_number_names() -> None:
+    opened = [note("2025-11-03T09:00", mould("reported"), note_id="m"),
+              note("2025-11-04T09:00", CaseEvent("cold", "reported", "significant",
+                                                 refs=("552233",)), note_id="c"),
+              note("2025-11-05T09:00", mould("chaser"), note_id="m2")]
+    by_job = hazards([*opened, note("2025-11-06T09:00", loose("works_done",
+                                                              refs=("552233",)))],
+                     "2025-12-01")
+    assert not by_job["cold"].open and by_job["damp_mould"].open
+    by_equipment = hazards([*opened, note("2025-11-06T09:00", loose("works_done",
+                                                                    about="cold"))],
+                           "2025-12-01")
+    assert not by_equipment["cold"].open and by_equipment["damp_mould"].open
+    most_recent = hazards([*opened, note("2025-11-06T09:00", loose("works_done"))],
+                          "2025-12-01")
+    assert not most_recent["damp_mould"].open and most_recent["cold"].open
+
+
+def test_no_heating_from_a_condemned_boiler_closes_with_the_carbon_monoxide_works() -> None:
+    co = CaseEvent("carbon_monoxide", "reported", "emergency")
+    timeline = [note("2026-01-24T03:00", co),
+                note("2026-01-24T05:00", CaseEvent("carbon_monoxide", "made_safe"),
+                     CaseEvent("cold", "reported", "emergency"),
+                     CaseEvent("cold", "made_safe")),
+                note("2026-01-30T15:00", CaseEvent("carbon_monoxide", "works_done"),
+                     note_id="fixed")]
+    found = hazards(timeline, "2026-02-05")
+    assert found["cold"].resolved_by == "fixed" and found["cold"].clock == "met"
+
+
+kinds = st.sampled_from(["reported", "booked", "no_access", "refused", "inspected",
+                         "made_safe", "works_done", "resolved", "chaser", "recurrence"])
+
+
+@given(events=st.lists(st.tuples(st.integers(0, 60 * 24 * 30), kinds), min_size=1,
+                       max_size=10),
+       later=st.integers(1, 60 * 24 * 30), as_of=st.integers(0, 60 * 24 * 90),
+       closer=st.sampled_from(["made_safe", "works_done", "resolved"]))
+def test_a_later_making_safe_or_closing_note_never_makes_the_clock_worse(
+        events: list[tuple[int, str]], later: int, as_of: int, closer: str) -> None:
+    start = at("2025-11-03T08:00")
+    notes = [note((start + timedelta(minutes=m)).isoformat(), gas(kind), note_id=str(i))
+             for i, (m, kind) in enumerate(sorted(events))]
+    when = notes[-1].when + timedelta(minutes=later)
+    moment = max(start + timedelta(minutes=as_of), when)
+    before = roll_up(notes, as_of=moment)
+    after = roll_up([*notes, CaseNote("P1", when, "later", (), 0.0, (gas(closer),))],
+                    as_of=moment)
+    assert len(after) == len(before)
+    if before:
+        assert CLOCK_ORDER.index(after[0].clock) >= CLOCK_ORDER.index(before[0].clock)
+
+
+@given(events=st.lists(st.tuples(st.integers(0, 60 * 24 * 30), kinds), max_size=10))
+def test_every_hazard_has_an_opening_note_among_its_events(
+        events: list[tuple[int, str]]) -> None:
+    start = at("2025-11-03T08:00")
+    notes = [note((start + timedelta(minutes=m)).isoformat(), mould(kind), note_id=str(i))
+             for i, (m, kind) in enumerate(sorted(events))]
+    for hazard in roll_up(notes, as_of=start + timedelta(days=60)):
+        assert hazard.events[0].note_id == hazard.opened_by
+        assert hazard.events[0].event in ("reported", "chaser", "recurrence")
+        assert hazard.open == (hazard.resolved_by == "")
