@@ -68,7 +68,8 @@ def derive(notes, category, tier):
 def main(path: str) -> int:
     problems = []
     seen_cases, seen_notes = set(), set()
-    timelines = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+    with open(path, encoding="utf-8") as lines:
+        timelines = [json.loads(line) for line in lines if line.strip()]
     n_notes = 0
     for tl in timelines:
         case = tl.get("case")
