@@ -454,6 +454,9 @@ def report_command(
     hazards_table: Annotated[Path | None, typer.Option(
         "--hazards", help="The hazards table of the same run (with --notes and --mentions): "
         "each note's hazard verdicts; without it they are derived from the mentions.")] = None,
+    events_table: Annotated[Path | None, typer.Option(
+        "--events", help="The events table of the same run (with --notes and --mentions): "
+        "what the clock reads; without it the events are derived from the mentions.")] = None,
     text_column: Annotated[str | None, typer.Option("--text-column")] = None,
     id_column: Annotated[str | None, typer.Option("--id-column")] = None,
     limit: Annotated[int, typer.Option(
@@ -493,9 +496,9 @@ def report_command(
     clocked = len(clock_columns) == 2
     if not output.parent.is_dir():
         raise _fail(f"{output.parent}: no such folder for the report; create it first", code=2)
-    if hazards_table is not None and notes_table is None:
-        raise _fail("--hazards goes with --notes and --mentions (the tables of one casenotes "
-                    "score run)", code=2)
+    if (hazards_table is not None or events_table is not None) and notes_table is None:
+        raise _fail("--hazards and --events go with --notes and --mentions (the tables of one "
+                    "casenotes score run)", code=2)
     try:
         reader = TableReader(input_path, text=text_column, id=id_column,
                              keep=clock_columns if notes_table is None else (),
@@ -504,7 +507,8 @@ def report_command(
         raise _fail(str(exc), code=2) from None
     clock = _ClockNotes(case_column, date_column) if clocked else None
     if notes_table is not None and mentions_table is not None:
-        stream = _notes_from_tables(reader, notes_table, mentions_table, hazards_table, clock)
+        stream = _notes_from_tables(reader, notes_table, mentions_table, hazards_table, clock,
+                                    events_table)
     else:
         spec = ScorerSpec(model=str(model) if model else None, threshold=threshold)
         stream = _notes_scored_now(reader, spec, jobs or default_jobs(), clock)
@@ -531,25 +535,27 @@ class _ClockNotes:
         self.case_column, self.date_column = str(case_column), str(date_column)
         self.dated: list[Any] = []
 
-    def add(self, notes: Any, mentions: Any, hazards: Any = None) -> None:
+    def add(self, notes: Any, mentions: Any, hazards: Any = None, events: Any = None) -> None:
         from .triage.cases import case_notes
 
         found, _ = case_notes(notes, mentions, case_column=self.case_column,
-                              date_column=self.date_column, hazards=hazards)
-        self.dated.extend(note for note in found if note.mentions)
+                              date_column=self.date_column, hazards=hazards, events=events)
+        self.dated.extend(note for note in found if note.mentions or note.events)
 
 
 def _notes_from_tables(reader: Any, notes_table: Path, mentions_table: Path,
-                       hazards_table: Path | None, clock: _ClockNotes | None) -> Iterator[Any]:
+                       hazards_table: Path | None, clock: _ClockNotes | None,
+                       events_table: Path | None = None) -> Iterator[Any]:
     """The report's notes from the tables of an earlier ``casenotes score`` run."""
     from .io.tables import read_table
     from .triage.report import notes_from_tables
 
     notes_frame, mentions_frame = read_table(notes_table), read_table(mentions_table)
     hazards_frame = read_table(hazards_table) if hazards_table is not None else None
+    events_frame = read_table(events_table) if events_table is not None else None
     if clock is not None:
         try:
-            clock.add(notes_frame, mentions_frame, hazards_frame)
+            clock.add(notes_frame, mentions_frame, hazards_frame, events_frame)
         except InputSchemaError as exc:
             raise _fail(str(exc), code=2) from None
     texts = (text for chunk in reader.chunks() for text in chunk.texts)
@@ -574,7 +580,7 @@ def _notes_scored_now(reader: Any, spec: Any, jobs: int,
     for scored in score_chunks(remembered(), spec, jobs=jobs):
         chunk = pending.popleft()
         if clock is not None:
-            clock.add(scored.notes, scored.mentions, scored.hazards)
+            clock.add(scored.notes, scored.mentions, scored.hazards, scored.events)
         yield from notes_from_tables(scored.notes, scored.mentions, chunk.texts, scored.hazards)
 
 

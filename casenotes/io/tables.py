@@ -553,7 +553,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     try:
         if fmt in ("csv", "tsv"):
             table = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",",
-                                dtype={"note_id": str, "reasons": str, "vulnerability": str},
+                                dtype={"note_id": str, "reasons": str, "vulnerability": str,
+                                       "refs": str, "about": str, "events": str},
                                 keep_default_na=False)
         elif fmt == "parquet":
             table = pd.read_parquet(path)

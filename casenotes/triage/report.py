@@ -178,17 +178,24 @@ def _script_json(value: Any) -> str:
 
 
 def clock_rows(hazards: Sequence[Any], *, limit: int = 200) -> list[dict[str, Any]]:
-    """Overdue and due hazards (:class:`~casenotes.triage.cases.CaseHazard`), for the top of
-    the report."""
+    """Hazards with a deadline (:class:`~casenotes.triage.cases.CaseHazard`), worst first, for
+    the top of the report: each names the notes that opened it, stopped its clock and closed
+    it, so an analyst can check the verdict in one look."""
     rows = []
     for hazard in hazards:
-        if hazard.clock not in ("overdue", "due"):
+        if hazard.deadline is None:
             continue
         rows.append({
             "case": hazard.case, "category": hazard.category, "urgency": hazard.urgency,
             "clock": hazard.clock, "from": f"{hazard.clock_from:%Y-%m-%d %H:%M}",
-            "deadline": f"{hazard.deadline:%Y-%m-%d %H:%M}" if hazard.deadline else "",
+            "deadline": f"{hazard.deadline:%Y-%m-%d %H:%M}",
             "priority": round(hazard.priority, 1), "notes": list(hazard.note_ids[-5:]),
+            "opened_by": hazard.opened_by,
+            "stopped_by": hazard.action_by,
+            "stopped_on": f"{hazard.action_on:%Y-%m-%d %H:%M}" if hazard.action_on else "",
+            "closed_by": hazard.resolved_by,
+            "closed_on": f"{hazard.resolved_on:%Y-%m-%d %H:%M}" if hazard.resolved_on else "",
+            "events": [str(event) for event in hazard.events],
         })
     return rows[:limit]
 
