@@ -286,7 +286,10 @@ def _case_hazards(case: str, timeline: Sequence[CaseNote], as_of: datetime) -> l
                     "reported" if "reported" in names else next(
                         n for n in names if n in OPENING_EVENTS))
                 names = [opening if n in OPENING_EVENTS else n for n in names]
-            else:
+            else:  # a repeat report is a chaser, unless the note acts on the hazard: then
+                # it only describes what is being dealt with ("attd, mould 2m2, readings")
+                acting = any(n not in OPENING_EVENTS for n in names)
+                names = [n for n in names if not (n == "reported" and acting)]
                 names = ["chaser" if n in OPENING_EVENTS else n for n in names]
             names = list(dict.fromkeys(names))
             current.events.extend((note, name) for name in names)

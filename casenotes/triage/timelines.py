@@ -167,8 +167,10 @@ def _pr(c: Counter[str]) -> tuple[float, float, int]:
 def system_events(hazards: Sequence[CaseHazard], notes: Sequence[CaseNote],
                   ) -> set[tuple[str, str, str]]:
     """(note id, category, event) as the roll-up read them: each episode's events, and the
-    notes' own events on categories with no episode (unattributed ones are dropped there)."""
+    notes' own events outside any episode (an event of no category there takes the category
+    its equipment points to: "LGSR booked" is a gas booking)."""
     found = {(e.note_id, h.category, e.event) for h in hazards for e in h.all_events}
+    placed = {(note_id, event) for note_id, _, event in found}
     with_episode = {h.category for h in hazards}
     for note in notes:
         events = note.events if note.events is not None else events_from_mentions(
@@ -176,6 +178,8 @@ def system_events(hazards: Sequence[CaseHazard], notes: Sequence[CaseNote],
         for event in events:
             if event.category and event.category not in with_episode:
                 found.add((note.note_id, event.category, event.event))
+            elif not event.category and event.about and (note.note_id, event.event) not in placed:
+                found.add((note.note_id, event.about, event.event))
     return found
 
 
