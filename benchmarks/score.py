@@ -159,10 +159,12 @@ def reference(path: Path, jobs: int) -> int:
     return found
 
 
-def casenotes_score(path: Path, jobs: int, out: Path, model: str = "fast") -> list[str]:
+def casenotes_score(path: Path, jobs: int, out: Path, model: str = "fast",
+                    events: bool = False) -> list[str]:
     return [sys.executable, "-m", "casenotes", "score", str(path), "--notes",
             str(out / "notes.parquet"), "--mentions", str(out / "mentions.parquet"),
-            "--jobs", str(jobs), "--quiet", "--model", model]
+            "--jobs", str(jobs), "--quiet", "--model", model,
+            *(["--events", str(out / "events.parquet")] if events else [])]
 
 
 def holding_terms(out: Path) -> float:
@@ -203,6 +205,8 @@ def main() -> int:
                         "synthetic (the best case: everyday sentences free of lexicon terms)")
     parser.add_argument("--models", default="fast", help="comma-separated --model values to "
                         "time: fast, accurate (the cascade), encoder (needs casenotes[accurate])")
+    parser.add_argument("--events", action="store_true", help="also time each model with "
+                        "--events (each note's events for the clock)")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     source = export(args.data, args.notes, args.export)
@@ -215,10 +219,14 @@ def main() -> int:
               f"({seconds:,.1f} s)", flush=True)
 
     print(f"{args.notes:,} {args.export} notes, {args.jobs} processes", flush=True)
-    for model in args.models.split(","):
-        name = "casenotes score" + ("" if model == "fast" else f" --model {model}")
+    runs = [(model, events) for model in args.models.split(",")
+            for events in ((False, True) if args.events else (False,))]
+    for model, events in runs:
+        name = ("casenotes score" + ("" if model == "fast" else f" --model {model}")
+                + (" --events" if events else ""))
         with tempfile.TemporaryDirectory() as out:
-            seconds, rss = measure_command(casenotes_score(source, args.jobs, Path(out), model))
+            seconds, rss = measure_command(casenotes_score(source, args.jobs, Path(out), model,
+                                                           events))
             record(name, seconds, rss, args.notes)
             share = holding_terms(Path(out))
         results[name]["share_with_mentions"] = round(share, 3)

@@ -293,7 +293,8 @@ def score_command(
     except (InputError, InputSchemaError) as exc:
         raise _fail(str(exc), code=2) from None
     spec = ScorerSpec(model=str(model) if model else None, threshold=threshold,
-                      lexicon=tuple(str(p) for p in lexicon or ()))
+                      lexicon=tuple(str(p) for p in lexicon or ()),
+                      events=events_out is not None)
     from .scoring import check_model
 
     check_model(spec.model)  # before any output is opened or any worker starts
@@ -510,7 +511,8 @@ def report_command(
         stream = _notes_from_tables(reader, notes_table, mentions_table, hazards_table, clock,
                                     events_table)
     else:
-        spec = ScorerSpec(model=str(model) if model else None, threshold=threshold)
+        spec = ScorerSpec(model=str(model) if model else None, threshold=threshold,
+                          events=clocked)
         stream = _notes_scored_now(reader, spec, jobs or default_jobs(), clock)
     data = report_notes(stream, limit=limit, mask_pii=not no_mask_pii,
                         include_unflagged=include_unflagged)
@@ -687,7 +689,7 @@ def evaluate_cases_command(
         cases = load_timelines(timelines)
     except InputError as exc:
         raise _fail(str(exc), code=2) from None
-    scorer = build_scorer(model)
+    scorer = build_scorer(model, events=True)
     if events_model == "rules":
         scorer.events = EventReader(load_event_rules(), None)
     elif events_model == "mentions":

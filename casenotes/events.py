@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -49,6 +48,17 @@ _PLANS: Final = frozenset({"will", "to", "should", "shall", "would", "needs", "n
 _TOKEN: Final = re.compile(r"[a-z0-9]+(?:[/'’][a-z0-9]+)*")
 
 
+class FeatureNames(NamedTuple):
+    """The candidate feature names a phrase sets, built once per phrase, not per hit."""
+
+    rule: tuple[str, ...]
+    phrase: tuple[str, ...]
+    negated: tuple[str, ...]
+    planned: tuple[str, ...]
+    elsewhere: tuple[str, ...]
+    rule_id: tuple[str, ...]
+
+
 class RuleHit(NamedTuple):
     """A phrase of the event rules found in a note (character offsets) and the rules it fires."""
 
@@ -57,6 +67,7 @@ class RuleHit(NamedTuple):
     phrase: str
     rules: tuple[str, ...]
     events: tuple[EventName, ...]
+    names: FeatureNames | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,19 +128,22 @@ class EventRules:
         return frozenset(rule.id for rule in self.rules if rule.certain)
 
     def hits(self, text: str) -> list[RuleHit]:
-        """Every phrase at word boundaries in ``text``, longest first where they overlap."""
+        """Every phrase at word boundaries in ``text``, longest first where they overlap
+        ("no recurrence", not "recurrence"), in text order."""
         lower = _lower_same_length(text)
         found = []
-        for last, (phrase, rules, events) in self._automaton.iter(lower):
+        for last, (phrase, rules, events, names) in self._automaton.iter(lower):
             start, end = last - len(phrase) + 1, last + 1
             if (start > 0 and lower[start - 1].isalnum() and phrase[0].isalnum()) or (
                     end < len(lower) and lower[end].isalnum() and phrase[-1].isalnum()):
                 continue
-            found.append(RuleHit(start, end, phrase, rules, events))
+            found.append(RuleHit(start, end, phrase, rules, events, names))
         kept: list[RuleHit] = []
-        for hit in sorted(found, key=lambda h: (-(h.end - h.start), h.start)):
-            if not any(k.start < hit.end and hit.start < k.end for k in kept):
+        taken = bytearray(len(lower))
+        for hit in sorted(found, key=lambda h: (h.start - h.end, h.start)):
+            if 1 not in taken[hit.start:hit.end]:
                 kept.append(hit)
+                taken[hit.start:hit.end] = b"\x01" * (hit.end - hit.start)
         return sorted(kept)
 
 
@@ -143,7 +157,13 @@ def _build_automaton(rules: Sequence[EventRule]) -> Any:
                 events.append(rule.event)
     automaton = ahocorasick.Automaton()
     for phrase, (ids, events) in by_phrase.items():
-        automaton.add_word(phrase, (phrase, tuple(ids), tuple(events)))
+        names = FeatureNames(tuple(f"rule={e}" for e in events),
+                             tuple(f"phrase={e}:{phrase}" for e in events),
+                             tuple(f"negated={e}" for e in events),
+                             tuple(f"planned={e}" for e in events),
+                             tuple(f"elsewhere={e}" for e in events),
+                             tuple(f"rule_id={r}" for r in ids))
+        automaton.add_word(phrase, (phrase, tuple(ids), tuple(events), names))
     automaton.make_automaton()
     return automaton
 
@@ -207,11 +227,8 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
         if not hits:
             return []
         about = _equipment_category(text, equipment) if equipment is not None else ""
-        loose = _candidate(text, "", hits, hits, None, (hits[0].start, hits[0].end), "",
-                           rules.certain)
-        if about:
-            loose.features[f"about={about}"] = 1.0  # type: ignore[index]
-        return [replace(loose, about=about, refs=refs)]
+        return [_candidate(text, "", hits, hits, None, (hits[0].start, hits[0].end), "",
+                           rules.certain, about, refs)]
     given: dict[str, list[RuleHit]] = {m.category: [] for m in mentions}
     for hit in hits:
         for category in _attribute(hit, mentions):
@@ -224,10 +241,9 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
             m for m in mentions if m.category == category)
         tier = max((s.urgency for s in verdict.evidence), key=_tier_rank,
                    default="") if verdict else ""
-        out.append(replace(_candidate(text, category, mine, hits, verdict,
-                                      (strongest.start, strongest.end),
-                                      tier or _term_tier(note, category), rules.certain),
-                           refs=refs))
+        out.append(_candidate(text, category, mine, hits, verdict,
+                              (strongest.start, strongest.end),
+                              tier or _term_tier(note, category), rules.certain, "", refs))
     return out
 
 
@@ -296,53 +312,73 @@ def _term_tier(note: ScoredNote, category: str) -> str:
 
 def _candidate(text: str, category: str, mine: Sequence[RuleHit], every: Sequence[RuleHit],
                verdict: Any, evidence: tuple[int, int], tier: str,
-               certain_rules: frozenset[str] = frozenset()) -> EventCandidate:
+               certain_rules: frozenset[str] = frozenset(), about: str = "",
+               refs: tuple[str, ...] = ()) -> EventCandidate:
     features: dict[str, float] = {"bias": 1.0, "named" if category else "unnamed": 1.0}
     if category:
         features[f"category={category}"] = 1.0
+    if about:
+        features[f"about={about}"] = 1.0
     if verdict is not None:
         features[f"verdict={verdict.verdict}"] = 1.0
         features["p_risk"] = float(verdict.risk_probability)
         for scored in verdict.evidence[:1]:
             features[f"context={scored.mention.context}"] = 1.0
-    own = set(mine)
-    for hit in every:
-        if hit not in own:  # a phrase of another hazard's sentence: weaker evidence
-            for event in hit.events:
-                features[f"elsewhere={event}"] = 1.0
-    ends = sorted(h.end for h in every)
+    if len(mine) != len(every):
+        own = {id(hit) for hit in mine}
+        for hit in every:
+            if id(hit) not in own:  # a phrase of another hazard's sentence: weaker evidence
+                features.update(dict.fromkeys(_names(hit).elsewhere, 1.0))
+    ends = [h.end for h in every]  # hits come in text order; overlaps were removed
+    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text)] if mine else []
     certain: set[str] = set()
     for hit in mine:
-        before = _TOKEN.findall(_clause_before(text, hit.start, ends).lower())[-LOOK_BEHIND:]
+        names = _names(hit)
+        before = _TOKEN.findall(_clause_before(text, hit.start, ends, breaks).lower())[
+            -LOOK_BEHIND:]
         negated = any(word in _NEGATIONS or word.endswith("n't") for word in before)
         planned = any(word in _PLANS for word in before)
         if not negated and not planned and certain_rules.intersection(hit.rules):
             certain.update(rule.split(".")[0] for rule in hit.rules if rule in certain_rules)
-        for event in hit.events:
-            features[f"rule={event}"] = features.get(f"rule={event}", 0.0) + 1.0
-            features[f"phrase={event}:{hit.phrase}"] = 1.0
-            if negated:
-                features[f"negated={event}"] = 1.0
-            if planned:
-                features[f"planned={event}"] = 1.0
-        for rule in hit.rules:
-            features[f"rule_id={rule}"] = 1.0
-    for name in [k for k in features if k.startswith("rule=")]:
-        features[name] = min(features[name], 3.0)
-    return EventCandidate(category, features, tuple(mine), evidence, tier,
-                          certain=frozenset(certain))
+        for name in names.rule:
+            features[name] = min(features.get(name, 0.0) + 1.0, 3.0)
+        features.update(dict.fromkeys(names.phrase, 1.0))
+        features.update(dict.fromkeys(names.rule_id, 1.0))
+        if negated:
+            features.update(dict.fromkeys(names.negated, 1.0))
+        if planned:
+            features.update(dict.fromkeys(names.planned, 1.0))
+    return EventCandidate(category, features, tuple(mine), evidence, tier, about, refs,
+                          frozenset(certain))
 
 
-def _clause_before(text: str, start: int, hit_ends: Sequence[int]) -> str:
+def _names(hit: RuleHit) -> FeatureNames:
+    if hit.names is not None:
+        return hit.names
+    events = hit.events
+    return FeatureNames(tuple(f"rule={e}" for e in events),
+                        tuple(f"phrase={e}:{hit.phrase}" for e in events),
+                        tuple(f"negated={e}" for e in events),
+                        tuple(f"planned={e}" for e in events),
+                        tuple(f"elsewhere={e}" for e in events),
+                        tuple(f"rule_id={r}" for r in hit.rules))
+
+
+_CLAUSE_BREAK: Final = re.compile(r"[,.;:\n!?]| - ")
+
+
+def _clause_before(text: str, start: int, hit_ends: Sequence[int],
+                   breaks: Sequence[int]) -> str:
     """The words before a hit in its clause, after any earlier hit ("no answer, card left":
-    the "no" belongs to "no answer", not to "card left")."""
+    the "no" belongs to "no answer", not to "card left"); ``breaks`` are the offsets just
+    after each clause break of the note."""
     from bisect import bisect_right
 
-    earlier = hit_ends[:bisect_right(hit_ends, start)]
-    begin = max(start - 40, earlier[-1] if earlier else 0, 0)
-    window = text[begin:start]
-    cut = max(window.rfind(mark) for mark in (",", ".", ";", ":", "\n", "!", "?", " - "))
-    return window[cut + 1:] if cut >= 0 else window
+    earlier = bisect_right(hit_ends, start)
+    after_break = bisect_right(breaks, start)
+    begin = max(start - 40, hit_ends[earlier - 1] if earlier else 0,
+                breaks[after_break - 1] if after_break else 0, 0)
+    return text[begin:start]
 
 
 # ---------------------------------------------------------------------------- the model
@@ -356,16 +392,32 @@ class EventModel:
     intercepts: Mapping[str, float]
     thresholds: Mapping[str, float]
     card: Mapping[str, Any] = field(default_factory=dict)
+    _rows: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _bias: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Each feature's weights for every event as one row, so a candidate costs one sum."""
+        import numpy as np
+
+        names = {name for weights in self.weights.values() for name in weights}
+        rows = {name: np.array([self.weights.get(event, {}).get(name, 0.0)
+                                for event in EVENT_NAMES]) for name in names}
+        object.__setattr__(self, "_rows", rows)
+        object.__setattr__(self, "_bias", np.array(
+            [self.intercepts.get(event, -10.0) for event in EVENT_NAMES]))
 
     def probabilities(self, features: Mapping[str, float]) -> dict[EventName, float]:
         """P(event) for one candidate, for every event."""
-        out: dict[EventName, float] = {}
-        for event in EVENT_NAMES:
-            weights = self.weights.get(event, {})
-            z = self.intercepts.get(event, -10.0) + sum(
-                weights.get(name, 0.0) * value for name, value in features.items())
-            out[event] = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-        return out
+        import numpy as np
+
+        z = self._bias.copy()
+        rows = self._rows
+        for name, value in features.items():
+            row = rows.get(name)
+            if row is not None:
+                z += row * value if value != 1.0 else row
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
+        return dict(zip(EVENT_NAMES, p.tolist(), strict=True))
 
     def reasons(self, event: str, features: Mapping[str, float], top: int = 3) -> tuple[str, ...]:
         """The features that pushed hardest towards ``event``, with their log-odds."""
@@ -487,15 +539,19 @@ class EventReader:
             for event in sorted(candidate.certain - have, key=EVENT_NAMES.index):
                 hit = next(h for h in candidate.hits if event in h.events
                            and self.rules.certain.intersection(h.rules))
-                decided.append(NoteEvent(note_id=note.note_id,
-                                         category=candidate.category,  # type: ignore[arg-type]
-                                         event=event,  # type: ignore[arg-type]
-                                         probability=1.0, start=hit.start, end=hit.end,
-                                         reasons=(f"certain rule {hit.phrase!r}",),
-                                         tier=candidate.tier))
+                decided.append(self._event(note.note_id, candidate, event, 1.0,
+                                           (hit.start, hit.end),
+                                           (f"certain rule {hit.phrase!r}",)))
             decided.sort(key=lambda e: EVENT_NAMES.index(e.event))
-            out.extend(replace(e, about=candidate.about, refs=candidate.refs) for e in decided)
+            out.extend(decided)
         return tuple(out)
+
+    @staticmethod
+    def _event(note_id: str, candidate: EventCandidate, event: str, probability: float,
+               span: tuple[int, int], reasons: tuple[str, ...]) -> NoteEvent:
+        return NoteEvent(note_id, candidate.category,  # type: ignore[arg-type]
+                         event, probability, span[0], span[1],  # type: ignore[arg-type]
+                         reasons, candidate.tier, candidate.about, candidate.refs)
 
     def _decide(self, note_id: str, candidate: EventCandidate) -> list[NoteEvent]:
         if self.model is None:
@@ -507,18 +563,17 @@ class EventReader:
             probability = probabilities[event]
             if event == "reported" and shown >= self.model.thresholds.get(
                     VERDICT_REPORTS, 2.0) and probability < self.model.thresholds["reported"]:
-                out.append(NoteEvent(note_id, candidate.category,  # type: ignore[arg-type]
-                                     "reported", round(shown, 4), *candidate.evidence,
-                                     (f"hazard verdict risk (P {shown:.2f}): the note shows "
-                                      "the hazard",), candidate.tier))
+                out.append(self._event(note_id, candidate, "reported", round(shown, 4),
+                                       candidate.evidence,
+                                       (f"hazard verdict risk (P {shown:.2f}): the note "
+                                        "shows the hazard",)))
                 continue
             if probability < self.model.thresholds.get(event, 0.5):
                 continue
-            start, end = next(((h.start, h.end) for h in candidate.hits if event in h.events),
-                              candidate.evidence)
-            out.append(NoteEvent(note_id, candidate.category,  # type: ignore[arg-type]
-                                 event, round(probability, 4), start, end,
-                                 self.model.reasons(event, candidate.features), candidate.tier))
+            span = next(((h.start, h.end) for h in candidate.hits if event in h.events),
+                        candidate.evidence)
+            out.append(self._event(note_id, candidate, event, round(probability, 4), span,
+                                   self.model.reasons(event, candidate.features)))
         return out
 
     def _by_rules(self, note_id: str, candidate: EventCandidate) -> list[NoteEvent]:
@@ -533,9 +588,8 @@ class EventReader:
             if event == "reported" and not features.get("verdict=risk"):
                 continue
             hit = next(h for h in candidate.hits if event in h.events)
-            out.append(NoteEvent(note_id, candidate.category,  # type: ignore[arg-type]
-                                 event, 1.0, hit.start, hit.end,
-                                 (f"rule {hit.rules[0]} {hit.phrase!r}",), candidate.tier))
+            out.append(self._event(note_id, candidate, event, 1.0, (hit.start, hit.end),
+                                   (f"rule {hit.rules[0]} {hit.phrase!r}",)))
         return out
 
 

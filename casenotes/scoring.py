@@ -56,15 +56,16 @@ class Scorer:
         The accurate tier's encoder; the bundled one when a reader needs it and none is given.
     reader : {"fast", "accurate", "encoder"}, optional
         ``"accurate"`` when an encoder is given, else ``"fast"``.
-    events : EventReader or bool, default=True
+    events : EventReader or bool, default=False
         Who reads each note's events (booked, inspected, made safe...): the bundled rules and
-        event model when True; none when False.
+        event model when True; none when False (they cost about a third of the scoring time
+        on long notes, so batch scoring reads them only when asked).
     """
 
     def __init__(self, model: RiskModel | None = None, *, lexicon: Lexicon | None = None,
                  threshold: float | None = None, n_reasons: int = 3,
                  batch_size: int = 256, encoder: EncoderModel | None = None,
-                 reader: Reader | None = None, events: EventReader | bool | None = True,
+                 reader: Reader | None = None, events: EventReader | bool | None = False,
                  ) -> None:
         self.reader: Reader = reader or ("accurate" if encoder is not None else "fast")
         if self.reader not in READERS:
@@ -275,12 +276,14 @@ def load_models(model: str | Path | None = None, *, lexicon_sha256: str | None =
 
 
 def build_scorer(model: str | Path | None = None, *, threshold: float | None = None,
-                 lexicon: Lexicon | None = None, threads: int | None = None) -> Scorer:
+                 lexicon: Lexicon | None = None, threads: int | None = None,
+                 events: bool = False) -> Scorer:
     """A scorer for ``model`` (see :func:`load_models`); ``threads`` caps the encoder's
-    onnxruntime threads."""
+    onnxruntime threads; ``events`` reads each note's events too."""
     fast, encoder, reader = load_models(
         model, lexicon_sha256=lexicon.hash if lexicon is not None else None, threads=threads)
-    return Scorer(fast, lexicon=lexicon, threshold=threshold, encoder=encoder, reader=reader)
+    return Scorer(fast, lexicon=lexicon, threshold=threshold, encoder=encoder, reader=reader,
+                  events=events)
 
 
 @lru_cache(maxsize=4)

@@ -31,6 +31,7 @@ TIMELINES = ROOT / "data" / "samples" / "timelines"
 
 def events_of(text: str, reader: EventReader | None = None) -> set[tuple[str, str]]:
     note = default_scorer().score_note(text, "n")
+    assert note.events == ()                     # the default scorer reads no events
     found = (reader or default_event_reader()).read(text, note)
     return {(e.category, e.event) for e in found}
 
@@ -111,9 +112,11 @@ def test_rules_alone_read_events_without_a_model() -> None:
     assert ("", "no_access") in found
 
 
-def test_a_scorer_without_events_reads_none() -> None:
-    note = Scorer(events=False).score_note("Attended, no answer, card left.", "n")
-    assert note.events == ()
+def test_a_scorer_reads_events_when_asked() -> None:
+    text = "Attended, no answer, card left."
+    assert Scorer(events=False).score_note(text, "n").events == ()
+    assert {e.event for e in Scorer(events=True).score_note(text, "n").events} >= {
+        "no_access"}
 
 
 @given(st.text(alphabet=st.sampled_from(list("abc no access card left,.\n0123456789")),
@@ -146,15 +149,21 @@ def test_the_bundled_event_model_loads_with_its_hash_checked(tmp_path: Path) -> 
 # ----------------------------------------------------------------------------- tables
 
 
-def test_score_frame_gives_the_events_table_and_every_note_counts_its_events() -> None:
-    frame = pd.DataFrame({"id": ["1", "2", "3"],
+def test_score_frame_gives_the_events_table_with_each_note_s_row() -> None:
+    frame = pd.DataFrame({"id": ["1", "2", "2", "3"],
                           "text": ["Smell of gas in hall, P1 job raised",
-                                   "Attended, no answer, card left.", "Rent paid"]})
-    notes, _, events = casenotes.score_frame(frame, id="id", events=True)
-    assert notes["n_events"].sum() == len(events)
+                                   "Attended, no answer, card left.",
+                                   "Job 552233 status changed from Issued to Completed",
+                                   "Rent paid"]})
+    notes, _, events = casenotes.score_frame(frame, id="id", events=True, chunk_size=2)
     assert list(events.columns) == list(casenotes.io.schema.EVENT_COLUMNS)
-    assert set(events["note_id"]) <= {"1", "2"}
-    assert "no_access" in set(events.loc[events["note_id"] == "2", "event"])
+    by_row = events.groupby("row")["event"].apply(set).to_dict()
+    assert "booked" in by_row[1] and "no_access" in by_row[2] and "works_done" in by_row[3]
+    assert 4 not in by_row                       # repeated ids are told apart by row
+    assert (notes["note_id"].iloc[events["row"] - 1].to_numpy()
+            == events["note_id"].to_numpy()).all()
+    _, _, none_asked = casenotes.score_frame(frame, id="id", hazards=True)
+    assert len(none_asked)                       # hazards table: events are only read when asked
     notes, _, hazards, events = casenotes.score_frame(frame, id="id", hazards=True,
                                                       events=True)
     assert len(hazards) and len(events)
@@ -190,19 +199,25 @@ def test_the_cli_writes_events_and_the_clock_reads_them(tmp_path: Path) -> None:
     assert "no_access" in cases.loc["P1", "events"]
 
 
-def test_cases_refuses_an_events_table_without_its_notes_table(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("events", "message"), [
+    (pd.DataFrame({"note_id": ["1"], "category": ["gas"], "event": ["booked"]}), "'row'"),
+    (pd.DataFrame({"row": [5], "note_id": ["1"], "category": ["gas"], "event": ["booked"],
+                   "tier": [""]}), "names row 5"),
+])
+def test_cases_refuses_an_events_table_of_another_run(tmp_path: Path, events: pd.DataFrame,
+                                                      message: str) -> None:
     notes = tmp_path / "notes.csv"
     pd.DataFrame({"note_id": ["1"], "targetId": ["P1"], "createdAt": ["2025-11-10"],
                   "n_mentions": [0]}).to_csv(notes, index=False)
     mentions = tmp_path / "mentions.csv"
     pd.DataFrame(columns=list(casenotes.io.schema.MENTION_COLUMNS)).to_csv(mentions,
                                                                           index=False)
-    events = tmp_path / "events.csv"
-    pd.DataFrame(columns=list(casenotes.io.schema.EVENT_COLUMNS)).to_csv(events, index=False)
+    path = tmp_path / "events.csv"
+    events.to_csv(path, index=False)
     result = CliRunner().invoke(app, ["cases", str(notes), "--mentions", str(mentions),
-                                      "--events", str(events)])
+                                      "--events", str(path)])
     assert result.exit_code == 2
-    assert "n_events" in result.stderr and "internal error" not in result.stderr
+    assert message in result.stderr and "internal error" not in result.stderr
 
 
 # ----------------------------------------------------------------------------- timelines

@@ -116,6 +116,8 @@ class ScorerSpec:
     lexicon: tuple[str, ...] = ()
     #: Threads for the encoder's onnxruntime session (its default, all cores, when None).
     threads: int | None = None
+    #: Read each note's events (booked, inspected, made safe...) for the events table.
+    events: bool = False
 
 
 @lru_cache(maxsize=4)
@@ -128,7 +130,7 @@ def scorer_for(spec: ScorerSpec) -> Any:
         return default_scorer()
     lexicon = load_lexicon(*spec.lexicon) if spec.lexicon else None
     return build_scorer(spec.model, threshold=spec.threshold, lexicon=lexicon,
-                        threads=spec.threads)
+                        threads=spec.threads, events=spec.events)
 
 
 @dataclass
@@ -234,7 +236,7 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
         if note.hazards:
             _hazard_rows(hazard_rows, note_ids[i], note.hazards, hidden)
         if note.events:
-            _event_rows(event_rows, note_ids[i], note.events, text)
+            _event_rows(event_rows, chunk.first_row + i, note_ids[i], note.events, text)
     stats.scored = status.count("ok")
     stats.empty = status.count("empty")
     stats.failed = status.count("error")
@@ -299,15 +301,12 @@ class _NoteColumns:
     vulnerability: list[str]
     urgency: list[str]
     priority_reason: list[str]
-    n_events: np.ndarray
-    events: list[str]
 
     @classmethod
     def empty(cls, count: int) -> _NoteColumns:
         return cls(np.zeros(count, dtype="int64"), np.zeros(count, dtype="int64"),
                    np.full(count, np.nan), np.zeros(count, dtype=bool), np.full(count, np.nan),
-                   [""] * count, [""] * count, [""] * count, [""] * count,
-                   np.zeros(count, dtype="int64"), [""] * count)
+                   [""] * count, [""] * count, [""] * count, [""] * count)
 
     def fill(self, i: int, note: Any) -> None:
         """Row ``i`` from a scored note (the scorer gave it its urgency and priority)."""
@@ -318,9 +317,6 @@ class _NoteColumns:
         self.categories[i] = LIST_SEPARATOR.join(
             sorted({m.mention.category for m in note.mentions}))
         self.priority[i] = note.priority
-        self.n_events[i] = len(note.events)
-        self.events[i] = LIST_SEPARATOR.join(
-            f"{e.category}:{e.event}" if e.category else e.event for e in note.events)
         if note.mentions:
             self.vulnerability[i] = LIST_SEPARATOR.join(
                 sorted(note.findings.vulnerability_groups))
@@ -342,8 +338,6 @@ class _NoteColumns:
         notes["priority_reason"] = pd.array(self.priority_reason, dtype="string")
         notes["categories"] = pd.array(self.categories, dtype="string")
         notes["vulnerability"] = pd.array(self.vulnerability, dtype="string")
-        notes["n_events"] = self.n_events
-        notes["events"] = pd.array(self.events, dtype="string")
         notes["status"] = pd.array(status, dtype="string")
         notes["error"] = pd.array(errors, dtype="string")
         table: pd.DataFrame = notes
@@ -386,11 +380,12 @@ def _hazard_rows(rows: dict[str, list[Any]], note_id: str, hazards: Sequence[Any
         rows["reasons"].append(LIST_SEPARATOR.join(reasons))
 
 
-def _event_rows(rows: dict[str, list[Any]], note_id: str, events: Sequence[Any],
+def _event_rows(rows: dict[str, list[Any]], row: int, note_id: str, events: Sequence[Any],
                 text: str) -> None:
     """Append one row per event the note records (its evidence phrase is lexicon wording or
     a hazard term, never personal data)."""
     for event in events:
+        rows["row"].append(row)
         rows["note_id"].append(note_id)
         rows["category"].append(event.category)
         rows["event"].append(event.event)
@@ -702,7 +697,8 @@ def score_frame(frame: pd.DataFrame, *, text: str | None = None, id: str | None 
                 f"{duplicated} notes share an id with an earlier note; all are kept, but "
                 f"mentions cannot be told apart by note_id (choose a unique id column)",
                 CasenotesWarning, stacklevel=2)
-    spec = ScorerSpec(model=str(model) if model is not None else None, threshold=threshold)
+    spec = ScorerSpec(model=str(model) if model is not None else None, threshold=threshold,
+                      events=events)
     chunks = chunks_of_frame(frame, text=text_column, id=id_column, keep=kept,
                              chunk_size=chunk_size)
     tables = combine_all(score_chunks(chunks, spec, jobs=jobs, mask_pii=mask_pii), kept)

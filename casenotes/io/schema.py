@@ -24,8 +24,6 @@ NOTE_COLUMNS: Final[dict[str, str]] = {
     "priority_reason": "string",
     "categories": "string",
     "vulnerability": "string",
-    "n_events": "int64",
-    "events": "string",
     "status": "string",
     "error": "string",
 }
@@ -57,8 +55,11 @@ HAZARD_COLUMNS: Final[dict[str, str]] = {
     "reasons": "string",
 }
 #: The events table: one row per event a note records about a hazard category ("" when the
-#: note names none), in note order: ``phrase`` is the evidence (``start``-``end`` in the note).
+#: note names none), in note order. ``row`` is the note's position in the run (1 for the first
+#: input row, as in the notes table), so events match their note even where ids repeat;
+#: ``phrase`` is the evidence (``start``-``end`` in the note).
 EVENT_COLUMNS: Final[dict[str, str]] = {
+    "row": "int64",
     "note_id": "string",
     "category": "string",
     "event": "string",

@@ -400,20 +400,14 @@ def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
                 f"the notes table has no column {column!r} (columns: "
                 f"{', '.join(map(str, notes.columns))}); score with --keep "
                 f"{case_column},{date_column}")
-    if events is not None and "n_events" not in notes.columns:
-        raise InputSchemaError(
-            "the notes table has no n_events column, so its events cannot be matched; give "
-            "the notes and events tables of the same casenotes score run")
+    by_row = _events_by_row(events, len(notes)) if events is not None else None
     when = parse_dates(notes[date_column])
     out, skipped = [], 0
     rows = mentions.itertuples(index=False)
     hazard_rows = hazards.itertuples(index=False) if hazards is not None else None
-    event_rows = events.itertuples(index=False) if events is not None else None
-    for note, stamp in zip(notes.itertuples(index=False), when, strict=True):
-        recorded = None
-        if event_rows is not None:
-            recorded = tuple(_case_event(next(event_rows, None))
-                             for _ in range(int(note.n_events)))
+    for position, (note, stamp) in enumerate(zip(notes.itertuples(index=False), when,
+                                                 strict=True)):
+        recorded = by_row.get(position + 1, ()) if by_row is not None else None
         found = []
         for _ in range(int(note.n_mentions)):
             row = next(rows)
@@ -439,15 +433,29 @@ def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
     return out, skipped
 
 
+def _events_by_row(events: Any, notes: int) -> dict[int, tuple[CaseEvent, ...]]:
+    """The events table's events by the row of their note (1 for the first note)."""
+    from ..errors import InputSchemaError
+
+    missing = [c for c in ("row", "category", "event") if c not in events.columns]
+    if missing:
+        raise InputSchemaError(
+            f"the events table has no column {missing[0]!r}; give the events table casenotes "
+            "score --events wrote in the same run as the notes table")
+    grouped: dict[int, list[CaseEvent]] = defaultdict(list)
+    for row in events.itertuples(index=False):
+        number = int(row.row)
+        if not 1 <= number <= notes:
+            raise InputSchemaError(
+                f"the events table names row {number}, but the notes table has {notes:,} rows; "
+                "give the notes and events tables of the same casenotes score run")
+        grouped[number].append(_case_event(row))
+    return {number: tuple(found) for number, found in grouped.items()}
+
+
 def _case_event(row: Any) -> CaseEvent:
     import pandas as pd
 
-    from ..errors import InputSchemaError
-
-    if row is None:
-        raise InputSchemaError(
-            "the events table has fewer rows than the notes table's n_events; give the "
-            "tables of the same casenotes score run")
     def text(value: Any) -> str:
         return "" if value is None or pd.isna(value) else str(value)
 
