@@ -127,3 +127,25 @@ def make_model(*, C: float = 1.0, random_state: int | None = 0) -> Pipeline:
 
 
 __all__ = ["PlattLogisticRegression", "make_model"]
+
+
+def fit_one_vs_rest(rows: Any, targets: dict[str, list[bool]], *, c: float = 1.0,
+                    ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """One L2 logistic regression per target over named features (the event model): each
+    target's weights by feature name (near-zero ones dropped) and its intercept. A target
+    with one class only gets no weights and an intercept of -10 (never) or 10 (always)."""
+    vectorizer = DictVectorizer()
+    matrix = vectorizer.fit_transform(rows)
+    names = vectorizer.get_feature_names_out()
+    weights: dict[str, dict[str, float]] = {}
+    intercepts: dict[str, float] = {}
+    for name, target in targets.items():
+        if not any(target) or all(target):
+            weights[name], intercepts[name] = {}, 10.0 if all(target) and target else -10.0
+            continue
+        fitted = LogisticRegression(C=c, max_iter=2000).fit(matrix, target)
+        weights[name] = {str(n): round(float(w), 5) for n, w in zip(
+            names, fitted.coef_[0], strict=True) if abs(w) > 1e-4}
+        intercepts[name] = round(float(fitted.intercept_[0]), 5)
+    return weights, intercepts
+

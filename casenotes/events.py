@@ -496,24 +496,11 @@ def train_event_model(features: Sequence[Mapping[str, float]], labels: Sequence[
                       *, c: float = 1.0, card: Mapping[str, Any] | None = None) -> EventModel:
     """One L2 logistic regression per event (an event never seen in training is never
     predicted); thresholds 0.5 until set (scripts/train_events.py)."""
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
+    from .estimator import fit_one_vs_rest
 
-    vectorizer = DictVectorizer()
-    rows = vectorizer.fit_transform([{k: v for k, v in f.items() if k != "bias"}
-                                     for f in features])
-    names = vectorizer.get_feature_names_out()
-    weights: dict[str, dict[str, float]] = {}
-    intercepts: dict[str, float] = {}
-    for event in EVENT_NAMES:
-        target = [event in label for label in labels]
-        if not any(target) or all(target):
-            weights[event], intercepts[event] = {}, -10.0 if not any(target) else 10.0
-            continue
-        fitted = LogisticRegression(C=c, max_iter=2000).fit(rows, target)
-        weights[event] = {str(n): round(float(w), 5) for n, w in zip(
-            names, fitted.coef_[0], strict=True) if abs(w) > 1e-4}
-        intercepts[event] = round(float(fitted.intercept_[0]), 5)
+    weights, intercepts = fit_one_vs_rest(
+        [{k: v for k, v in f.items() if k != "bias"} for f in features],
+        {event: [event in label for label in labels] for event in EVENT_NAMES}, c=c)
     return EventModel(weights, intercepts, dict.fromkeys(EVENT_NAMES, 0.5), dict(card or {}))
 
 

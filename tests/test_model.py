@@ -132,6 +132,9 @@ def test_scoring_with_a_saved_model_does_not_import_scikit_learn() -> None:
     code = ("import sys, casenotes\n"
             "scored = casenotes.score_text('T/C smell of gas, tenant has headaches')\n"
             "assert scored and scored[0].label == 'risk', scored\n"
+            "from casenotes.scoring import Scorer\n"
+            "note = Scorer(events=True).score_note('Attended, no answer, card left.', 'n')\n"
+            "assert note.events, note\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
