@@ -679,6 +679,8 @@ def evaluate_cases_command(
         "were read). Default: the bundled event model.")] = None,
     show_wrong: Annotated[bool, typer.Option(
         "--show-wrong", help="List every hazard whose clock or state is wrong.")] = False,
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", dir_okay=False, help="Also write the figures here as JSON.")] = None,
 ) -> None:
     """How well the clock reads labelled timelines: clock state, open/resolved, and events."""
     from .events import EventReader, load_event_model, load_event_rules
@@ -698,6 +700,10 @@ def evaluate_cases_command(
         scorer.events = EventReader(load_event_rules(), load_event_model(events_model))
     result = evaluate_timelines(cases, scorer)
     typer.echo(format_evaluation(result))
+    if json_out is not None:
+        from .io.tables import write_text_atomically
+
+        write_text_atomically(json_out, json.dumps(result.to_dict(), indent=1) + "\n")
     if show_wrong and result.wrong:
         typer.echo("\nwrong:")
         for line in result.wrong:

@@ -245,9 +245,35 @@ def test_a_malformed_timeline_names_its_line(tmp_path: Path) -> None:
         load_timelines(path)
 
 
-def test_evaluate_cases_prints_the_clock_figures_on_timelines() -> None:
+def test_evaluate_cases_prints_the_clock_figures_on_timelines(tmp_path: Path) -> None:
     sample = ROOT / "data" / "samples" / "timelines" / "dev.jsonl"
-    result = CliRunner().invoke(app, ["evaluate-cases", str(sample), "--show-wrong"])
+    figures = tmp_path / "figures.json"
+    result = CliRunner().invoke(app, ["evaluate-cases", str(sample), "--show-wrong",
+                                      "--json", str(figures)])
     assert result.exit_code == 0, result.output
     assert "clock state right" in result.stdout and "open/resolved right" in result.stdout
     assert "routine-only cases with a clock: 0" in result.stdout
+    data = json.loads(figures.read_text())
+    assert data["timelines"] == 20 and data["hazards"] == 22
+    assert 0.5 < data["clock_state_right"] <= 1.0
+    assert set(data["events"]) == {*EVENT_NAMES, "all"}
+    assert len(data["wrong"]) == sum(line.startswith("  TL-") for line in
+                                     result.stdout.splitlines())
+
+
+def test_the_report_links_each_clock_verdict_to_its_notes(tmp_path: Path) -> None:
+    export = tmp_path / "export.csv"
+    pd.DataFrame({
+        "id": ["a1", "a2"], "targetId": ["P1", "P1"],
+        "createdAt": ["2025-11-10T08:00", "2025-11-10T15:00"],
+        "description": ["Tenant reports strong smell of gas in the kitchen, P1 raised",
+                        "Engineer attended, escape at the meter, supply capped, made safe."],
+    }).to_csv(export, index=False)
+    report = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["report", str(export), "-o", str(report), "-j", "1",
+                                      "--case-column", "targetId", "--date-column",
+                                      "createdAt", "--as-of", "2025-11-12T12:00"])
+    assert result.exit_code == 0, result.output
+    page = report.read_text(encoding="utf-8")
+    assert 'href="#note-a1"' in page and 'href="#note-a2"' in page
+    assert 'card.id = "note-" + note.id' in page

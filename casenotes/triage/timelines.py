@@ -147,6 +147,24 @@ class CaseEvaluation:
     def share(self, right: int) -> float:
         return right / self.hazards if self.hazards else 0.0
 
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as plain data (shares, counts, events per type, the wrong hazards)."""
+        return {
+            "timelines": self.timelines, "notes": self.notes, "hazards": self.hazards,
+            "clock_state_right": round(self.share(self.clock_right), 4),
+            "open_resolved_right": round(self.share(self.open_right), 4),
+            "tier_right": round(self.share(self.tier_right), 4),
+            "deadline_right": round(self.share(self.deadline_right), 4),
+            "clock_stopped_by_right": round(self.share(self.stopped_by_right), 4),
+            "closed_by_right": round(self.share(self.closed_by_right), 4),
+            "routine_only": self.routine_only,
+            "routine_only_with_clock": self.routine_only_with_clock,
+            "extra_hazards": self.extra_hazards, "extra_clocks": self.extra_clocks,
+            "events": {event: {"precision": round(p, 4), "recall": round(r, 4), "gold": n}
+                       for event, (p, r, n) in self.event_figures().items()},
+            "wrong": list(self.wrong),
+        }
+
     def event_figures(self) -> dict[str, tuple[float, float, int]]:
         """Precision, recall and gold support per event type, and ``all`` pooled."""
         out: dict[str, tuple[float, float, int]] = {}
