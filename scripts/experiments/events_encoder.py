@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from train_events import THRESHOLD, VERDICT_REPORTS_AT  # noqa: E402
+
 from casenotes.events import (  # noqa: E402
     EventCandidate,
     EventModel,
@@ -40,7 +42,6 @@ from casenotes.triage.timelines import (  # noqa: E402
     load_timelines,
 )
 from casenotes.types import EVENT_NAMES  # noqa: E402
-from train_events import THRESHOLD, VERDICT_REPORTS_AT  # noqa: E402
 
 
 def candidate_text(text: str, note: Any, candidate: EventCandidate) -> str:
@@ -63,7 +64,7 @@ class LookupModel(EventModel):
     """An event model whose probabilities were computed beforehand, per candidate."""
 
     current: tuple[str, str] = ("", "")
-    table: dict[tuple[str, str], dict[str, float]] = {}
+    table: dict[tuple[str, str], dict[str, float]] = {}  # noqa: RUF012 (set per run)
 
     def probabilities(self, features: Any) -> dict[Any, float]:
         return self.table.get(self.current, dict.fromkeys(EVENT_NAMES, 0.0))  # type: ignore
