@@ -203,6 +203,8 @@ def test_the_cli_writes_events_and_the_clock_reads_them(tmp_path: Path) -> None:
     (pd.DataFrame({"note_id": ["1"], "category": ["gas"], "event": ["booked"]}), "'row'"),
     (pd.DataFrame({"row": [5], "note_id": ["1"], "category": ["gas"], "event": ["booked"],
                    "tier": [""]}), "names row 5"),
+    (pd.DataFrame({"row": [1], "note_id": ["7"], "category": ["gas"], "event": ["booked"],
+                   "tier": [""]}), "(note '7')"),
 ])
 def test_cases_refuses_an_events_table_of_another_run(tmp_path: Path, events: pd.DataFrame,
                                                       message: str) -> None:

@@ -400,7 +400,8 @@ def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
                 f"the notes table has no column {column!r} (columns: "
                 f"{', '.join(map(str, notes.columns))}); score with --keep "
                 f"{case_column},{date_column}")
-    by_row = _events_by_row(events, len(notes)) if events is not None else None
+    by_row = (_events_by_row(events, notes["note_id"].astype(str).tolist())
+              if events is not None else None)
     when = parse_dates(notes[date_column])
     out, skipped = [], 0
     rows = mentions.itertuples(index=False)
@@ -433,11 +434,12 @@ def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
     return out, skipped
 
 
-def _events_by_row(events: Any, notes: int) -> dict[int, tuple[CaseEvent, ...]]:
-    """The events table's events by the row of their note (1 for the first note)."""
+def _events_by_row(events: Any, note_ids: Sequence[str]) -> dict[int, tuple[CaseEvent, ...]]:
+    """The events table's events by the row of their note (1 for the first note); an event
+    whose row is not in the notes table, or holds another note id, is from another run."""
     from ..errors import InputSchemaError
 
-    missing = [c for c in ("row", "category", "event") if c not in events.columns]
+    missing = [c for c in ("row", "note_id", "category", "event") if c not in events.columns]
     if missing:
         raise InputSchemaError(
             f"the events table has no column {missing[0]!r}; give the events table casenotes "
@@ -445,10 +447,11 @@ def _events_by_row(events: Any, notes: int) -> dict[int, tuple[CaseEvent, ...]]:
     grouped: dict[int, list[CaseEvent]] = defaultdict(list)
     for row in events.itertuples(index=False):
         number = int(row.row)
-        if not 1 <= number <= notes:
+        if not 1 <= number <= len(note_ids) or str(row.note_id) != note_ids[number - 1]:
             raise InputSchemaError(
-                f"the events table names row {number}, but the notes table has {notes:,} rows; "
-                "give the notes and events tables of the same casenotes score run")
+                f"the events table names row {number} (note {str(row.note_id)!r}), which is "
+                "not that note in the notes table; give the notes and events tables of the "
+                "same casenotes score run")
         grouped[number].append(_case_event(row))
     return {number: tuple(found) for number, found in grouped.items()}
 
