@@ -258,6 +258,8 @@ def test_evaluate_cases_prints_the_clock_figures_on_timelines(tmp_path: Path) ->
     data = json.loads(figures.read_text())
     assert data["timelines"] == 20 and data["hazards"] == 22
     assert 0.5 < data["clock_state_right"] <= 1.0
+    low, high = data["intervals_95"]["clock_state_right"]
+    assert low <= data["clock_state_right"] <= high     # resampling whole timelines
     assert set(data["events"]) == {*EVENT_NAMES, "all"}
     assert len(data["wrong"]) == sum(line.startswith("  TL-") for line in
                                      result.stdout.splitlines())

@@ -143,9 +143,30 @@ class CaseEvaluation:
     extra_clocks: int = 0
     event_counts: dict[str, Counter[str]] = field(default_factory=dict)
     wrong: list[str] = field(default_factory=list)
+    #: Per timeline: (gold hazards, clock state right, open/resolved right), for intervals.
+    per_case: list[tuple[int, int, int]] = field(default_factory=list)
 
     def share(self, right: int) -> float:
         return right / self.hazards if self.hazards else 0.0
+
+    def intervals(self, rounds: int = 2000, seed: int = 0,
+                  ) -> dict[str, tuple[float, float]]:
+        """95% percentile intervals of the clock-state and open/resolved shares, resampling
+        whole timelines (hazards of one case are not independent)."""
+        import numpy as np
+
+        cases = np.array([c for c in self.per_case if c[0]], dtype=float).reshape(-1, 3)
+        if not len(cases):
+            return {}
+        rng = np.random.default_rng(seed)
+        picks = rng.integers(0, len(cases), (rounds, len(cases)))
+        totals = cases[picks].sum(axis=1)
+        out = {}
+        for name, column in (("clock_state_right", 1), ("open_resolved_right", 2)):
+            shares = totals[:, column] / totals[:, 0]
+            out[name] = (round(float(np.percentile(shares, 2.5)), 4),
+                         round(float(np.percentile(shares, 97.5)), 4))
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The figures as plain data (shares, counts, events per type, the wrong hazards)."""
@@ -162,6 +183,7 @@ class CaseEvaluation:
             "extra_hazards": self.extra_hazards, "extra_clocks": self.extra_clocks,
             "events": {event: {"precision": round(p, 4), "recall": round(r, 4), "gold": n}
                        for event, (p, r, n) in self.event_figures().items()},
+            "intervals_95": {k: list(v) for k, v in self.intervals().items()},
             "wrong": list(self.wrong),
         }
 
@@ -229,6 +251,7 @@ def _compare(timeline: Timeline, notes: Sequence[CaseNote], hazards: Sequence[Ca
             result.routine_only_with_clock += 1
             result.wrong.append(f"{timeline.case}: routine only, but the clock runs for "
                                 + ", ".join(h.category for h in hazards))
+    before = (result.hazards, result.clock_right, result.open_right)
     gold_categories = {h.category for h in timeline.hazards}
     extra = [h for h in hazards if h.category not in gold_categories]
     result.extra_hazards += len(extra)
@@ -250,17 +273,25 @@ def _compare(timeline: Timeline, notes: Sequence[CaseNote], hazards: Sequence[Ca
                 f"{timeline.case} {gold.category}: clock {clock} (gold {gold.clock}), "
                 f"{'open' if is_open else 'closed'} (gold {'open' if gold.open else 'closed'})"
                 + (f"; read {', '.join(map(str, mine.events))}" if mine else "; no episode"))
+    result.per_case.append((result.hazards - before[0], result.clock_right - before[1],
+                            result.open_right - before[2]))
 
 
 def format_evaluation(result: CaseEvaluation) -> str:
     """The figures as a short text report."""
+    intervals = result.intervals()
+
+    def interval(name: str) -> str:
+        low, high = intervals.get(name, (0.0, 0.0))
+        return f"  95% interval {low:.1%}-{high:.1%} over timelines" if name in intervals else ""
+
     lines = [
         f"{result.timelines} timelines, {result.notes} notes, {result.hazards} gold hazards, "
         f"{result.routine_only} routine-only cases",
         f"clock state right     {result.share(result.clock_right):6.1%}  "
-        f"({result.clock_right}/{result.hazards})",
+        f"({result.clock_right}/{result.hazards}){interval('clock_state_right')}",
         f"open/resolved right   {result.share(result.open_right):6.1%}  "
-        f"({result.open_right}/{result.hazards})",
+        f"({result.open_right}/{result.hazards}){interval('open_resolved_right')}",
         f"tier right            {result.share(result.tier_right):6.1%}",
         f"deadline right        {result.share(result.deadline_right):6.1%}",
         f"clock stopped by      {result.share(result.stopped_by_right):6.1%}  (the right note)",
