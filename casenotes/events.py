@@ -420,15 +420,40 @@ class EventModel:
         return dict(zip(EVENT_NAMES, p.tolist(), strict=True))
 
     def reasons(self, event: str, features: Mapping[str, float], top: int = 3) -> tuple[str, ...]:
-        """The features that pushed hardest towards ``event``, with their log-odds."""
+        """The features that pushed hardest towards ``event``, in words, with their log-odds:
+        e.g. ``"phrase 'card left' (+2.10)"``."""
         weights = self.weights.get(event, {})
         parts = sorted(((weights.get(name, 0.0) * value, name) for name, value in
                         features.items() if name != "bias"), reverse=True)
-        return tuple(f"{name} ({value:+.2f})" for value, name in parts[:top] if value > 0)
+        return tuple(f"{describe_feature(name)} ({value:+.2f})" for value, name in parts[:top]
+                     if value > 0)
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": EVENTS_FORMAT, "weights": self.weights,
                 "intercepts": self.intercepts, "thresholds": self.thresholds}
+
+
+_FEATURE_WORDS: Final = {
+    "rule": "a {} phrase here", "elsewhere": "a {} phrase elsewhere in the note",
+    "negated": "a negated {} phrase", "planned": "a planned {} phrase",
+    "rule_id": "rule {}", "verdict": "hazard verdict {}", "context": "mention context {}",
+    "category": "hazard {}", "about": "equipment of {}",
+}
+
+
+def describe_feature(name: str) -> str:
+    """An event feature in words: ``phrase=no_access:card left`` -> ``phrase 'card left'``."""
+    if name == "p_risk":
+        return "hazard P(risk)"
+    if name in ("named", "unnamed"):
+        return "the note names the hazard" if name == "named" else "the note names no hazard"
+    kind, _, value = name.partition("=")
+    if kind == "phrase":
+        return f"phrase {value.partition(':')[2]!r}"
+    template = _FEATURE_WORDS.get(kind)
+    if template is None:
+        return name
+    return template.format(value if kind == "rule_id" else value.replace("_", " "))
 
 
 def save_event_model(model: EventModel, directory: str | Path) -> dict[str, Any]:

@@ -99,6 +99,20 @@ def test_a_note_that_names_no_hazard_carries_its_equipment_and_job_numbers() -> 
     assert {e.refs for e in found} == {("299031",)}
 
 
+@pytest.mark.parametrize(("feature", "words"), [
+    ("phrase=no_access:card left", "phrase 'card left'"),
+    ("rule=made_safe", "a made safe phrase here"),
+    ("negated=inspected", "a negated inspected phrase"),
+    ("about=cold", "equipment of cold"),
+    ("p_risk", "hazard P(risk)"),
+    ("something_new", "something_new"),
+])
+def test_event_reasons_read_as_words(feature: str, words: str) -> None:
+    from casenotes.events import describe_feature
+
+    assert describe_feature(feature) == words
+
+
 def test_every_event_names_its_evidence_and_reasons() -> None:
     text = "T/C from tnt reporting black mould in the baby's bedroom. P2 job raised."
     note = default_scorer().score_note(text, "n")
