@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -252,13 +253,37 @@ def test_the_labelled_timelines_are_whole_writers_per_split() -> None:
         "met", "late", "overdue", "due", "not applicable"}
 
 
-def test_a_malformed_timeline_names_its_line(tmp_path: Path) -> None:
+GOOD_TIMELINE = {
+    "case": "TL-X-01", "writer": "X", "as_of": "2026-01-20T09:00", "tags": [],
+    "notes": [{"note_id": "X-1", "when": "2026-01-09T18:42", "text": "Mould in bedroom.",
+               "events": [{"category": "damp_mould", "event": "reported"}]}],
+    "hazards": [{"category": "damp_mould", "tier": "significant", "clock_from": "X-1",
+                 "deadline": "2026-01-23T23:59:59", "clock": "due",
+                 "clock_stopped_by": None, "open": True, "closed_by": None, "episodes": 1}],
+}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"notes": None}, "line 2"),
+    ({"hazards": [{**GOOD_TIMELINE["hazards"][0], "clock": "ticking"}]}, "unknown clock"),
+    ({"hazards": [{**GOOD_TIMELINE["hazards"][0], "tier": "urgent"}]}, "unknown tier"),
+    ({"hazards": [{**GOOD_TIMELINE["hazards"][0], "category": "mould"}]}, "category"),
+    ({"hazards": [{**GOOD_TIMELINE["hazards"][0], "closed_by": "X-9"}]}, "'X-9'"),
+    ({"notes": [{**GOOD_TIMELINE["notes"][0],
+                 "events": [{"category": "gas", "event": "teleported"}]}]}, "unknown event"),
+])
+def test_a_malformed_timeline_names_its_line_and_fault(tmp_path: Path, change: dict[str, Any],
+                                                       message: str) -> None:
     from casenotes.triage.timelines import load_timelines
 
     path = tmp_path / "bad.jsonl"
-    path.write_text(json.dumps({"case": "x"}) + "\n")
-    with pytest.raises(InputError, match="line 1"):
+    path.write_text(json.dumps(GOOD_TIMELINE) + "\n" + json.dumps({**GOOD_TIMELINE, **change})
+                    + "\n")
+    with pytest.raises(InputError, match="line 2") as raised:
         load_timelines(path)
+    assert message in str(raised.value)
+    path.write_text(json.dumps(GOOD_TIMELINE) + "\n")
+    assert load_timelines(path)[0].hazards[0].clock == "due"
 
 
 def test_evaluate_cases_prints_the_clock_figures_on_timelines(tmp_path: Path) -> None:

@@ -95,9 +95,18 @@ def _timeline(data: dict[str, Any]) -> Timeline:
         datetime.fromisoformat(h["deadline"]) if h.get("deadline") else None,
         h["clock"], bool(h["open"]), str(h["clock_from"]), h.get("clock_stopped_by"),
         h.get("closed_by"), int(h.get("episodes", 1))) for h in data["hazards"])
+    note_ids = {note.note_id for note in notes}
     for hazard in hazards:
+        if hazard.category not in CATEGORIES:
+            raise ValueError(f"unknown hazard category {hazard.category!r}")
         if hazard.clock not in CLOCKS:
             raise ValueError(f"hazard {hazard.category}: unknown clock {hazard.clock!r}")
+        if hazard.tier not in ("emergency", "significant", "standard"):
+            raise ValueError(f"hazard {hazard.category}: unknown tier {hazard.tier!r}")
+        for named in (hazard.clock_from, hazard.clock_stopped_by, hazard.closed_by):
+            if named is not None and named not in note_ids:
+                raise ValueError(f"hazard {hazard.category} names note {named!r}, which is "
+                                 "not in the timeline")
     return Timeline(str(data["case"]), str(data.get("writer", "")),
                     datetime.fromisoformat(data["as_of"]), notes, hazards,
                     tuple(data.get("tags", ())))
