@@ -184,6 +184,16 @@ def test_score_frame_gives_the_events_table_with_each_note_s_row() -> None:
     assert len(hazards) and len(events)
 
 
+def test_masking_personal_data_hashes_reference_numbers_but_keeps_them_matching() -> None:
+    frame = pd.DataFrame({"text": ["Mould in bedroom, job 552233 raised P2.",
+                                   "Job 552233 status changed from Issued to Completed"]})
+    _, _, plain = casenotes.score_frame(frame, events=True)
+    _, _, masked = casenotes.score_frame(frame, events=True, mask_pii=True)
+    assert "552233" in set(plain["refs"])
+    hashed = set(masked["refs"]) - {""}
+    assert len(hashed) == 1 and "552233" not in next(iter(hashed))
+
+
 def test_the_cli_writes_events_and_the_clock_reads_them(tmp_path: Path) -> None:
     export = tmp_path / "export.csv"
     pd.DataFrame({

@@ -236,7 +236,8 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
         if note.hazards:
             _hazard_rows(hazard_rows, note_ids[i], note.hazards, hidden)
         if note.events:
-            _event_rows(event_rows, chunk.first_row + i, note_ids[i], note.events, text)
+            _event_rows(event_rows, chunk.first_row + i, note_ids[i], note.events, text,
+                        mask_pii=mask_pii)
     stats.scored = status.count("ok")
     stats.empty = status.count("empty")
     stats.failed = status.count("error")
@@ -381,9 +382,10 @@ def _hazard_rows(rows: dict[str, list[Any]], note_id: str, hazards: Sequence[Any
 
 
 def _event_rows(rows: dict[str, list[Any]], row: int, note_id: str, events: Sequence[Any],
-                text: str) -> None:
-    """Append one row per event the note records (its evidence phrase is lexicon wording or
-    a hazard term, never personal data)."""
+                text: str, *, mask_pii: bool = False) -> None:
+    """Append one row per event the note records. Its evidence phrase is lexicon wording or
+    a hazard term, never personal data; a reference number could be (an account number), so
+    with ``mask_pii`` each is replaced by a short hash, which still matches its job."""
     for event in events:
         rows["row"].append(row)
         rows["note_id"].append(note_id)
@@ -395,8 +397,16 @@ def _event_rows(rows: dict[str, list[Any]], row: int, note_id: str, events: Sequ
         rows["end"].append(event.end)
         rows["phrase"].append(text[event.start:event.end])
         rows["about"].append(event.about)
-        rows["refs"].append(LIST_SEPARATOR.join(event.refs))
+        rows["refs"].append(LIST_SEPARATOR.join(
+            _hashed_reference(ref) if mask_pii else ref for ref in event.refs))
         rows["reasons"].append(LIST_SEPARATOR.join(event.reasons))
+
+
+def _hashed_reference(ref: str) -> str:
+    """A job or reference number as 12 hex digits of its SHA-256: equal numbers stay equal."""
+    import hashlib
+
+    return "#" + hashlib.sha256(ref.encode()).hexdigest()[:12]
 
 
 def _masked_reason(reason: str, hidden: Mapping[str, str]) -> str:
