@@ -22,18 +22,16 @@ from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 import ahocorasick
+import numpy as np
 
 from .errors import LexiconError, ModelError
+from .triage.priority import TIER_WEIGHT, load_urgency
 from .types import EVENT_NAMES, EventName, NoteEvent, ScoredNote
 
 EVENTS_FORMAT: Final = 1
 EVENT_MODEL: Final = "hazard-events-v1"
 EVENT_MODEL_FILE: Final = "events.json"
 CARD_FILE: Final = "card.json"
-#: Events that open an episode when none is open (a report, a repeat report, a return).
-OPENERS: Final[frozenset[str]] = frozenset({"reported", "chaser", "recurrence"})
-#: Events that close an episode.
-CLOSERS: Final[frozenset[str]] = frozenset({"works_done", "resolved"})
 #: The thresholds key of the hazard P(risk) at which a note that shows the hazard reports it,
 #: whatever the words around it (the first note that shows a hazard opens its episode).
 VERDICT_REPORTS: Final = "verdict_reports"
@@ -67,7 +65,7 @@ class RuleHit(NamedTuple):
     phrase: str
     rules: tuple[str, ...]
     events: tuple[EventName, ...]
-    names: FeatureNames | None = None
+    names: FeatureNames
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,11 +131,9 @@ class EventRules:
         lower = _lower_same_length(text)
         found = []
         for last, (phrase, rules, events, names) in self._automaton.iter(lower):
-            start, end = last - len(phrase) + 1, last + 1
-            if (start > 0 and lower[start - 1].isalnum() and phrase[0].isalnum()) or (
-                    end < len(lower) and lower[end].isalnum() and phrase[-1].isalnum()):
-                continue
-            found.append(RuleHit(start, end, phrase, rules, events, names))
+            start = last - len(phrase) + 1
+            if _whole_word(lower, start, last + 1):
+                found.append(RuleHit(start, last + 1, phrase, rules, events, names))
         kept: list[RuleHit] = []
         taken = bytearray(len(lower))
         for hit in sorted(found, key=lambda h: (h.start - h.end, h.start)):
@@ -166,6 +162,12 @@ def _build_automaton(rules: Sequence[EventRule]) -> Any:
         automaton.add_word(phrase, (phrase, tuple(ids), tuple(events), names))
     automaton.make_automaton()
     return automaton
+
+
+def _whole_word(lower: str, start: int, end: int) -> bool:
+    """No letter or digit joins ``lower[start:end]`` on a side where it has one itself."""
+    return not ((start > 0 and lower[start - 1].isalnum() and lower[start].isalnum())
+                or (end < len(lower) and lower[end].isalnum() and lower[end - 1].isalnum()))
 
 
 def _lower_same_length(text: str) -> str:
@@ -257,11 +259,8 @@ def _equipment_category(text: str, equipment: Any) -> str:
     lower = _lower_same_length(text)
     counts: dict[str, int] = {}
     for last, (phrase, category) in equipment.iter(lower):
-        start, end = last - len(phrase) + 1, last + 1
-        if (start > 0 and lower[start - 1].isalnum()) or (end < len(lower)
-                                                           and lower[end].isalnum()):
-            continue
-        counts[category] = counts.get(category, 0) + 1
+        if _whole_word(lower, last - len(phrase) + 1, last + 1):
+            counts[category] = counts.get(category, 0) + 1
     return max(counts, key=counts.__getitem__) if counts else ""
 
 
@@ -292,17 +291,12 @@ def _attribute(hit: RuleHit, mentions: Sequence[Any]) -> set[str]:
         m.start >= hit.end for m in mentions) else {mentions[0].category}
 
 
-_TIER_RANK: Final = {"": 0, "standard": 1, "significant": 2, "emergency": 3}
-
-
-def _tier_rank(tier: str) -> int:
-    return _TIER_RANK.get(tier, 0)
+def _tier_rank(tier: str) -> float:
+    return TIER_WEIGHT.get(tier, 0.0)
 
 
 def _term_tier(note: ScoredNote, category: str) -> str:
     """The tier the category would take as a risk here (its terms' base tiers)."""
-    from .triage.priority import load_urgency
-
     table = load_urgency()
     groups = sorted(note.findings.vulnerability_groups)
     return max((table.tier(m.mention.term_id, m.mention.category, groups, "")[0]
@@ -328,12 +322,12 @@ def _candidate(text: str, category: str, mine: Sequence[RuleHit], every: Sequenc
         own = {id(hit) for hit in mine}
         for hit in every:
             if id(hit) not in own:  # a phrase of another hazard's sentence: weaker evidence
-                features.update(dict.fromkeys(_names(hit).elsewhere, 1.0))
+                features.update(dict.fromkeys(hit.names.elsewhere, 1.0))
     ends = [h.end for h in every]  # hits come in text order; overlaps were removed
     breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text)] if mine else []
     certain: set[str] = set()
     for hit in mine:
-        names = _names(hit)
+        names = hit.names
         before = _TOKEN.findall(_clause_before(text, hit.start, ends, breaks).lower())[
             -LOOK_BEHIND:]
         negated = any(word in _NEGATIONS or word.endswith("n't") for word in before)
@@ -350,18 +344,6 @@ def _candidate(text: str, category: str, mine: Sequence[RuleHit], every: Sequenc
             features.update(dict.fromkeys(names.planned, 1.0))
     return EventCandidate(category, features, tuple(mine), evidence, tier, about, refs,
                           frozenset(certain))
-
-
-def _names(hit: RuleHit) -> FeatureNames:
-    if hit.names is not None:
-        return hit.names
-    events = hit.events
-    return FeatureNames(tuple(f"rule={e}" for e in events),
-                        tuple(f"phrase={e}:{hit.phrase}" for e in events),
-                        tuple(f"negated={e}" for e in events),
-                        tuple(f"planned={e}" for e in events),
-                        tuple(f"elsewhere={e}" for e in events),
-                        tuple(f"rule_id={r}" for r in hit.rules))
 
 
 _CLAUSE_BREAK: Final = re.compile(r"[,.;:\n!?]| - ")
@@ -397,8 +379,6 @@ class EventModel:
 
     def __post_init__(self) -> None:
         """Each feature's weights for every event as one row, so a candidate costs one sum."""
-        import numpy as np
-
         names = {name for weights in self.weights.values() for name in weights}
         rows = {name: np.array([self.weights.get(event, {}).get(name, 0.0)
                                 for event in EVENT_NAMES]) for name in names}
@@ -408,8 +388,6 @@ class EventModel:
 
     def probabilities(self, features: Mapping[str, float]) -> dict[EventName, float]:
         """P(event) for one candidate, for every event."""
-        import numpy as np
-
         z = self._bias.copy()
         rows = self._rows
         for name, value in features.items():
@@ -483,9 +461,10 @@ def load_event_model(path: str | Path | None = None) -> EventModel:
     except (OSError, json.JSONDecodeError, UnicodeDecodeError):
         raise ModelError(f"{source}: no readable {CARD_FILE} and {EVENT_MODEL_FILE}; pass the "
                          "folder scripts/train_events.py wrote, or reinstall casenotes") from None
-    if not isinstance(card, dict) or card.get("format") != EVENTS_FORMAT:
-        raise ModelError(f"{source}: event model format {card.get('format')!r}, this casenotes "
-                         f"reads {EVENTS_FORMAT}; retrain with scripts/train_events.py")
+    found = card.get("format") if isinstance(card, dict) else None
+    if found != EVENTS_FORMAT:
+        raise ModelError(f"{source}: event model format {found!r}, this casenotes reads "
+                         f"{EVENTS_FORMAT}; retrain with scripts/train_events.py")
     if hashlib.sha256(payload).hexdigest() != card.get("events_sha256"):
         raise ModelError(f"{source}: {EVENT_MODEL_FILE} does not match its card; the file was "
                          "altered. Retrain with scripts/train_events.py or reinstall casenotes")
@@ -615,16 +594,7 @@ def default_event_reader() -> EventReader:
     return EventReader(load_event_rules(), model)
 
 
-def read_events(texts: Iterable[str], notes: Iterable[ScoredNote],
-                reader: EventReader | None = None) -> list[tuple[NoteEvent, ...]]:
-    """Events of scored notes, each with its text."""
-    reader = reader or default_event_reader()
-    return [reader.read(text, note) for text, note in zip(texts, notes, strict=True)]
-
-
 __all__ = [
-    "CLOSERS",
-    "OPENERS",
     "EventCandidate",
     "EventModel",
     "EventReader",
@@ -636,7 +606,6 @@ __all__ = [
     "event_examples",
     "load_event_model",
     "load_event_rules",
-    "read_events",
     "save_event_model",
     "train_event_model",
 ]
