@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
-from dataclasses import fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,23 +76,11 @@ def cross_writers(timelines: list[Timeline], scored: dict[str, list], threshold:
             print(f"{held} held out, {name}: clock {result.share(result.clock_right):.1%}, "
                   f"open {result.share(result.open_right):.1%}, events P/R "
                   "{:.2f}/{:.2f}".format(*result.event_figures()["all"][:2]))
-            _add(pooled[name], result)
+            pooled[name].add(result)
     for name, total in pooled.items():
         print(f"\n== each writer held out in turn ({', '.join(writers)}), {name} "
               f"(threshold {threshold}, verdict reports at {verdict_reports}, C {c})")
         print(format_evaluation(total))
-
-
-def _add(total: CaseEvaluation, result: CaseEvaluation) -> None:
-    for f in fields(CaseEvaluation):
-        value = getattr(result, f.name)
-        if isinstance(value, int):
-            setattr(total, f.name, getattr(total, f.name) + value)
-        elif isinstance(value, list):
-            getattr(total, f.name).extend(value)
-        else:
-            for event, counts in value.items():
-                total.event_counts.setdefault(event, counts.__class__()).update(counts)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ evidence that someone wrote something down.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -228,6 +228,16 @@ class _Episode:
             self.urgency = tier
 
 
+def with_verdicts(mentions: Iterable[CaseMention], verdicts: Mapping[str, tuple[str, str]],
+                  ) -> tuple[CaseMention, ...]:
+    """Mentions labelled by their note's verdict on their category, ``verdicts[category] =
+    (verdict, urgency)``, the urgency kept only for a risk verdict; a category with no
+    verdict keeps its mentions' own labels."""
+    return tuple(CaseMention(m.category, verdicts[m.category][0], m.context,
+                             verdicts[m.category][1] if verdicts[m.category][0] == "risk"
+                             else "") if m.category in verdicts else m for m in mentions)
+
+
 def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
                  active: dict[str, datetime]) -> dict[str, dict[str, str]]:
     """The note's events by category, each with its tier. Events of no category (a note that
@@ -244,9 +254,8 @@ def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
         about = next((e.about for e in loose if e.about in open_episodes), "")
         refs = {ref for e in loose for ref in e.refs}
         sharing = [c for c, episode in open_episodes.items() if episode.refs & refs]
-        target = about or (max(sharing, key=lambda c: (active.get(c, datetime.min), c))
-                           if sharing else max(open_episodes, key=lambda c: (
-                               active.get(c, datetime.min), c)))
+        target = about or max(sharing or open_episodes,
+                              key=lambda c: (active.get(c, datetime.min), c))
         for event in loose:
             name = "chaser" if event.event in OPENING_EVENTS else event.event
             by_category[target].setdefault(name, event.tier)
@@ -420,9 +429,7 @@ def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
             for hazard in next_hazard_rows(hazard_rows, {m.category for m in found}):
                 urgency = "" if pd.isna(hazard.urgency) else str(hazard.urgency)
                 verdicts[str(hazard.category)] = (str(hazard.verdict), urgency)
-            found = [CaseMention(m.category, verdicts[m.category][0], m.context,
-                                 verdicts[m.category][1] if verdicts[m.category][0] == "risk"
-                                 else "") if m.category in verdicts else m for m in found]
+            found = list(with_verdicts(found, verdicts))
         case = getattr(note, case_column)
         if pd.isna(stamp) or pd.isna(case) or str(case) == "":
             skipped += 1

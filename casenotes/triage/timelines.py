@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -26,6 +26,7 @@ from .cases import (
     Clock,
     events_from_mentions,
     roll_up,
+    with_verdicts,
 )
 
 CLOCKS: Final = ("met", "late", "overdue", "due", "not applicable")
@@ -118,12 +119,10 @@ def case_notes_from(timeline: Timeline, scored: Sequence[ScoredNote], *,
     events, the roll-up derives them from the mentions, as before events were read)."""
     out = []
     for gold, note in zip(timeline.notes, scored, strict=True):
-        verdicts = {h.category: h for h in note.hazards}
-        mentions = tuple(CaseMention(m.mention.category, verdicts[m.mention.category].verdict
-                                     if m.mention.category in verdicts else m.label,
-                                     m.mention.context, verdicts[m.mention.category].urgency
-                                     if m.mention.category in verdicts else m.urgency)
-                         for m in note.mentions)
+        mentions = with_verdicts(
+            [CaseMention(m.mention.category, m.label, m.mention.context, m.urgency)
+             for m in note.mentions],
+            {h.category: (h.verdict, h.urgency) for h in note.hazards})
         out.append(CaseNote(timeline.case, gold.when, gold.note_id, mentions, note.priority,
                             case_events(note.events) if with_events else None))
     return out
@@ -154,6 +153,19 @@ class CaseEvaluation:
     wrong: list[str] = field(default_factory=list)
     #: Per timeline: (gold hazards, clock state right, open/resolved right), for intervals.
     per_case: list[tuple[int, int, int]] = field(default_factory=list)
+
+    def add(self, other: CaseEvaluation) -> None:
+        """Pool another evaluation into this one (writers held out in turn): counts add up,
+        lists join, event counts merge."""
+        for item in fields(self):
+            mine, theirs = getattr(self, item.name), getattr(other, item.name)
+            if isinstance(mine, int):
+                setattr(self, item.name, mine + theirs)
+            elif isinstance(mine, list):
+                mine.extend(theirs)
+            else:
+                for event, counts in theirs.items():
+                    mine.setdefault(event, Counter()).update(counts)
 
     def share(self, right: int) -> float:
         return right / self.hazards if self.hazards else 0.0

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -140,15 +139,7 @@ def main() -> None:
         print(f"{held} held out: clock {result.share(result.clock_right):.1%}, open "
               f"{result.share(result.open_right):.1%}, events P/R "
               "{:.2f}/{:.2f}".format(*result.event_figures()["all"][:2]), flush=True)
-        for f in fields(CaseEvaluation):
-            value = getattr(result, f.name)
-            if isinstance(value, int):
-                setattr(pooled, f.name, getattr(pooled, f.name) + value)
-            elif isinstance(value, list):
-                getattr(pooled, f.name).extend(value)
-            else:
-                for event, counts in value.items():
-                    pooled.event_counts.setdefault(event, counts.__class__()).update(counts)
+        pooled.add(result)
     print(f"\n== each writer held out in turn, sparse features + MiniLM embedding "
           f"(weight {args.weight}, C {args.c}{', no sparse' if args.no_sparse else ''})")
     print(format_evaluation(pooled))
