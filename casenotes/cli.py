@@ -683,21 +683,26 @@ def evaluate_cases_command(
         "--json", dir_okay=False, help="Also write the figures here as JSON.")] = None,
 ) -> None:
     """How well the clock reads labelled timelines: clock state, open/resolved, and events."""
-    from .events import EventReader, load_event_model, load_event_rules
+    from .events import EventReader, default_event_reader, load_event_model, load_event_rules
     from .scoring import build_scorer
     from .triage.timelines import evaluate_timelines, format_evaluation, load_timelines
 
+    if json_out is not None and not json_out.parent.is_dir():
+        raise _fail(f"{json_out.parent}: no such folder for --json; create it first", code=2)
     try:
         cases = load_timelines(timelines)
     except InputError as exc:
         raise _fail(str(exc), code=2) from None
-    scorer = build_scorer(model, events=True)
-    if events_model == "rules":
-        scorer.events = EventReader(load_event_rules(), None)
+    if events_model is None:
+        reader: EventReader | None = default_event_reader()
+    elif events_model == "rules":
+        reader = EventReader(load_event_rules(), None)
     elif events_model == "mentions":
-        scorer.events = None
-    elif events_model is not None:
-        scorer.events = EventReader(load_event_rules(), load_event_model(events_model))
+        reader = None
+    else:
+        reader = EventReader(load_event_rules(), load_event_model(events_model))
+    scorer = build_scorer(model)
+    scorer.events = reader
     result = evaluate_timelines(cases, scorer)
     typer.echo(format_evaluation(result))
     if json_out is not None:

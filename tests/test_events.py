@@ -305,6 +305,9 @@ def test_evaluate_cases_prints_the_clock_figures_on_timelines(tmp_path: Path) ->
     assert "clock state right" in result.stdout and "open/resolved right" in result.stdout
     assert "routine-only cases with a clock: 0" in result.stdout
     data = json.loads(figures.read_text())
+    nowhere = CliRunner().invoke(app, ["evaluate-cases", str(sample), "--json",
+                                       str(tmp_path / "missing" / "figures.json")])
+    assert nowhere.exit_code == 2 and "no such folder" in nowhere.stderr
     assert data["timelines"] == 20 and data["hazards"] == 22
     assert 0.5 < data["clock_state_right"] <= 1.0
     low, high = data["intervals_95"]["clock_state_right"]
