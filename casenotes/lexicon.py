@@ -34,9 +34,13 @@ from .types import (
     VulnerabilityGroup,
 )
 
-SECTIONS: Final = ("hazards", "equipment", "vulnerability", "cues")
+SECTIONS: Final = ("hazards", "equipment", "senses", "vulnerability", "cues")
 DEFAULT_FILES: Final = ("hazards.json", "vulnerability.json", "cues.json")
 DEFAULT_MAX_SCOPE: Final = 8
+#: Words before a mention's sentence in which a sense still looks for evidence.
+DEFAULT_SENSE_REACH: Final = 12
+#: What a sense may take as evidence: hazard hits and the kinds of the equipment section.
+EVIDENCE_KINDS: Final = ("hazard", *EQUIPMENT_KINDS)
 
 #: The 29 hazards of the Housing Health and Safety Rating System (England), by their HHSRS names.
 HHSRS_HAZARDS: Final = (
@@ -115,6 +119,27 @@ class EquipmentTerm:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextSense:
+    """Another category for an ambiguous hazard word, taken when its evidence is nearest.
+
+    "burning smell" is a fire mention, but an electrical one beside "socket"; "fire" is the
+    gas category's in "spillage test on the fire failed"; "cracked" is asbestos beside "AIB".
+    ``terms`` are mentions as matched (lower case, one space between words). The nearest
+    evidence in the mention's sentence decides (its own category's keeps the default); without
+    any, the nearest within ``reach`` words before the sentence.
+    """
+
+    id: str
+    terms: tuple[str, ...]
+    category: Category
+    hhsrs_hazard: str
+    evidence: tuple[Category, ...]
+    evidence_kinds: tuple[str, ...] = EVIDENCE_KINDS
+    reach: int = DEFAULT_SENSE_REACH
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class VulnerabilityTerm:
     """Phrases that cue a vulnerable resident (a baby, COPD, lives alone)."""
 
@@ -152,6 +177,7 @@ class Lexicon:
     cues: tuple[CueRule, ...] = ()
     sources: tuple[str, ...] = field(default=(), compare=False)
     equipment: tuple[EquipmentTerm, ...] = ()
+    senses: tuple[ContextSense, ...] = ()
 
     def __post_init__(self) -> None:
         others = {phrase.lower(): ("a look-alike", term.id)
@@ -184,7 +210,9 @@ class Lexicon:
         vulnerability = _entries(data, "vulnerability", source, _vulnerability_from_dict)
         cues = _entries(data, "cues", source, _cue_from_dict)
         equipment = _entries(data, "equipment", source, _equipment_from_dict)
-        return cls(hazards, vulnerability, cues, sources=(source,), equipment=equipment)
+        senses = _entries(data, "senses", source, _sense_from_dict)
+        return cls(hazards, vulnerability, cues, sources=(source,), equipment=equipment,
+                   senses=senses)
 
     @classmethod
     def from_file(cls, path: str | Path) -> Lexicon:
@@ -229,6 +257,7 @@ class Lexicon:
             combine(self.cues, other.cues),
             sources=self.sources + other.sources,
             equipment=combine(self.equipment, other.equipment),
+            senses=combine(self.senses, other.senses),
         )
 
     def with_terms(self, *terms: HazardTerm) -> Lexicon:
@@ -237,13 +266,16 @@ class Lexicon:
 
     def to_dict(self) -> dict[str, Any]:
         """The lexicon as JSON-ready data, in the file format it was read from."""
-        return {
+        data: dict[str, Any] = {
             "casenotes_lexicon": 1,
             "hazards": [_hazard_to_dict(term) for term in self.hazards],
             "equipment": [_equipment_to_dict(item) for item in self.equipment],
             "vulnerability": [_vulnerability_to_dict(term) for term in self.vulnerability],
             "cues": [_cue_to_dict(rule) for rule in self.cues],
         }
+        if self.senses:  # absent when empty, so older lexicons keep their hash
+            data["senses"] = [_sense_to_dict(sense) for sense in self.senses]
+        return data
 
     @property
     def hash(self) -> str:
@@ -259,7 +291,7 @@ class Lexicon:
         raise KeyError(term_id)
 
 
-_E = TypeVar("_E", HazardTerm, EquipmentTerm, VulnerabilityTerm, CueRule)
+_E = TypeVar("_E", HazardTerm, EquipmentTerm, ContextSense, VulnerabilityTerm, CueRule)
 
 
 def default_lexicon() -> Lexicon:
@@ -446,6 +478,33 @@ def _equipment_from_dict(item: Mapping[str, object], label: str) -> EquipmentTer
     return term
 
 
+def _sense_from_dict(item: Mapping[str, object], label: str) -> ContextSense:
+    _check_keys(item, label, ["id", "terms", "category", "hhsrs_hazard", "evidence"],
+                ["evidence_kinds", "reach", "description"])
+    category = cast(Category, _choice(item, "category", label, CATEGORIES))
+    terms = _strings(item, "terms", label)
+    if not terms or any(term != " ".join(term.lower().split()) for term in terms):
+        raise LexiconError(
+            f"{label}: 'terms' must list mentions as matched: lower case, one space between "
+            "words (\"burning smell\")")
+    evidence = _strings(item, "evidence", label)
+    kinds = _strings(item, "evidence_kinds", label) or EVIDENCE_KINDS
+    for name, values, allowed in (("evidence", evidence, CATEGORIES),
+                                  ("evidence_kinds", kinds, EVIDENCE_KINDS)):
+        unknown = [v for v in values if v not in allowed]
+        if unknown or not values:
+            raise LexiconError(f"{label}: {name} must list some of: {', '.join(allowed)}; "
+                               f"got {unknown[0] if unknown else 'none'!r}")
+    reach = item.get("reach", DEFAULT_SENSE_REACH)
+    if not isinstance(reach, int) or isinstance(reach, bool) or not 0 <= reach <= 200:
+        raise LexiconError(f"{label}: 'reach' must be a whole number of words from 0 to 200")
+    return ContextSense(
+        id=_string(item, "id", label), terms=terms, category=category,
+        hhsrs_hazard=_choice(item, "hhsrs_hazard", label, HHSRS_HAZARDS),
+        evidence=cast(tuple[Category, ...], evidence), evidence_kinds=kinds, reach=reach,
+        description=_string(item, "description", label, ""))
+
+
 def _vulnerability_from_dict(item: Mapping[str, object], label: str) -> VulnerabilityTerm:
     _check_keys(item, label, ["id", "group"],
                 ["phrases", "abbreviations", "patterns", "lookalikes"])
@@ -506,6 +565,19 @@ def _equipment_to_dict(term: EquipmentTerm) -> dict[str, Any]:
     })
 
 
+def _sense_to_dict(sense: ContextSense) -> dict[str, Any]:
+    data = _drop_empty({
+        "id": sense.id, "terms": list(sense.terms), "category": sense.category,
+        "hhsrs_hazard": sense.hhsrs_hazard, "evidence": list(sense.evidence),
+        "description": sense.description,
+    })
+    if sense.evidence_kinds != EVIDENCE_KINDS:
+        data["evidence_kinds"] = list(sense.evidence_kinds)
+    if sense.reach != DEFAULT_SENSE_REACH:
+        data["reach"] = sense.reach
+    return data
+
+
 def _vulnerability_to_dict(term: VulnerabilityTerm) -> dict[str, Any]:
     return _drop_empty({
         "id": term.id, "group": term.group, "phrases": list(term.phrases),
@@ -525,6 +597,6 @@ def _cue_to_dict(rule: CueRule) -> dict[str, Any]:
 
 
 __all__ = [
-    "HHSRS_HAZARDS", "CueRule", "EquipmentTerm", "HazardTerm", "Lexicon", "TokenPattern",
-    "VulnerabilityTerm", "default_lexicon", "load_lexicon",
+    "HHSRS_HAZARDS", "ContextSense", "CueRule", "EquipmentTerm", "HazardTerm", "Lexicon",
+    "TokenPattern", "VulnerabilityTerm", "default_lexicon", "load_lexicon",
 ]

@@ -208,9 +208,16 @@ class LexiconSpanFinder(_ReadingComponent):
             )
 
     def __call__(self, doc: Doc) -> Doc:
-        hits = self.reading(doc).hits[self.section]
+        reading = self.reading(doc)
+        hits = reading.hits[self.section]
+        # A hazard span's label is its category as read in context (the lexicon's senses).
+        senses = (self.reader.senses_of(reading) if self.section == HAZARDS else ()) or (
+            (None,) * len(hits))
+        labels = [hit.label if sense is None else sense.category
+                  for hit, sense in zip(hits, senses, strict=True)]
         doc.spans[self.spans_key] = [
-            Span(doc, hit.start, hit.end, label=hit.label, span_id=hit.entry_id) for hit in hits
+            Span(doc, hit.start, hit.end, label=label, span_id=hit.entry_id)
+            for hit, label in zip(hits, labels, strict=True)
         ]
         return doc
 
@@ -222,6 +229,8 @@ class LexiconSpanFinder(_ReadingComponent):
         keep = {self.section: data[self.section]}
         if self.section == HAZARDS:
             keep[EQUIPMENT] = data[EQUIPMENT]  # equipment phrases block hazard hits
+            if "senses" in data:
+                keep["senses"] = data["senses"]
         (path / "lexicon.json").write_text(json.dumps(keep, indent=1), encoding="utf-8")
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> LexiconSpanFinder:

@@ -33,6 +33,7 @@ from ..types import (
 from .context import CueHit, Reach, clause_bounds, clause_index, cues_reaching
 from .english import note_tokenizer
 from .matching import JoinedTokens, LexiconMatcher, TermHit
+from .senses import Evidence, Sense, SenseReader
 from .text import IDENTITY, OffsetMap, check_text, normalise
 from .tokens import Tokens
 
@@ -193,6 +194,7 @@ class NoteReader:
         self.rules: dict[str, CueRule] = {rule.id: rule for rule in self.lexicon.cues}
         self._terms = {term.id: term for term in self.lexicon.hazards}
         self._equipment = {item.id: item.category for item in self.lexicon.equipment}
+        self.senses = SenseReader(self.lexicon)
         self._lemmas = lemma_table() if lemmatize else None
         self._lemma_cache: dict[str, str] = {}
         self._memory: OrderedDict[str, Reading] = OrderedDict()
@@ -275,10 +277,11 @@ class NoteReader:
         """The reading as plain records, offsets into the note as written."""
         original = reading.original
         hazard_hits = reading.hits[HAZARDS]
+        senses = self.senses_of(reading) or (None,) * len(hazard_hits)
         mentions = tuple(
-            self._mention(reading, hit, clause, reaches, note_id)
-            for hit, clause, reaches in zip(hazard_hits, reading.clauses, reading.reaches,
-                                            strict=True))
+            self._mention(reading, hit, clause, reaches, note_id, sense)
+            for hit, clause, reaches, sense in zip(hazard_hits, reading.clauses,
+                                                   reading.reaches, senses, strict=True))
         vulnerabilities = tuple(
             VulnerabilityCue(start=start, end=end, term=original[start:end], cue_id=hit.entry_id,
                              group=cast(VulnerabilityGroup, hit.label))
@@ -305,6 +308,18 @@ class NoteReader:
             for start, end in [reading.char_span(hit.start, hit.end)])
         return NoteFindings(note_id, mentions, vulnerabilities, timeline, cues, equipment)
 
+    def senses_of(self, reading: Reading) -> tuple[Sense | None, ...]:
+        """Per hazard hit, the category its context gives it (None: its entry's), or an
+        empty tuple when no hit of the note is an ambiguous word."""
+        hazard_hits = reading.hits[HAZARDS]
+        if not self.senses or not hazard_hits:
+            return ()
+        evidence = [Evidence(hit.start, hit.end, self._equipment[hit.entry_id], hit.label)
+                    for hit in reading.hits.get(EQUIPMENT, ())]
+        return self.senses.read(reading.tokens.lowers, reading.sentence_starts,
+                                [(hit.start, hit.end, hit.entry_id) for hit in hazard_hits],
+                                evidence)
+
     def cue(self, reading: Reading, reach: Reach) -> Cue:
         """A reaching cue as a record, offsets into the note as written."""
         start, end = reading.char_span(reach.hit.start, reach.hit.end)
@@ -313,10 +328,11 @@ class NoteReader:
                    distance=reach.distance, start=start, end=end)
 
     def _mention(self, reading: Reading, hit: TermHit, clause: tuple[int, int],
-                 reaches: Sequence[Reach], note_id: str) -> Mention:
+                 reaches: Sequence[Reach], note_id: str, sense: Sense | None) -> Mention:
         tokens = reading.tokens
         sentence_starts = reading.sentence_starts
         term = self._terms[hit.entry_id]
+        category, hhsrs_hazard = (term.category, term.hhsrs_hazard) if sense is None else sense
         start, end = reading.char_span(hit.start, hit.end)
         # A phrase with a full stop inside ("c.o. alarm") can straddle a sentence break.
         first = sentence_starts[bisect.bisect_right(sentence_starts, hit.start) - 1]
@@ -329,7 +345,7 @@ class NoteReader:
         texts = tokens.text
         return Mention(
             note_id=note_id, start=start, end=end, term=reading.original[start:end],
-            term_id=term.id, category=term.category, hhsrs_hazard=term.hhsrs_hazard,
+            term_id=term.id, category=category, hhsrs_hazard=hhsrs_hazard,
             sentence_start=sentence_start, sentence_end=sentence_end,
             clause_start=clause_start, clause_end=clause_end,
             cues=tuple(self.cue(reading, reach) for reach in reaches),
