@@ -156,6 +156,58 @@ def voices_held_out(metrics: dict[str, Any]) -> str:
             "note of the family scored); hazard F1:\n\n" + "\n".join(rows) + "\n\n")
 
 
+def final_figures(fast_model: Any, encoder: Any, dev: Sequence[LabelledNote]) -> dict[str, Any]:
+    """Dev and test figures of the three readers through the public scorer, and test hazard
+    F1 per voice family. The only place the test split is read."""
+    test = read_labelled(SAMPLES / "test.jsonl")
+    metrics: dict[str, Any] = {"dev": {}, "test": {}, "test_by_voice": {}}
+    for reader_name in ("fast", "accurate", "encoder"):
+        scorer = (Scorer(fast_model) if reader_name == "fast"
+                  else Scorer(fast_model, encoder=encoder, reader=reader_name))
+        for split, notes in (("dev", dev), ("test", test)):
+            scored = list(scorer.score_notes((n.note_id, n.text) for n in notes))
+            metrics[split][reader_name] = figures_of(notes, scored)
+            if split == "test":
+                for family in sorted({n.voice_family for n in notes}):
+                    picks = [i for i, n in enumerate(notes) if n.voice_family == family]
+                    metrics["test_by_voice"].setdefault(family, {})[reader_name] = figures_of(
+                        [notes[i] for i in picks], [scored[i] for i in picks])["hazard_f1"]
+        print(reader_name, "dev", metrics["dev"][reader_name], "test",
+              metrics["test"][reader_name], flush=True)
+    return metrics
+
+
+def refigure(folder: Path) -> int:
+    """Recompute the card's dev and test figures with today's lexicon and fast model; the
+    encoder, its thresholds, calibration and band stay as released (chosen on dev then)."""
+    card_data = json.loads((folder / CARD_FILE).read_text())
+    fast_model = load_model()
+    dev = read_labelled(SAMPLES / "dev.jsonl")
+    figures = final_figures(fast_model, load_encoder(folder), dev)
+    lexicon_hash = Scorer(fast_model).finder.lexicon.hash
+    card_data["metrics"].update(figures)
+    card_data["metrics"]["refigured"] = {
+        "lexicon_sha256": lexicon_hash, "fast_model_sha256": fast_model.card.model_sha256,
+        "how": "python scripts/release_encoder.py --refigure"}
+    card = EncoderCard.from_dict(card_data, source=str(folder))
+    (folder / CARD_FILE).write_text(json.dumps(card.to_dict(), indent=1, sort_keys=True) + "\n")
+    load_encoder(folder)
+    (folder.parent / "ENCODER_CARD.md").write_text(card_markdown(card), encoding="utf-8")
+    return 0
+
+
+def refigured_note(metrics: dict[str, Any]) -> str:
+    """A line saying the figures were recomputed after a later lexicon or fast-model release."""
+    again = metrics.get("refigured")
+    if not again:
+        return ""
+    return (f"\nThe figures below were recomputed by `{again['how']}` after a later release of"
+            f" the lexicon (SHA-256 `{again['lexicon_sha256'][:12]}`) and the fast model "
+            f"(`{again['fast_model_sha256'][:12]}`): the encoder file, its thresholds, "
+            "calibration and band are the ones chosen on dev at its release, and the test "
+            "split was read once more, for these figures only.")
+
+
 def card_markdown(card: EncoderCard) -> str:
     """``models/ENCODER_CARD.md``: the card for people, generated from ``card.json``."""
     m = card.metrics
@@ -233,7 +285,7 @@ named features, and the cue words near the mention.
 
 The shipped files through `casenotes.scoring.Scorer`, on the fixed dev and test splits
 (`casenotes evaluate data/samples/test.jsonl --model accurate --compare fast` prints the same).
-The test split was read once, after every choice above was made on dev.
+The test split was read once, after every choice above was made on dev.{refigured_note(m)}
 
 {chr(10).join(rows)}
 
@@ -255,6 +307,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-id", default=BUNDLED_ENCODER)
     parser.add_argument("--quantisation", choices=("auto", *QUANTISATIONS), default="auto")
     parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument("--refigure", action="store_true",
+                        help="only recompute the dev and test figures of the shipped folder "
+                        "with today's lexicon and fast model (after a lexicon or fast-model "
+                        "release; the encoder file and its settings are not touched)")
     parser.add_argument("--voices", type=Path, help="only add the figures of "
                         "scripts/encoder_voices.py --json to the card in --out and rewrite "
                         "models/ENCODER_CARD.md (the model files are not touched)")
@@ -268,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         load_encoder(args.out)
         (args.out.parent / "ENCODER_CARD.md").write_text(card_markdown(card), encoding="utf-8")
         return 0
+    if args.refigure:
+        return refigure(args.out)
     trained = json.loads((args.trained / "base.json").read_text())
     torch_dev = np.asarray(json.loads(
         (args.trained / "dev_probabilities.json").read_text())["probabilities"])
@@ -415,22 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     write_folder(args.out, shipped, args.trained / TOKENIZER_FILE, card)
 
     # Final figures, from the shipped folder through the public scorer.
-    test = read_labelled(SAMPLES / "test.jsonl")
-    encoder = load_encoder(args.out)
-    metrics: dict[str, Any] = {"dev": {}, "test": {}, "test_by_voice": {}}
-    for reader_name in ("fast", "accurate", "encoder"):
-        scorer = (Scorer(fast_model) if reader_name == "fast"
-                  else Scorer(fast_model, encoder=encoder, reader=reader_name))  # type: ignore[arg-type]
-        for split, notes in (("dev", dev), ("test", test)):
-            scored = list(scorer.score_notes((n.note_id, n.text) for n in notes))
-            metrics[split][reader_name] = figures_of(notes, scored)
-            if split == "test":
-                for family in sorted({n.voice_family for n in notes}):
-                    picks = [i for i, n in enumerate(notes) if n.voice_family == family]
-                    metrics["test_by_voice"].setdefault(family, {})[reader_name] = figures_of(
-                        [notes[i] for i in picks], [scored[i] for i in picks])["hazard_f1"]
-        print(reader_name, "dev", metrics["dev"][reader_name], "test",
-              metrics["test"][reader_name], flush=True)
+    metrics = final_figures(fast_model, load_encoder(args.out), dev)
     metrics["selection"] = report | {
         "chosen": chosen, "band": [low, high], "dev_share_read_by_encoder": round(share, 4),
         "dev_encoder": encoder_dev, "dev_cascade": cascade_dev}
