@@ -75,14 +75,38 @@ def encoder_input(text: str, mention: Mention, findings: NoteFindings) -> str:
     return marked + (f" | later: {' '.join(later)}" if later else "")
 
 
+#: Blend weights that leave the encoder's P(risk) as it is (cards written before blending).
+ENCODER_ONLY: Final = (1.0, 0.0, 0.0)
+
+
 @dataclass(frozen=True, slots=True)
 class ReaderSettings:
     """How one way of reading turns mention probabilities into hazard verdicts: Platt scaling
-    of a hazard's strongest mention and the verdict threshold, both fitted on dev hazards."""
+    of a hazard's strongest mention and the verdict threshold, both fitted on dev hazards.
+
+    ``blend`` weighs the two readings of a mention the encoder reads: P(risk) is
+    ``sigmoid(w_encoder * logit(encoder) + w_fast * logit(fast) + offset)``, fitted on dev
+    mentions; the two models err on different notes, so together they read better than either.
+    """
 
     mention_threshold: float
     hazard_calibration: tuple[float, float] = (1.0, 0.0)
     hazard_threshold: float = 0.5
+    blend: tuple[float, float, float] = ENCODER_ONLY
+
+    def blended(self, encoder: np.ndarray, fast: np.ndarray) -> np.ndarray:
+        """P(risk) of mentions the encoder read, from its probabilities and the fast model's."""
+        if self.blend == ENCODER_ONLY:
+            return np.asarray(encoder, dtype=float)
+        w_encoder, w_fast, offset = self.blend
+        z = w_encoder * logit(encoder) + w_fast * logit(fast) + offset
+        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    """Log-odds, with probabilities kept a millionth away from 0 and 1."""
+    clipped = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.asarray(np.log(clipped / (1 - clipped)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,13 +155,21 @@ class EncoderCard:
                 name: ReaderSettings(float(r["mention_threshold"]),
                                      (float(r["hazard_calibration"][0]),
                                       float(r["hazard_calibration"][1])),
-                                     float(r["hazard_threshold"]))
+                                     float(r["hazard_threshold"]),
+                                     _blend(r.get("blend", ENCODER_ONLY)))
                 for name, r in dict(values["readers"]).items()}
             values["failure_modes"] = tuple(str(m) for m in values.get("failure_modes", ()))
             return cls(**values)
         except (KeyError, TypeError, ValueError, IndexError):
             raise ModelError(f"{source}: card.json has a malformed band or readers entry; "
                              "rewrite it with scripts/release_encoder.py") from None
+
+
+def _blend(values: Sequence[Any]) -> tuple[float, float, float]:
+    w_encoder, w_fast, offset = (float(v) for v in values)
+    if not all(np.isfinite([w_encoder, w_fast, offset])):
+        raise ValueError("blend weights must be finite")
+    return w_encoder, w_fast, offset
 
 
 def is_encoder_folder(path: str | Path) -> bool:

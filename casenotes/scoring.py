@@ -84,6 +84,7 @@ class Scorer:
         own_threshold = settings.mention_threshold
         self._hazard_calibration = settings.hazard_calibration
         self._hazard_threshold = settings.hazard_threshold
+        self._settings = settings
         self.threshold = own_threshold if threshold is None else threshold
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
@@ -135,7 +136,8 @@ class Scorer:
         read_by_encoder = self._read_with_encoder(batch, findings, probabilities)
         if read_by_encoder:  # the fast model's reasons for the label the encoder gave
             read = list(read_by_encoder)
-            toward = ["risk" if read_by_encoder[i] >= self.threshold else "routine" for i in read]
+            toward = ["risk" if read_by_encoder[i][0] >= self.threshold else "routine"
+                      for i in read]
             for i, explained in zip(read, self.model.explain_many(
                     [flat[i] for i in read], top=self.n_reasons, toward=toward), strict=True):
                 reasons[i] = explained
@@ -148,8 +150,8 @@ class Scorer:
                     f"{name} ({weight:+.2f})" for name, weight in reasons[position])
                 fast = float(probabilities[position])
                 if position in read_by_encoder:
-                    probability = read_by_encoder[position]
-                    named = (f"encoder P(risk) {probability:.2f}, fast model {fast:.2f}",
+                    probability, encoder_alone = read_by_encoder[position]
+                    named = (_encoder_reason(probability, encoder_alone, fast),
                              *named, *_cue_reasons(mention))
                     decided_by = self.model_id
                 else:
@@ -166,8 +168,10 @@ class Scorer:
         return scored
 
     def _read_with_encoder(self, batch: list[tuple[str, str]], findings: list[NoteFindings],
-                           fast: numpy.ndarray) -> dict[int, float]:
-        """The encoder's P(risk) for the mentions it reads: all of them, or the cascade's band."""
+                           fast: numpy.ndarray) -> dict[int, tuple[float, float]]:
+        """For the mentions the encoder reads (all of them, or the cascade's band): P(risk),
+        the encoder's blended with the fast model's as the reader's settings say, and the
+        encoder's own."""
         if self.encoder is None:
             return {}
         from .encoder import encoder_input
@@ -180,8 +184,12 @@ class Scorer:
                     positions.append(position)
                     inputs.append(encoder_input(text, mention, found))
                 position += 1
-        return dict(zip(positions, (float(p) for p in self.encoder.predict_proba(inputs)),
-                        strict=True))
+        if not inputs:
+            return {}
+        alone = self.encoder.predict_proba(inputs)
+        blended = self._settings.blended(alone, fast[positions])
+        return {position: (float(p), float(e))
+                for position, p, e in zip(positions, blended, alone, strict=True)}
 
     def _hazards(self, note_id: str, mentions: list[ScoredMention]) -> tuple[HazardVerdict, ...]:
         return verdicts_of(note_id, mentions, calibration=self._hazard_calibration,
@@ -238,6 +246,14 @@ def _prioritised(note: ScoredNote, text: str, table: UrgencyTable) -> ScoredNote
 def _cue_reasons(mention: Mention) -> tuple[str, ...]:
     """The cue words near a mention, for an analyst reading an encoder decision."""
     return tuple(f"cue {cue.text!r} ({cue.kind}, {cue.position})" for cue in mention.cues[:3])
+
+
+def _encoder_reason(probability: float, encoder_alone: float, fast: float) -> str:
+    """What an encoder decision rests on, in words."""
+    if abs(probability - encoder_alone) < 5e-3:
+        return f"encoder P(risk) {probability:.2f}, fast model {fast:.2f}"
+    return (f"encoder and fast model together P(risk) {probability:.2f} (encoder "
+            f"{encoder_alone:.2f}, fast model {fast:.2f})")
 
 
 def reader_settings(model: RiskModel, encoder: EncoderModel | None, reader: Reader,

@@ -24,10 +24,13 @@ from casenotes import MentionFinder
 from casenotes.encoder import (
     BUNDLED_ENCODER,
     ENCODER_FILE,
+    ENCODER_ONLY,
     LATER_CHARS,
     LEFT_CHARS,
     RIGHT_CHARS,
     TOKENIZER_FILE,
+    EncoderCard,
+    ReaderSettings,
     encoder_input,
     is_encoder_folder,
 )
@@ -237,7 +240,8 @@ def test_the_cascade_keeps_sure_fast_decisions_and_reads_the_band_with_the_encod
         if low <= before.risk_probability <= high:
             read += 1
             assert after.model_id == BUNDLED_ENCODER
-            assert after.reasons[0].startswith("encoder P(risk)")
+            assert after.reasons[0].startswith(("encoder P(risk)",
+                                                "encoder and fast model together P(risk)"))
             # then the fast model's named features for the label given, and the cue words
             sign = "+" if after.label == "risk" else "-"
             for reason in after.reasons[1:]:
@@ -262,6 +266,57 @@ def test_the_encoder_reader_reads_every_mention_and_gives_verdicts_per_hazard(
     assert {h.category for h in note.hazards} == {m.mention.category for m in note.mentions}
     for hazard in note.hazards:
         assert (hazard.verdict == "risk") == (hazard.risk_probability >= settings.hazard_threshold)
+
+
+@needs_extra
+def test_a_mention_the_encoder_reads_gets_the_blend_of_both_readings(
+        scorers: dict[str, Any]) -> None:
+    text = "CO alarm going off, tenant has headaches. Mould in the bathroom, cleaned last week."
+    fast = scorers["fast"].score_note(text, "n1")
+    read = scorers["encoder"].score_note(text, "n1")
+    encoder = scorers["encoder"].encoder
+    alone = encoder.predict_proba([encoder_input(text, m, fast.findings)
+                                   for m in fast.findings.mentions])
+    settings = encoder.card.readers["encoder"]
+    expected = settings.blended(alone, np.array([m.risk_probability for m in fast.mentions]))
+    assert [m.risk_probability for m in read.mentions] == pytest.approx(list(expected))
+    if settings.blend != ENCODER_ONLY:
+        assert all(m.reasons[0].startswith("encoder and fast model together")
+                   or "encoder P(risk)" in m.reasons[0] for m in read.mentions)
+
+
+def test_blend_weights_leave_the_encoder_alone_by_default_and_weigh_both_when_set() -> None:
+    encoder = np.array([0.1, 0.5, 0.9])
+    fast = np.array([0.9, 0.5, 0.1])
+    assert list(ReaderSettings(0.5).blended(encoder, fast)) == list(encoder)
+    even = ReaderSettings(0.5, blend=(1.0, 1.0, 0.0)).blended(encoder, fast)
+    assert even == pytest.approx([0.5, 0.5, 0.5])
+    only_fast = ReaderSettings(0.5, blend=(0.0, 1.0, 0.0)).blended(encoder, fast)
+    assert only_fast == pytest.approx(list(fast))
+
+
+@given(st.floats(0.01, 0.99), st.floats(0.01, 0.99), st.floats(0.0, 0.2),
+       st.floats(0.1, 2.0), st.floats(0.1, 2.0), st.floats(-1.0, 1.0))
+def test_the_blend_rises_with_either_reading(encoder: float, fast: float, step: float,
+                                             w_encoder: float, w_fast: float,
+                                             offset: float) -> None:
+    settings = ReaderSettings(0.5, blend=(w_encoder, w_fast, offset))
+    base = settings.blended(np.array([encoder]), np.array([fast]))[0]
+    assert 0.0 < base < 1.0
+    assert settings.blended(np.array([min(encoder + step, 0.999)]), np.array([fast]))[0] >= base
+    assert settings.blended(np.array([encoder]), np.array([min(fast + step, 0.999)]))[0] >= base
+
+
+def test_a_card_without_blend_weights_reads_the_encoder_alone_and_bad_weights_are_refused(
+        ) -> None:
+    card = json.loads((ENCODER_DIR / "card.json").read_text())
+    for reader in card["readers"].values():
+        reader.pop("blend", None)
+    old = EncoderCard.from_dict(card, source="old")
+    assert all(r.blend == ENCODER_ONLY for r in old.readers.values())
+    card["readers"]["accurate"]["blend"] = [1.0, float("nan"), 0.0]
+    with pytest.raises(ModelError, match="malformed band or readers entry"):
+        EncoderCard.from_dict(card, source="bad")
 
 
 @needs_extra
