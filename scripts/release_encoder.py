@@ -41,12 +41,14 @@ from casenotes.encoder import (
     BUNDLED_ENCODER,
     CARD_FILE,
     ENCODER_FILE,
+    ENCODER_ONLY,
     INPUT_VERSION,
     TOKENIZER_FILE,
     EncoderCard,
     ReaderSettings,
     encoder_input,
     load_encoder,
+    logit,
 )
 from casenotes.evaluation import LabelledNote, read_labelled, risk_figures
 from casenotes.model import library_versions, load_model
@@ -125,10 +127,89 @@ def scored_notes(fast: Sequence[ScoredNote], probabilities: np.ndarray, settings
 
 
 def fit_reader(notes: Sequence[LabelledNote], examples: Any, probabilities: np.ndarray,
-               labels: Sequence[str]) -> ReaderSettings:
+               labels: Sequence[str],
+               blend: tuple[float, float, float] = ENCODER_ONLY) -> ReaderSettings:
     threshold = best_threshold(probabilities, labels)  # type: ignore[arg-type]
     slope, offset, hazard_threshold = fit_hazard_calibration(notes, examples, probabilities)
-    return ReaderSettings(threshold, (slope, offset), hazard_threshold)
+    return ReaderSettings(threshold, (slope, offset), hazard_threshold, blend)
+
+
+def fit_blend(encoder_p: np.ndarray, fast_p: np.ndarray,
+              labels: Sequence[str]) -> tuple[float, float, float]:
+    """Weights of the encoder's and the fast model's logits (and an offset) for P(risk): a
+    logistic regression on the dev mentions' labels."""
+    from sklearn.linear_model import LogisticRegression
+
+    features = np.column_stack([logit(encoder_p), logit(fast_p)])
+    fitted = LogisticRegression(C=10.0).fit(features, [label == "risk" for label in labels])
+    w_encoder, w_fast = (round(float(w), 4) for w in fitted.coef_[0])
+    return w_encoder, w_fast, round(float(fitted.intercept_[0]), 4)
+
+
+#: Most of the dev mentions the cascade may hand to the encoder. The encoder is about half the
+#: cascade's time: bands reading 39%, 44% and 60% of dev mentions scored the realistic export
+#: at 1,094-1,103, 972 and 872 notes/s (benchmarks/score.py, 100,000 notes, 2 cores); 40%
+#: keeps the cascade above the 1,000 notes/s it is meant to reach.
+READ_BUDGET = 0.40
+
+
+def choose_readers(dev: Sequence[LabelledNote], dev_fast: Sequence[ScoredNote], examples: Any,
+                   encoder_p: np.ndarray, fast_p: np.ndarray,
+                   read_budget: float = READ_BUDGET) -> dict[str, Any]:
+    """Every reading choice, on dev: the blend, the encoder reader's settings, and the band:
+    the fewest encoder reads that keep the cascade within half a point of dev hazard F1 and of
+    mention risk F1 of the encoder (blended) on every mention; if no band within the read
+    budget does, the band within the budget with the best dev hazard F1."""
+    labels = examples.labels
+    alone_reader = fit_reader(dev, examples, encoder_p, labels)
+    alone_dev = figures_of(dev, scored_notes(dev_fast, encoder_p, alone_reader))
+    blend = fit_blend(encoder_p, fast_p, labels)
+    reading_p = ReaderSettings(0.5, blend=blend).blended(encoder_p, fast_p)
+    encoder_reader = fit_reader(dev, examples, reading_p, labels, blend)
+    encoder_dev = figures_of(dev, scored_notes(dev_fast, reading_p, encoder_reader))
+    # How much of that is fitting dev: the blend fitted on four fifths of the dev notes and
+    # applied to the fifth, in turn.
+    note_of = np.array([i for i, note in enumerate(dev_fast) for _ in note.mentions])
+    held_out_p = np.empty_like(reading_p)
+    for fold in range(5):
+        test_rows = note_of % 5 == fold
+        rest = [label for label, keep in zip(labels, ~test_rows, strict=True) if keep]
+        fold_blend = fit_blend(encoder_p[~test_rows], fast_p[~test_rows], rest)
+        held_out_p[test_rows] = ReaderSettings(0.5, blend=fold_blend).blended(
+            encoder_p[test_rows], fast_p[test_rows])
+    held_out_dev = figures_of(dev, scored_notes(dev_fast, held_out_p, fit_reader(
+        dev, examples, held_out_p, labels)))
+    print(f"blend {blend}: dev hazard F1 {encoder_dev['hazard_f1']:.4f} (blend fitted out of "
+          f"fold {held_out_dev['hazard_f1']:.4f}; encoder alone {alone_dev['hazard_f1']:.4f})",
+          flush=True)
+    grid = np.round(np.arange(0.0, 1.0001, 0.05), 2)
+    bands = sorted((float(np.mean((fast_p >= lo) & (fast_p <= hi))), float(lo), float(hi))
+                   for lo in grid for hi in grid if hi > lo)
+    best: tuple[float, float, float, float, ReaderSettings, dict[str, float]] | None = None
+    for share, low, high in bands:  # narrowest first: the first that holds up is the band
+        if share > read_budget:
+            break
+        inside = (fast_p >= low) & (fast_p <= high)
+        cascade_p = np.where(inside, reading_p, fast_p)
+        reader = fit_reader(dev, examples, cascade_p, labels, blend)
+        if not low <= reader.mention_threshold <= high:
+            continue  # a sure fast decision must keep its label under the cascade's cut
+        figures = figures_of(dev, scored_notes(dev_fast, cascade_p, reader))
+        if best is None or figures["hazard_f1"] > best[0]:
+            best = (figures["hazard_f1"], share, low, high, reader, figures)
+        if (figures["hazard_f1"] >= encoder_dev["hazard_f1"] - 0.005
+                and figures["risk_f1"] >= encoder_dev["risk_f1"] - 0.005):
+            break
+    if best is None:
+        raise SystemExit(f"no band within the read budget ({read_budget:.0%} of dev mentions) "
+                         "keeps sure fast decisions on their side of the cut")
+    _, share, low, high, reader, figures = best
+    print(f"band [{low:.2f}, {high:.2f}]: the encoder reads {share:.1%} of dev mentions; "
+          f"cascade dev hazard F1 {figures['hazard_f1']:.4f}", flush=True)
+    return {"blend": blend, "band": (low, high), "share": share, "read_budget": read_budget,
+            "readers": {"encoder": encoder_reader, "accurate": reader},
+            "dev_encoder": encoder_dev, "dev_cascade": figures, "dev_encoder_alone": alone_dev,
+            "dev_encoder_blend_out_of_fold": held_out_dev}
 
 
 def figures_of(notes: Sequence[LabelledNote], scored: Sequence[ScoredNote]) -> dict[str, float]:
@@ -177,9 +258,43 @@ def final_figures(fast_model: Any, encoder: Any, dev: Sequence[LabelledNote]) ->
     return metrics
 
 
-def refigure(folder: Path) -> int:
+def refit(folder: Path) -> int:
+    """Re-choose the readers' blend, thresholds, calibration and band on dev for the shipped
+    encoder file with today's lexicon and fast model, then recompute the figures."""
+    card_data = json.loads((folder / CARD_FILE).read_text())
+    encoder = load_encoder(folder)
+    fast_scorer = Scorer(load_model())
+    dev = read_labelled(SAMPLES / "dev.jsonl")
+    dev_fast = list(fast_scorer.score_notes((n.note_id, n.text) for n in dev))
+    examples = build_examples(dev, fast_scorer.finder)
+    fast_p = np.array([m.risk_probability for note in dev_fast for m in note.mentions])
+    encoder_p = encoder.predict_proba([
+        encoder_input(note.text, m, s.findings)
+        for note, s in zip(dev, dev_fast, strict=True) for m in s.findings.mentions])
+    choice = choose_readers(dev, dev_fast, examples, encoder_p, fast_p)
+    perfect_p = np.array([float(label == "risk") for label in examples.labels])
+    card_data["metrics"]["selection"].setdefault("designs", {})[
+        "dev_ceiling_perfect_mention_labels"] = figures_of(dev, scored_notes(
+            dev_fast, perfect_p, ReaderSettings(0.5, (1.0, 0.0), 0.5)))
+    card_data["band"] = list(choice["band"])
+    card_data["readers"] = {name: {"mention_threshold": r.mention_threshold,
+                                   "hazard_calibration": list(r.hazard_calibration),
+                                   "hazard_threshold": r.hazard_threshold,
+                                   "blend": list(r.blend)}
+                            for name, r in choice["readers"].items()}
+    card_data["metrics"]["selection"].update({
+        "band": list(choice["band"]), "dev_share_read_by_encoder": round(choice["share"], 4),
+        "dev_encoder": choice["dev_encoder"], "dev_cascade": choice["dev_cascade"],
+        "blend": list(choice["blend"]), "dev_encoder_alone": choice["dev_encoder_alone"],
+        "read_budget": choice["read_budget"],
+        "dev_encoder_blend_out_of_fold": choice["dev_encoder_blend_out_of_fold"]})
+    (folder / CARD_FILE).write_text(json.dumps(card_data, indent=1, sort_keys=True) + "\n")
+    return refigure(folder, how="python scripts/release_encoder.py --refit")
+
+
+def refigure(folder: Path, how: str = "python scripts/release_encoder.py --refigure") -> int:
     """Recompute the card's dev and test figures with today's lexicon and fast model; the
-    encoder, its thresholds, calibration and band stay as released (chosen on dev then)."""
+    encoder file (and, without --refit, its reader settings and band) stay as released."""
     card_data = json.loads((folder / CARD_FILE).read_text())
     fast_model = load_model()
     dev = read_labelled(SAMPLES / "dev.jsonl")
@@ -188,7 +303,7 @@ def refigure(folder: Path) -> int:
     card_data["metrics"].update(figures)
     card_data["metrics"]["refigured"] = {
         "lexicon_sha256": lexicon_hash, "fast_model_sha256": fast_model.card.model_sha256,
-        "how": "python scripts/release_encoder.py --refigure"}
+        "how": how}
     card = EncoderCard.from_dict(card_data, source=str(folder))
     (folder / CARD_FILE).write_text(json.dumps(card.to_dict(), indent=1, sort_keys=True) + "\n")
     load_encoder(folder)
@@ -196,16 +311,39 @@ def refigure(folder: Path) -> int:
     return 0
 
 
+def budget_words(selection: dict[str, Any]) -> str:
+    """The read budget the band was chosen under, when there was one."""
+    budget = selection.get("read_budget")
+    if budget is None:
+        return ""
+    return (f", among bands that hand the encoder at most {budget:.0%} of dev mentions (the "
+            "encoder is half the cascade's time; the budget keeps a realistic export above "
+            "1,000 notes/s on 2 cores); when none of those holds, the one with the best dev "
+            "hazard F1")
+
+
+def blend_words(blend: tuple[float, float, float]) -> str:
+    """How a reader combines the encoder's and the fast model's readings, in words."""
+    if tuple(blend) == ENCODER_ONLY:
+        return ""
+    w_encoder, w_fast, offset = blend
+    return (f"P(risk) of a mention the encoder reads is sigmoid({w_encoder:.3f} x logit(encoder) "
+            f"+ {w_fast:.3f} x logit(fast) {offset:+.3f}), fitted on dev mentions; ")
+
+
 def refigured_note(metrics: dict[str, Any]) -> str:
     """A line saying the figures were recomputed after a later lexicon or fast-model release."""
     again = metrics.get("refigured")
     if not again:
         return ""
+    kept = ("its blend, thresholds, calibration and band were chosen again on dev"
+            if again["how"].endswith("--refit") else
+            "its thresholds, calibration and band are the ones chosen on dev at its release")
     return (f"\nThe figures below were recomputed by `{again['how']}` after a later release of"
             f" the lexicon (SHA-256 `{again['lexicon_sha256'][:12]}`) and the fast model "
-            f"(`{again['fast_model_sha256'][:12]}`): the encoder file, its thresholds, "
-            "calibration and band are the ones chosen on dev at its release, and the test "
-            "split was read once more, for these figures only.")
+            f"(`{again['fast_model_sha256'][:12]}`): the encoder file is the one released, "
+            f"{kept}; the test split was read again for these figures, and no choice was "
+            "made on it.")
 
 
 def card_markdown(card: EncoderCard) -> str:
@@ -234,7 +372,8 @@ def card_markdown(card: EncoderCard) -> str:
                      f"{q['dev_hazard_f1']:.3f} |")
     base = card.base
     settings = "\n".join(
-        f"* `{name}`: a mention is risk at P(risk) >= {r.mention_threshold:.2f}; P(hazard risk) "
+        f"* `{name}`: {blend_words(r.blend)}a mention is risk at P(risk) >= "
+        f"{r.mention_threshold:.2f}; P(hazard risk) "
         f"is the strongest mention's P(risk) through Platt scaling (slope "
         f"{r.hazard_calibration[0]:.3f}, offset {r.hazard_calibration[1]:.3f}); a hazard is "
         f"risk at >= {r.hazard_threshold:.2f}." for name, r in sorted(card.readers.items()))
@@ -256,7 +395,7 @@ word pieces at most) and the later sentences of the note that name the same haza
   P(risk) is below {low:.2f} or above {high:.2f}; the encoder reads the band between (on dev,
   {m['selection']['dev_share_read_by_encoder']:.0%} of mentions). The band is the narrowest
   that keeps the cascade within half a point of dev hazard F1 and mention risk F1 of the
-  encoder on every mention.
+  encoder on every mention{budget_words(m['selection'])}.
 * **encoder** (`--model encoder`): the encoder on every mention.
 
 {settings}
@@ -311,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="only recompute the dev and test figures of the shipped folder "
                         "with today's lexicon and fast model (after a lexicon or fast-model "
                         "release; the encoder file and its settings are not touched)")
+    parser.add_argument("--refit", action="store_true",
+                        help="choose the readers' blend, thresholds, calibration and band "
+                        "again on dev for the shipped encoder file, then recompute the figures")
     parser.add_argument("--voices", type=Path, help="only add the figures of "
                         "scripts/encoder_voices.py --json to the card in --out and rewrite "
                         "models/ENCODER_CARD.md (the model files are not touched)")
@@ -324,6 +466,8 @@ def main(argv: list[str] | None = None) -> int:
         load_encoder(args.out)
         (args.out.parent / "ENCODER_CARD.md").write_text(card_markdown(card), encoding="utf-8")
         return 0
+    if args.refit:
+        return refit(args.out)
     if args.refigure:
         return refigure(args.out)
     trained = json.loads((args.trained / "base.json").read_text())
@@ -388,25 +532,18 @@ def main(argv: list[str] | None = None) -> int:
         chosen = args.quantisation
     print(f"shipping {chosen}", flush=True)
     encoder_p = candidates[chosen]
-    encoder_reader = fit_reader(dev, examples, encoder_p, labels)
-    encoder_dev = figures_of(dev, scored_notes(dev_fast, encoder_p, encoder_reader))
 
-    # Designs measured beside the shipped ones, on dev: the encoder and fast model blended
-    # (mean logit), and the ceiling a perfect mention classifier would reach over the found
-    # mentions (the lexicon's detection bounds every reader).
-    def logit(p: np.ndarray) -> np.ndarray:
-        clipped = np.clip(p, 1e-6, 1 - 1e-6)
-        return np.asarray(np.log(clipped / (1 - clipped)))
-
-    blend_p = 1 / (1 + np.exp(-(logit(encoder_p) + logit(fast_p)) / 2))
+    # The ceiling a perfect mention classifier would reach over the found mentions (the
+    # lexicon's detection bounds every reader).
     perfect_p = np.array([float(label == "risk") for label in labels])
     report["designs"] = {
-        "dev_hazard_f1_blend_mean_logit": figures_of(dev, scored_notes(
-            dev_fast, blend_p, fit_reader(dev, examples, blend_p, labels)))["hazard_f1"],
         "dev_ceiling_perfect_mention_labels": figures_of(dev, scored_notes(
             dev_fast, perfect_p, ReaderSettings(0.5, (1.0, 0.0), 0.5))),
     }
     print("designs:", report["designs"], flush=True)
+    choice = choose_readers(dev, dev_fast, examples, encoder_p, fast_p)
+    encoder_reader = choice["readers"]["encoder"]
+    encoder_dev = choice["dev_encoder"]
 
     # Calibration per writing style: worth a model of style only if even knowing each dev
     # note's voice family (an oracle no scorer has) would gain a point of hazard F1.
@@ -423,33 +560,13 @@ def main(argv: list[str] | None = None) -> int:
                                                reader), strict=True):
             per_style[i] = note
     report["style_calibration"] = {
-        "dev_hazard_f1_one_calibration": encoder_dev["hazard_f1"],
+        "dev_hazard_f1_one_calibration": choice["dev_encoder_alone"]["hazard_f1"],
         "dev_hazard_f1_calibrated_per_voice_family_oracle": figures_of(dev, per_style)[
             "hazard_f1"]}
     print("calibration per writing style (oracle):", report["style_calibration"], flush=True)
-
-    # The band: the fewest encoder reads that keep the cascade within half a point of it.
-    best: tuple[float, float, float, ReaderSettings, dict[str, float]] | None = None
-    grid = np.round(np.arange(0.0, 1.0001, 0.05), 2)
-    bands = sorted((float(np.mean((fast_p >= lo) & (fast_p <= hi))), float(lo), float(hi))
-                    for lo in grid for hi in grid if hi > lo)
-    for share, low, high in bands:  # narrowest first: the first that holds up is the band
-        inside = (fast_p >= low) & (fast_p <= high)
-        cascade_p = np.where(inside, encoder_p, fast_p)
-        reader = fit_reader(dev, examples, cascade_p, labels)
-        if not low <= reader.mention_threshold <= high:
-            continue  # a sure fast decision must keep its label under the cascade's cut
-        figures = figures_of(dev, scored_notes(dev_fast, cascade_p, reader))
-        if (figures["hazard_f1"] >= encoder_dev["hazard_f1"] - 0.005
-                and figures["risk_f1"] >= encoder_dev["risk_f1"] - 0.005):
-            best = (low, high, share, reader, figures)
-            break
-    if best is None:
-        raise SystemExit("no band keeps the cascade within half a point of the encoder on dev")
-    low, high, share, cascade_reader, cascade_dev = best
-    print(f"band [{low:.2f}, {high:.2f}]: the encoder reads {share:.1%} of dev mentions; cascade "
-          f"dev hazard F1 {cascade_dev['hazard_f1']:.4f} (encoder {encoder_dev['hazard_f1']:.4f})",
-          flush=True)
+    low, high = choice["band"]
+    share, cascade_reader, cascade_dev = choice["share"], choice["readers"]["accurate"], choice[
+        "dev_cascade"]
     shutil.rmtree(work)
 
     onnx_bytes_path = args.trained / ENCODER_FILE
@@ -476,7 +593,9 @@ def main(argv: list[str] | None = None) -> int:
     metrics = final_figures(fast_model, load_encoder(args.out), dev)
     metrics["selection"] = report | {
         "chosen": chosen, "band": [low, high], "dev_share_read_by_encoder": round(share, 4),
-        "dev_encoder": encoder_dev, "dev_cascade": cascade_dev}
+        "dev_encoder": encoder_dev, "dev_cascade": cascade_dev, "blend": list(choice["blend"]),
+        "dev_encoder_alone": choice["dev_encoder_alone"], "read_budget": choice["read_budget"],
+        "dev_encoder_blend_out_of_fold": choice["dev_encoder_blend_out_of_fold"]}
     metrics["shipped_vs_pytorch_dev_hazard_f1"] = round(
         metrics["dev"]["encoder"]["hazard_f1"] - torch_f1, 4)
     card = EncoderCard(**{**card.to_dict(), "readers": card.readers, "band": card.band,
