@@ -93,6 +93,9 @@ class PlattLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[m
         else:
             self.calibration_ = (1.0, 0.0)
         final = self._logistic().fit(X, y)
+        # The average training row: reasons are contributions relative to it, so a feature
+        # nearly every mention has ("no imperatives in the note") explains nothing.
+        self.feature_means_ = np.asarray(X.mean(axis=0), dtype=float).ravel()
         self.coef_ = final.coef_
         self.intercept_ = final.intercept_
         self.n_iter_ = final.n_iter_

@@ -135,6 +135,11 @@ class RiskModel:
         self._names = np.asarray(names, dtype=object)
         self._vocabulary: dict[str, int] = {name: i for i, name in enumerate(names)}
         self._bias_column = self._vocabulary.get("bias", -1)
+        means = data.get("feature_means")
+        self._means = (np.zeros(len(names)) if means is None
+                       else np.asarray(means, dtype=float))
+        if len(self._means) != len(names):
+            raise ModelError("model.json has a different number of features and feature means")
 
     @property
     def pipeline(self) -> Any:
@@ -152,6 +157,7 @@ class RiskModel:
             classify.coef_ = self._coef.copy()
             classify.intercept_ = np.asarray([self._intercept])
             classify.calibration_ = self._calibration
+            classify.feature_means_ = self._means.copy()
             classify.n_features_in_ = len(self._names)
             self._pipeline = pipeline
         return self._pipeline
@@ -194,7 +200,8 @@ class RiskModel:
 
     def explain(self, features: Features, *, top: int = 5,
                 toward: str | None = None) -> list[tuple[str, float]]:
-        """The ``top`` features by contribution to the risk log-odds (positive: towards risk).
+        """The ``top`` features by contribution to the risk log-odds (positive: towards risk),
+        measured from the average training mention.
 
         With ``toward="risk"`` (or ``"routine"``) only the features pushing that way are
         listed: the reasons for a label.
@@ -244,12 +251,15 @@ class RiskModel:
 
     def _explain_rows(self, rows: Any, top: int, toward: Sequence[str | None],
                       ) -> list[list[tuple[str, float]]]:
-        """Per row, the ``top`` contributions (value x weight), largest magnitude first.
+        """Per row, the ``top`` contributions of the features it has, largest magnitude first:
+        (value - the training mean) x weight, so that features most mentions share (a note
+        without imperatives) do not crowd out the ones that set this mention apart. Models
+        saved without means explain by value x weight.
 
         Ties go to the alphabetically first name: the columns are in name order, so the
         lower column.
         """
-        contributions = rows.data * self._weights[rows.indices]
+        contributions = (rows.data - self._means[rows.indices]) * self._weights[rows.indices]
         out = []
         for i, direction in enumerate(toward):
             begin, end = int(rows.indptr[i]), int(rows.indptr[i + 1])
@@ -280,6 +290,8 @@ def _pipeline_to_dict(pipeline: Any) -> dict[str, Any]:
         "intercept": float(classify.intercept_[0]),
         "features": [str(n) for n in vectorizer.get_feature_names_out()],
         "weights": [float(w) for w in classify.coef_.ravel()],
+        **({"feature_means": [round(float(m), 6) for m in classify.feature_means_]}
+           if hasattr(classify, "feature_means_") else {}),
     }
 
 

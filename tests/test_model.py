@@ -51,6 +51,32 @@ def test_explain_names_the_features_that_moved_the_score() -> None:
     assert reasons[0][0] == "cue=negated" and reasons[0][1] < 0
 
 
+def test_a_feature_every_training_mention_has_explains_nothing() -> None:
+    features = [{"note_plain": 1.0, "cue=negated": 1.0}, {"note_plain": 1.0, "cue=concern": 1.0},
+                {"note_plain": 1.0, "cue=concern": 1.0}] * 10
+    labels = ["routine", "risk", "risk"] * 10
+    model = RiskModel(make_model(C=1.0).fit(features, labels),
+                      ModelCard(model_id="toy", threshold=0.5, lexicon_sha256="x"))
+    reasons = dict(model.explain({"note_plain": 1.0, "cue=concern": 1.0}, top=5))
+    assert reasons.get("note_plain", 0.0) == pytest.approx(0.0, abs=1e-9)
+    assert reasons["cue=concern"] > 0
+    # A feature on for a third of the training mentions counts for two thirds of its weight.
+    weight = model.explain({"cue=negated": 1.0}, top=1)[0][1] / (1 - 1 / 3)
+    assert weight < 0
+
+
+def test_reasons_survive_saving_and_old_files_without_means_explain_by_weight(
+        tmp_path: Path) -> None:
+    model = toy_model()
+    save_model(model, tmp_path / "m")
+    row = {"cue=concern": 1.0, "term_id=damp": 1.0}
+    loaded = dict(load_model(tmp_path / "m").explain(row))
+    assert loaded == pytest.approx(dict(model.explain(row)), abs=1e-5)
+    weights = {k: v for k, v in model.to_dict().items() if k != "feature_means"}
+    old = RiskModel.from_weights(weights, model.card)
+    assert dict(old.explain(row))["cue=concern"] > dict(model.explain(row))["cue=concern"]
+
+
 def test_round_trip_gives_the_same_probabilities(tmp_path: Path) -> None:
     model = toy_model()
     card = save_model(model, tmp_path / "m")
