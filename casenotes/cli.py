@@ -889,6 +889,8 @@ def lexicon_command(
     kinds = Counter(item.kind for item in merged.equipment)
     typer.echo(f"equipment entries (context, not mentions): {len(merged.equipment)} "
                f"({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})")
+    words = sum(len(sense.terms) for sense in merged.senses)
+    typer.echo(f"senses (a category from context): {len(merged.senses)} ({words} words)")
     typer.echo(f"vulnerability entries: {len(merged.vulnerability)}")
     typer.echo(f"cue rules: {len(merged.cues)}")
     typer.echo(f"sources: {', '.join(merged.sources)}")
