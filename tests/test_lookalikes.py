@@ -34,11 +34,12 @@ def test_the_held_out_file_has_400_or_more_sentences_of_every_pattern() -> None:
     assert all(row["trap"] in row["text"] for row in rows)
 
 
-#: Share of held-out sentences raising no mention at the first reading of the file (402 of
-#: 450). Issue 7/10 asks for 0.99: open-ended idioms and senses ("crack the whip", "the rot set
-#: in", "cracking open a cold one") need a reader of word sense (the accurate tier, issue
-#: 8/10), not longer lists. This floor keeps the lexicon from getting worse meanwhile.
-MEASURED_CLEAN_SHARE = 0.893
+#: Share of held-out sentences raising no mention: 402 of 450 at the first reading of the file;
+#: 407 after the look-alikes developed on two more writers' files (dev-c, dev-d) and acronyms
+#: spelled out in brackets ("DAMP (Debt Advice ...)"). Issue 7/10 asks for 0.99: open-ended
+#: idioms, slang and names need a reader of word sense, not longer lists. This floor keeps the
+#: lexicon from getting worse meanwhile.
+MEASURED_CLEAN_SHARE = 0.904
 
 
 def test_lookalike_sentences_raise_no_mention_at_the_measured_rate(
@@ -81,6 +82,28 @@ def test_equipment_is_reported_as_context_with_its_kind(finder: MentionFinder) -
 def test_a_fault_phrase_makes_equipment_a_mention(finder: MentionFinder, text: str, term: str,
                                                   category: str) -> None:
     assert (term, category) in [(m.term, m.category) for m in finder.find(text)]
+
+
+def test_the_later_development_files_raise_no_more_than_measured(
+        finder: MentionFinder) -> None:
+    """dev-c and dev-d (520 sentences by two more writers, idioms, slang, other senses, names
+    and abbreviations only) were written to be hard; the look-alike lists took them from 0.785
+    and 0.731 clean to 0.892 and 0.888. What is left is single slang words ("the trainers are
+    fire", "that's cold") and names ("Ms Jo Flood")."""
+    folder = Path(__file__).parents[1] / "data" / "samples" / "lookalikes"
+    for name, floor in (("dev-c.jsonl", 0.89), ("dev-d.jsonl", 0.888)):
+        rows = _rows(folder / name)
+        assert len(rows) == 260 and all(row["trap"] in row["text"] for row in rows)
+        raised = [row["id"] for row in rows if finder.find(row["text"])]
+        assert 1 - len(raised) / len(rows) >= floor, (name, raised)
+
+
+def test_an_acronym_spelled_out_in_brackets_is_not_a_hazard(finder: MentionFinder) -> None:
+    assert not finder.find("Referred to DAMP (Debt Advice and Money Planning) at the hub.")
+    assert not finder.find("Allocated CO (contact officer) is on the letter.")
+    assert [m.term for m in finder.find("CO (carbon monoxide) alarm sounding")] == [
+        "CO", "carbon monoxide"]
+    assert [m.term for m in finder.find("DAMP in the bedroom (see photos)")] == ["DAMP"]
 
 
 def test_the_development_files_cover_every_pattern_and_raise_almost_nothing(

@@ -221,6 +221,9 @@ class NoteReader:
         tokens = self.tokenizer(normalised)
         joined = JoinedTokens.of(tokens)
         hits = self.matcher(joined)
+        if hits[HAZARDS]:
+            hits[HAZARDS] = [hit for hit in hits[HAZARDS]
+                             if not _acronym_defined_here(tokens, hit, hits[HAZARDS])]
         sentence_starts, entries = segment(tokens.lowers)
         cue_hits = tuple(CueHit(h.start, h.end, self.rules[h.entry_id]) for h in hits[CUES])
         targets = [(hit.start, hit.end) for hit in hits[HAZARDS]]
@@ -368,6 +371,23 @@ class NoteReader:
             lemma = self._lemma_cache[text] = cast(
                 str, self._lemmas.get(text, text) or lower).lower()
         return lemma
+
+
+def _acronym_defined_here(tokens: Tokens, hit: TermHit, hazards: Sequence[TermHit]) -> bool:
+    """An acronym spelled out in brackets after it, without naming a hazard there, is
+    something else: "DAMP (Debt Advice and Money Planning)", "CO (contact officer)", but not
+    "CO (carbon monoxide)"."""
+    if hit.end - hit.start != 1 or hit.end + 1 >= len(tokens):
+        return False
+    word = tokens.text[tokens.starts[hit.start]:tokens.ends[hit.start]]
+    if len(word) < 2 or not word.isalpha() or not word.isupper():
+        return False
+    if tokens.lowers[hit.end] != "(" or not tokens.lowers[hit.end + 1].startswith(
+            word[0].lower()):
+        return False
+    closing = next((i for i in range(hit.end + 1, min(hit.end + 12, len(tokens)))
+                    if tokens.lowers[i] == ")"), hit.end + 12)
+    return not any(hit.end < other.start < closing for other in hazards)
 
 
 def _window(tokens: Tokens, begin: int, stop: int, step: int) -> list[int]:
