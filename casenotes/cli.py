@@ -7,9 +7,11 @@ one-line message and exit code 1, a bad option or path exit code 2.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
 import logging
+import os
 import sys
 import time
 from collections import Counter
@@ -47,6 +49,11 @@ class _CasenotesGroup(TyperGroup):
         except KeyboardInterrupt:
             typer.echo("casenotes: interrupted; no output was written", err=True)
             raise typer.Exit(code=130) from None
+        except BrokenPipeError:
+            # Whoever read our output went away (``casenotes lexicon | head``): stop quietly,
+            # as Unix tools do, with stdout pointed at devnull for the interpreter's last flush.
+            _silence_stdout()
+            raise typer.Exit(code=141) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise  # Typer's own exits and usage errors
         except Exception as exc:  # an unexpected failure: say where, never what it said
@@ -918,6 +925,14 @@ def main() -> None:
     """Console entry point: usage errors exit 2 (Typer), casenotes errors exit 1 in one line
     (see ``_CasenotesGroup``)."""
     app()
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (a test runner's buffer): nothing will be flushed to a pipe
 
 
 def internal_error(exc: BaseException) -> str:

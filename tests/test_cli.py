@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -82,6 +83,18 @@ def test_python_dash_m_runs(args: list[str]) -> None:
     result = subprocess.run([sys.executable, "-m", "casenotes", *args], capture_output=True,
                             text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_closed_pipe_stops_the_command_quietly() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # ``casenotes lexicon | head`` after head has gone
+    try:
+        result = subprocess.run([sys.executable, "-m", "casenotes", "lexicon"], stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, check=False)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
 
 
 def test_console_errors_are_one_line_with_exit_code_1(tmp_path: Path) -> None:
