@@ -1,0 +1,59 @@
+"""Experiment: a newly fine-tuned encoder against the shipped one, on dev only.
+
+    python scripts/train_encoder.py --out build/encoder-new     # the training extra; ~20 min
+    python scripts/experiments/compare_encoders_dev.py build/encoder-new
+
+For each encoder (the shipped file through onnxruntime, the new one by the PyTorch dev
+probabilities that train_encoder.py writes) it makes the release's dev choices
+(``release_encoder.choose_readers``: the blend with the fast model, the reader settings and the
+cascade's band under the read budget) and prints their dev hazard F1. The test split is not
+read. Measured after the lexicon's senses (issue 7/10): the new encoder alone 0.836 against
+0.823, but blended 0.838 against 0.847 and in cascade 0.831 against 0.830, so it was not
+shipped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from release_encoder import choose_readers  # noqa: E402
+
+from casenotes.encoder import encoder_input, load_encoder  # noqa: E402
+from casenotes.evaluation import read_labelled  # noqa: E402
+from casenotes.model import load_model  # noqa: E402
+from casenotes.scoring import Scorer  # noqa: E402
+from casenotes.training import build_examples  # noqa: E402
+
+
+def main() -> int:
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    trained = Path(sys.argv[1])
+    dev = read_labelled(ROOT / "data" / "samples" / "dev.jsonl")
+    fast = Scorer(load_model())
+    dev_fast = list(fast.score_notes((n.note_id, n.text) for n in dev))
+    examples = build_examples(dev, fast.finder)
+    fast_p = np.array([m.risk_probability for note in dev_fast for m in note.mentions])
+    shipped_p = load_encoder().predict_proba([
+        encoder_input(note.text, m, s.findings)
+        for note, s in zip(dev, dev_fast, strict=True) for m in s.findings.mentions])
+    new_p = np.asarray(json.loads((trained / "dev_probabilities.json").read_text())[
+        "probabilities"])
+    if len(new_p) != len(fast_p):
+        raise SystemExit("the new encoder's dev probabilities do not line up with today's dev "
+                         "mentions: train it on the current lexicon")
+    for name, probabilities in (("shipped", shipped_p), (str(trained), new_p)):
+        print(f"== {name}")
+        choose_readers(dev, dev_fast, examples, probabilities, fast_p)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
