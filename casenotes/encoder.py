@@ -20,6 +20,7 @@ from typing import Any, Final
 import numpy as np
 
 from .errors import ModelError
+from .model import logit
 from .types import Mention, NoteFindings
 
 ENCODER_FORMAT: Final = 1
@@ -101,12 +102,6 @@ class ReaderSettings:
         w_encoder, w_fast, offset = self.blend
         z = w_encoder * logit(encoder) + w_fast * logit(fast) + offset
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
-
-
-def logit(p: np.ndarray) -> np.ndarray:
-    """Log-odds, with probabilities kept a millionth away from 0 and 1."""
-    clipped = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
-    return np.asarray(np.log(clipped / (1 - clipped)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,10 +77,15 @@ class ModelCard:
         return cls(**values)
 
 
+def logit(p: np.ndarray) -> np.ndarray:
+    """Log-odds of probabilities, kept a millionth away from 0 and 1."""
+    clipped = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.asarray(np.log(clipped / (1 - clipped)))
+
+
 def calibrate_hazards(strongest: np.ndarray, slope: float, offset: float) -> np.ndarray:
     """Platt scaling of the logit of each hazard's strongest mention P(risk)."""
-    clipped = np.clip(np.asarray(strongest, dtype=float), 1e-6, 1 - 1e-6)
-    return np.asarray(expit(slope * np.log(clipped / (1 - clipped)) + offset), dtype=float)
+    return np.asarray(expit(slope * logit(strongest) + offset), dtype=float)
 
 
 def library_versions() -> dict[str, str]:

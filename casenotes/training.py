@@ -18,7 +18,7 @@ import numpy as np
 from .estimator import make_model
 from .evaluation import LabelledNote, gold_hazards, gold_label_of, overlaps
 from .features import Features, note_features
-from .model import ModelCard, RiskModel, calibrate_hazards, library_versions
+from .model import ModelCard, RiskModel, calibrate_hazards, library_versions, logit
 from .nlp.pipeline import MentionFinder
 from .types import Label, Mention
 
@@ -146,9 +146,7 @@ def fit_hazard_calibration(notes: Sequence[LabelledNote], examples: Examples,
     found = strongest > 0
     if len(set(truth[found].tolist())) < 2:
         return 1.0, 0.0, 0.5
-    clipped = np.clip(strongest[found], 1e-6, 1 - 1e-6)
-    logits = np.log(clipped / (1 - clipped)).reshape(-1, 1)
-    platt = LogisticRegression(C=1e4).fit(logits, truth[found])
+    platt = LogisticRegression(C=1e4).fit(logit(strongest[found]).reshape(-1, 1), truth[found])
     slope, offset = float(platt.coef_[0, 0]), float(platt.intercept_[0])
     calibrated = np.where(found, calibrate_hazards(strongest, slope, offset), 0.0)
     labels: list[Label] = ["risk" if t else "routine" for t in truth]

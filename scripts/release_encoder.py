@@ -48,10 +48,9 @@ from casenotes.encoder import (
     ReaderSettings,
     encoder_input,
     load_encoder,
-    logit,
 )
 from casenotes.evaluation import LabelledNote, read_labelled, risk_figures
-from casenotes.model import library_versions, load_model
+from casenotes.model import library_versions, load_model, logit
 from casenotes.scoring import Scorer, verdicts_of
 from casenotes.training import best_threshold, build_examples, fit_hazard_calibration
 from casenotes.types import ScoredMention, ScoredNote
