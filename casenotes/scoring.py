@@ -80,12 +80,9 @@ class Scorer:
             from .encoder import load_encoder
 
             self.encoder = encoder if encoder is not None else load_encoder()
-        settings = reader_settings(self.model, self.encoder, self.reader)
-        own_threshold = settings.mention_threshold
-        self._hazard_calibration = settings.hazard_calibration
-        self._hazard_threshold = settings.hazard_threshold
-        self._settings = settings
-        self.threshold = own_threshold if threshold is None else threshold
+        #: The reader's mention threshold, hazard calibration and blend (card settings).
+        self._settings = reader_settings(self.model, self.encoder, self.reader)
+        self.threshold = self._settings.mention_threshold if threshold is None else threshold
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
         self.n_reasons = n_reasons
@@ -192,8 +189,8 @@ class Scorer:
                 for position, p, e in zip(positions, blended, alone, strict=True)}
 
     def _hazards(self, note_id: str, mentions: list[ScoredMention]) -> tuple[HazardVerdict, ...]:
-        return verdicts_of(note_id, mentions, calibration=self._hazard_calibration,
-                           threshold=self._hazard_threshold)
+        return verdicts_of(note_id, mentions, calibration=self._settings.hazard_calibration,
+                           threshold=self._settings.hazard_threshold)
 
 
 def verdicts_of(note_id: str, mentions: Sequence[ScoredMention], *,
