@@ -52,6 +52,15 @@ def clause_bounds(n_tokens: int, sentence_starts: Sequence[int],
     return [(a, b) for a, b in pairwise(ordered) if a < b]
 
 
+def sentence_bounds(start: int, end: int, sentence_starts: Sequence[int],
+                    n_tokens: int) -> tuple[int, int]:
+    """The tokens ``[first, last)`` of the sentences holding tokens ``[start, end)``: a phrase
+    with a full stop inside ("c.o. alarm") can straddle a sentence break."""
+    first = sentence_starts[bisect_right(sentence_starts, start) - 1]
+    after = bisect_right(sentence_starts, end - 1)
+    return first, sentence_starts[after] if after < len(sentence_starts) else n_tokens
+
+
 def clause_index(token: int, clause_starts: Sequence[int]) -> int:
     """Index of the clause holding ``token``, given the sorted starts of contiguous clauses
     (as :func:`clause_bounds` returns them, which always begin at token 0)."""

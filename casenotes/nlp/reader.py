@@ -10,7 +10,6 @@ components of :mod:`casenotes.nlp.pipeline` turn the same reading into a ``Doc``
 
 from __future__ import annotations
 
-import bisect
 import re
 import unicodedata
 from collections import OrderedDict
@@ -30,7 +29,14 @@ from ..types import (
     VulnerabilityCue,
     VulnerabilityGroup,
 )
-from .context import CueHit, Reach, clause_bounds, clause_index, cues_reaching
+from .context import (
+    CueHit,
+    Reach,
+    clause_bounds,
+    clause_index,
+    cues_reaching,
+    sentence_bounds,
+)
 from .english import note_tokenizer
 from .matching import JoinedTokens, LexiconMatcher, TermHit
 from .senses import Evidence, Sense, SenseReader
@@ -333,14 +339,10 @@ class NoteReader:
     def _mention(self, reading: Reading, hit: TermHit, clause: tuple[int, int],
                  reaches: Sequence[Reach], note_id: str, sense: Sense | None) -> Mention:
         tokens = reading.tokens
-        sentence_starts = reading.sentence_starts
         term = self._terms[hit.entry_id]
         category, hhsrs_hazard = (term.category, term.hhsrs_hazard) if sense is None else sense
         start, end = reading.char_span(hit.start, hit.end)
-        # A phrase with a full stop inside ("c.o. alarm") can straddle a sentence break.
-        first = sentence_starts[bisect.bisect_right(sentence_starts, hit.start) - 1]
-        after_last = bisect.bisect_right(sentence_starts, hit.end - 1)
-        last = sentence_starts[after_last] if after_last < len(sentence_starts) else len(tokens)
+        first, last = sentence_bounds(hit.start, hit.end, reading.sentence_starts, len(tokens))
         before = _window(tokens, hit.start - 1, first - 1, -1)[::-1]
         after = _window(tokens, hit.end, last, 1)
         sentence_start, sentence_end = reading.char_span(first, last)

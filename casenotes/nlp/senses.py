@@ -15,6 +15,7 @@ from typing import Final, NamedTuple
 
 from ..lexicon import ContextSense, HazardTerm, Lexicon
 from ..types import Category
+from .context import sentence_bounds
 
 
 class Evidence(NamedTuple):
@@ -60,10 +61,6 @@ class SenseReader:
     def __bool__(self) -> bool:
         return bool(self._senses)
 
-    def is_ambiguous(self, words: str) -> bool:
-        """Whether a sense lists these words (lower case, one space between them)."""
-        return words in self._senses
-
     def read(self, lowers: Sequence[str], sentence_starts: Sequence[int],
              hazards: Sequence[tuple[int, int, str]], evidence: Sequence[Evidence],
              ) -> tuple[Sense | None, ...]:
@@ -88,9 +85,7 @@ class SenseReader:
                 out.append(None)
                 continue
             choice = self._choice(text, entry_id)
-            first = sentence_starts[bisect.bisect_right(sentence_starts, start) - 1]
-            after = bisect.bisect_right(sentence_starts, end - 1)
-            last = sentence_starts[after] if after < len(sentence_starts) else len(lowers)
+            first, last = sentence_bounds(start, end, sentence_starts, len(lowers))
             out.append(_nearest(found, starts, start, end, first, last, choice))
         return tuple(out)
 
