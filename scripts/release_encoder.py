@@ -31,9 +31,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -143,6 +144,45 @@ def fit_blend(encoder_p: np.ndarray, fast_p: np.ndarray,
     fitted = LogisticRegression(C=10.0).fit(features, [label == "risk" for label in labels])
     w_encoder, w_fast = (round(float(w), 4) for w in fitted.coef_[0])
     return w_encoder, w_fast, round(float(fitted.intercept_[0]), 4)
+
+
+class DevReading(NamedTuple):
+    """The dev split as the fast model reads it: what every encoder choice is made on."""
+
+    notes: list[LabelledNote]
+    fast: list[ScoredNote]
+    examples: Any
+    fast_p: np.ndarray
+    inputs: list[str]
+
+
+def read_dev(fast_model: Any) -> DevReading:
+    """Score the dev notes with the fast model and build the encoder's input per mention."""
+    scorer = Scorer(fast_model)
+    notes = read_labelled(SAMPLES / "dev.jsonl")
+    fast = list(scorer.score_notes((n.note_id, n.text) for n in notes))
+    return DevReading(
+        notes, fast, build_examples(notes, scorer.finder),
+        np.array([m.risk_probability for note in fast for m in note.mentions]),
+        [encoder_input(note.text, m, s.findings)
+         for note, s in zip(notes, fast, strict=True) for m in s.findings.mentions])
+
+
+def ceiling(dev: DevReading) -> dict[str, float]:
+    """Dev figures of a perfect mention classifier over the found mentions: the lexicon's
+    detection bounds every reader."""
+    perfect_p = np.array([float(label == "risk") for label in dev.examples.labels])
+    return figures_of(dev.notes, scored_notes(dev.fast, perfect_p,
+                                              ReaderSettings(0.5, (1.0, 0.0), 0.5)))
+
+
+def selection_of(choice: dict[str, Any]) -> dict[str, Any]:
+    """The card's record of the reader choices :func:`choose_readers` made."""
+    return {"band": list(choice["band"]), "dev_share_read_by_encoder": round(choice["share"], 4),
+            "dev_encoder": choice["dev_encoder"], "dev_cascade": choice["dev_cascade"],
+            "blend": list(choice["blend"]), "dev_encoder_alone": choice["dev_encoder_alone"],
+            "read_budget": choice["read_budget"],
+            "dev_encoder_blend_out_of_fold": choice["dev_encoder_blend_out_of_fold"]}
 
 
 #: Most of the dev mentions the cascade may hand to the encoder. The encoder is about half the
@@ -260,34 +300,16 @@ def final_figures(fast_model: Any, encoder: Any, dev: Sequence[LabelledNote]) ->
 def refit(folder: Path) -> int:
     """Re-choose the readers' blend, thresholds, calibration and band on dev for the shipped
     encoder file with today's lexicon and fast model, then recompute the figures."""
-    card_data = json.loads((folder / CARD_FILE).read_text())
     encoder = load_encoder(folder)
-    fast_scorer = Scorer(load_model())
-    dev = read_labelled(SAMPLES / "dev.jsonl")
-    dev_fast = list(fast_scorer.score_notes((n.note_id, n.text) for n in dev))
-    examples = build_examples(dev, fast_scorer.finder)
-    fast_p = np.array([m.risk_probability for note in dev_fast for m in note.mentions])
-    encoder_p = encoder.predict_proba([
-        encoder_input(note.text, m, s.findings)
-        for note, s in zip(dev, dev_fast, strict=True) for m in s.findings.mentions])
-    choice = choose_readers(dev, dev_fast, examples, encoder_p, fast_p)
-    perfect_p = np.array([float(label == "risk") for label in examples.labels])
-    card_data["metrics"]["selection"].setdefault("designs", {})[
-        "dev_ceiling_perfect_mention_labels"] = figures_of(dev, scored_notes(
-            dev_fast, perfect_p, ReaderSettings(0.5, (1.0, 0.0), 0.5)))
-    card_data["band"] = list(choice["band"])
-    card_data["readers"] = {name: {"mention_threshold": r.mention_threshold,
-                                   "hazard_calibration": list(r.hazard_calibration),
-                                   "hazard_threshold": r.hazard_threshold,
-                                   "blend": list(r.blend)}
-                            for name, r in choice["readers"].items()}
-    card_data["metrics"]["selection"].update({
-        "band": list(choice["band"]), "dev_share_read_by_encoder": round(choice["share"], 4),
-        "dev_encoder": choice["dev_encoder"], "dev_cascade": choice["dev_cascade"],
-        "blend": list(choice["blend"]), "dev_encoder_alone": choice["dev_encoder_alone"],
-        "read_budget": choice["read_budget"],
-        "dev_encoder_blend_out_of_fold": choice["dev_encoder_blend_out_of_fold"]})
-    (folder / CARD_FILE).write_text(json.dumps(card_data, indent=1, sort_keys=True) + "\n")
+    dev = read_dev(load_model())
+    choice = choose_readers(dev.notes, dev.fast, dev.examples,
+                            encoder.predict_proba(dev.inputs), dev.fast_p)
+    selection = encoder.card.metrics["selection"]
+    selection = {**selection, **selection_of(choice), "designs": {
+        **selection.get("designs", {}), "dev_ceiling_perfect_mention_labels": ceiling(dev)}}
+    card = replace(encoder.card, band=choice["band"], readers=choice["readers"],
+                   metrics={**encoder.card.metrics, "selection": selection})
+    (folder / CARD_FILE).write_text(json.dumps(card.to_dict(), indent=1, sort_keys=True) + "\n")
     return refigure(folder, how="python scripts/release_encoder.py --refit")
 
 
@@ -473,15 +495,10 @@ def main(argv: list[str] | None = None) -> int:
     torch_dev = np.asarray(json.loads(
         (args.trained / "dev_probabilities.json").read_text())["probabilities"])
     fast_model = load_model()
-    dev = read_labelled(SAMPLES / "dev.jsonl")
-    fast_scorer = Scorer(fast_model)
-    finder = fast_scorer.finder
-    dev_fast = list(fast_scorer.score_notes((n.note_id, n.text) for n in dev))
-    examples = build_examples(dev, finder)
+    reading = read_dev(fast_model)
+    dev, dev_fast, examples, fast_p, inputs = reading
+    finder = Scorer(fast_model).finder
     labels = examples.labels
-    fast_p = np.array([m.risk_probability for note in dev_fast for m in note.mentions])
-    inputs = [encoder_input(note.text, m, s.findings)
-              for note, s in zip(dev, dev_fast, strict=True) for m in s.findings.mentions]
     if len(inputs) != len(torch_dev) or len(inputs) != len(labels):
         raise SystemExit("the trained encoder's dev probabilities do not line up with today's "
                          "dev mentions: retrain with scripts/train_encoder.py")
@@ -532,17 +549,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"shipping {chosen}", flush=True)
     encoder_p = candidates[chosen]
 
-    # The ceiling a perfect mention classifier would reach over the found mentions (the
-    # lexicon's detection bounds every reader).
-    perfect_p = np.array([float(label == "risk") for label in labels])
-    report["designs"] = {
-        "dev_ceiling_perfect_mention_labels": figures_of(dev, scored_notes(
-            dev_fast, perfect_p, ReaderSettings(0.5, (1.0, 0.0), 0.5))),
-    }
+    report["designs"] = {"dev_ceiling_perfect_mention_labels": ceiling(reading)}
     print("designs:", report["designs"], flush=True)
     choice = choose_readers(dev, dev_fast, examples, encoder_p, fast_p)
-    encoder_reader = choice["readers"]["encoder"]
-    encoder_dev = choice["dev_encoder"]
 
     # Calibration per writing style: worth a model of style only if even knowing each dev
     # note's voice family (an oracle no scorer has) would gain a point of hazard F1.
@@ -563,9 +572,6 @@ def main(argv: list[str] | None = None) -> int:
         "dev_hazard_f1_calibrated_per_voice_family_oracle": figures_of(dev, per_style)[
             "hazard_f1"]}
     print("calibration per writing style (oracle):", report["style_calibration"], flush=True)
-    low, high = choice["band"]
-    share, cascade_reader, cascade_dev = choice["share"], choice["readers"]["accurate"], choice[
-        "dev_cascade"]
     shutil.rmtree(work)
 
     onnx_bytes_path = args.trained / ENCODER_FILE
@@ -580,8 +586,7 @@ def main(argv: list[str] | None = None) -> int:
     card = EncoderCard(
         model_id=args.model_id, encoder_sha256=sha256(shipped),
         tokenizer_sha256=provisional.tokenizer_sha256, lexicon_sha256=finder.lexicon.hash,
-        fast_model_id=fast_model.model_id, band=(low, high),
-        readers={"encoder": encoder_reader, "accurate": cascade_reader},
+        fast_model_id=fast_model.model_id, band=choice["band"], readers=choice["readers"],
         max_tokens=provisional.max_tokens, quantisation=chosen, base=base,
         versions=library_versions() | {"onnxruntime": metadata.version("onnxruntime"),
                                        "tokenizers": metadata.version("tokenizers")},
@@ -590,11 +595,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Final figures, from the shipped folder through the public scorer.
     metrics = final_figures(fast_model, load_encoder(args.out), dev)
-    metrics["selection"] = report | {
-        "chosen": chosen, "band": [low, high], "dev_share_read_by_encoder": round(share, 4),
-        "dev_encoder": encoder_dev, "dev_cascade": cascade_dev, "blend": list(choice["blend"]),
-        "dev_encoder_alone": choice["dev_encoder_alone"], "read_budget": choice["read_budget"],
-        "dev_encoder_blend_out_of_fold": choice["dev_encoder_blend_out_of_fold"]}
+    metrics["selection"] = report | {"chosen": chosen} | selection_of(choice)
     metrics["shipped_vs_pytorch_dev_hazard_f1"] = round(
         metrics["dev"]["encoder"]["hazard_f1"] - torch_f1, 4)
     card = EncoderCard(**{**card.to_dict(), "readers": card.readers, "band": card.band,

@@ -23,35 +23,26 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from release_encoder import choose_readers  # noqa: E402
+from release_encoder import choose_readers, read_dev  # noqa: E402
 
-from casenotes.encoder import encoder_input, load_encoder  # noqa: E402
-from casenotes.evaluation import read_labelled  # noqa: E402
+from casenotes.encoder import load_encoder  # noqa: E402
 from casenotes.model import load_model  # noqa: E402
-from casenotes.scoring import Scorer  # noqa: E402
-from casenotes.training import build_examples  # noqa: E402
 
 
 def main() -> int:
     if len(sys.argv) != 2:
         raise SystemExit(__doc__)
     trained = Path(sys.argv[1])
-    dev = read_labelled(ROOT / "data" / "samples" / "dev.jsonl")
-    fast = Scorer(load_model())
-    dev_fast = list(fast.score_notes((n.note_id, n.text) for n in dev))
-    examples = build_examples(dev, fast.finder)
-    fast_p = np.array([m.risk_probability for note in dev_fast for m in note.mentions])
-    shipped_p = load_encoder().predict_proba([
-        encoder_input(note.text, m, s.findings)
-        for note, s in zip(dev, dev_fast, strict=True) for m in s.findings.mentions])
+    dev = read_dev(load_model())
+    shipped_p = load_encoder().predict_proba(dev.inputs)
     new_p = np.asarray(json.loads((trained / "dev_probabilities.json").read_text())[
         "probabilities"])
-    if len(new_p) != len(fast_p):
+    if len(new_p) != len(dev.fast_p):
         raise SystemExit("the new encoder's dev probabilities do not line up with today's dev "
                          "mentions: train it on the current lexicon")
     for name, probabilities in (("shipped", shipped_p), (str(trained), new_p)):
         print(f"== {name}")
-        choose_readers(dev, dev_fast, examples, probabilities, fast_p)
+        choose_readers(dev.notes, dev.fast, dev.examples, probabilities, dev.fast_p)
     return 0
 
 
