@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -48,3 +50,23 @@ def finder(lexicon: Lexicon) -> MentionFinder:
 @pytest.fixture(scope="session")
 def samples() -> Path:
     return SAMPLES
+
+
+@pytest.fixture
+def clock_report(tmp_path: Path) -> Callable[[dict[str, list[str]]], str]:
+    """Write an export (columns id, targetId, createdAt, description) and return the HTML of
+    ``casenotes report`` with the clock on, as of 2025-11-12 noon."""
+    from typer.testing import CliRunner
+
+    from casenotes.cli import app
+
+    def run(columns: dict[str, list[str]]) -> str:
+        export, report = tmp_path / "export.csv", tmp_path / "report.html"
+        pd.DataFrame(columns).to_csv(export, index=False)
+        result = CliRunner().invoke(app, ["report", str(export), "-o", str(report), "-j", "1",
+                                          "--case-column", "targetId", "--date-column",
+                                          "createdAt", "--as-of", "2025-11-12T12:00"])
+        assert result.exit_code == 0, result.output
+        return report.read_text(encoding="utf-8")
+
+    return run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -194,19 +195,13 @@ def test_the_cases_command_lists_overdue_hazards(tmp_path) -> None:  # type: ign
     assert not (tmp_path / "never.csv").exists()
 
 
-def test_the_report_opens_with_the_clock(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    export = tmp_path / "export.csv"
-    pd.DataFrame({
+def test_the_report_opens_with_the_clock(
+        clock_report: Callable[[dict[str, list[str]]], str]) -> None:
+    page = clock_report({
         "id": ["1", "2"], "targetId": ["P1", "P2"],
         "createdAt": ["2025-11-10T08:00", "2025-11-10T09:00"],
         "description": ["Strong smell of gas in the kitchen", "Black mould in baby's room"],
-    }).to_csv(export, index=False)
-    report = tmp_path / "report.html"
-    result = CliRunner().invoke(app, ["report", str(export), "-o", str(report), "-j", "1",
-                                      "--case-column", "targetId", "--date-column",
-                                      "createdAt", "--as-of", "2025-11-12T12:00"])
-    assert result.exit_code == 0, result.output
-    page = report.read_text(encoding="utf-8")
+    })
     assert "Law clock: 1 overdue, 1 due" in page
     assert page.index('id="clock"') < page.index('id="report-data"')
     assert "not a legal determination" in page

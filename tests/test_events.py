@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -317,19 +318,13 @@ def test_evaluate_cases_prints_the_clock_figures_on_timelines(tmp_path: Path) ->
                                      result.stdout.splitlines())
 
 
-def test_the_report_links_each_clock_verdict_to_its_notes(tmp_path: Path) -> None:
-    export = tmp_path / "export.csv"
-    pd.DataFrame({
+def test_the_report_links_each_clock_verdict_to_its_notes(
+        clock_report: Callable[[dict[str, list[str]]], str]) -> None:
+    page = clock_report({
         "id": ["a1", "a2"], "targetId": ["P1", "P1"],
         "createdAt": ["2025-11-10T08:00", "2025-11-10T15:00"],
         "description": ["Tenant reports strong smell of gas in the kitchen, P1 raised",
                         "Engineer attended, escape at the meter, supply capped, made safe."],
-    }).to_csv(export, index=False)
-    report = tmp_path / "report.html"
-    result = CliRunner().invoke(app, ["report", str(export), "-o", str(report), "-j", "1",
-                                      "--case-column", "targetId", "--date-column",
-                                      "createdAt", "--as-of", "2025-11-12T12:00"])
-    assert result.exit_code == 0, result.output
-    page = report.read_text(encoding="utf-8")
+    })
     assert 'href="#note-a1"' in page and 'href="#note-a2"' in page
     assert 'card.id = "note-" + note.id' in page
