@@ -28,6 +28,7 @@ from .cases import (
     roll_up,
     with_verdicts,
 )
+from .priority import URGENCIES
 
 CLOCKS: Final = ("met", "late", "overdue", "due", "not applicable")
 
@@ -102,7 +103,7 @@ def _timeline(data: dict[str, Any]) -> Timeline:
             raise ValueError(f"unknown hazard category {hazard.category!r}")
         if hazard.clock not in CLOCKS:
             raise ValueError(f"hazard {hazard.category}: unknown clock {hazard.clock!r}")
-        if hazard.tier not in ("emergency", "significant", "standard"):
+        if hazard.tier not in URGENCIES:
             raise ValueError(f"hazard {hazard.category}: unknown tier {hazard.tier!r}")
         for named in (hazard.clock_from, hazard.clock_stopped_by, hazard.closed_by):
             if named is not None and named not in note_ids:
