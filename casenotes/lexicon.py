@@ -61,11 +61,14 @@ class TokenPattern:
     """A spaCy ``Matcher`` token pattern, kept as canonical JSON so the record stays hashable.
 
     ``keep`` is the ``(first, last + 1)`` token slice of the match that becomes the mention, so
-    ``asb survey`` can require "survey" while the mention stays "asb".
+    ``asb survey`` can require "survey" while the mention stays "asb". A match claims all its
+    tokens against overlapping hits; with ``claim_kept`` it claims only the kept ones, so the
+    context it reads stays free for other entries ("no heating" in "no heating or hot water").
     """
 
     pattern_json: str
     keep: tuple[int, int] | None = None
+    claim_kept: bool = False
 
     @property
     def tokens(self) -> list[dict[str, Any]]:
@@ -76,6 +79,8 @@ class TokenPattern:
         out: dict[str, Any] = {"pattern": self.tokens}
         if self.keep is not None:
             out["keep"] = list(self.keep)
+        if self.claim_kept:
+            out["claim"] = "kept"
         return out
 
 
@@ -409,7 +414,7 @@ def _patterns(item: Mapping[str, object], key: str, label: str) -> tuple[TokenPa
             raise LexiconError(
                 f"{where} must be an object like {{'pattern': [{{'LOWER': 'asb'}}]}}"
             )
-        _check_keys(spec, where, ["pattern"], ["keep"])
+        _check_keys(spec, where, ["pattern"], ["keep", "claim"])
         tokens = spec["pattern"]
         if not isinstance(tokens, list) or not tokens or not all(
             isinstance(t, Mapping) and t for t in tokens
@@ -428,7 +433,14 @@ def _patterns(item: Mapping[str, object], key: str, label: str) -> tuple[TokenPa
                     f"(0 <= first < last+1 <= {len(tokens)})"
                 )
             keep_slice = (keep[0], keep[1])
-        patterns.append(TokenPattern(json.dumps(tokens, sort_keys=True), keep_slice))
+        claim = spec.get("claim", "match")
+        if claim not in ("match", "kept") or (claim == "kept" and keep_slice is None):
+            raise LexiconError(
+                f"{where}: 'claim' must be \"match\" (the default) or \"kept\", and \"kept\" "
+                "needs a 'keep' slice"
+            )
+        patterns.append(TokenPattern(json.dumps(tokens, sort_keys=True), keep_slice,
+                                     claim == "kept"))
     return tuple(patterns)
 
 

@@ -100,6 +100,14 @@ def test_replace_swaps_only_the_sections_the_file_provides(tmp_path: Path) -> No
     ({"id": "x", "category": "gas", "hhsrs_hazard": "Fire",
       "patterns": [{"pattern": [{"LOWER": "asb"}], "keep": [0, 2]}]},
      r"entry 'x': patterns #1: 'keep' must be \[first, last\+1\]"),
+    ({"id": "x", "category": "gas", "hhsrs_hazard": "Fire",
+      "patterns": [{"pattern": [{"LOWER": "gas"}], "claim": "kept"}]},
+     r"entry 'x': patterns #1: 'claim' must be \"match\" \(the default\) or \"kept\", and "
+     r"\"kept\" needs a 'keep' slice"),
+    ({"id": "x", "category": "gas", "hhsrs_hazard": "Fire",
+      "patterns": [{"pattern": [{"LOWER": "gas"}, {"LOWER": "off"}], "keep": [0, 1],
+                    "claim": "all"}]},
+     r"entry 'x': patterns #1: 'claim' must be"),
     ({"category": "gas", "hhsrs_hazard": "Fire", "phrases": ["x"]},
      r"mine.json hazards entry #1: missing required key 'id'"),
 ])
@@ -134,3 +142,24 @@ def test_unreadable_files_get_a_clear_message(tmp_path: Path) -> None:
         load_lexicon(broken)
     with pytest.raises(LexiconError, match="top level must be a JSON object"):
         load_lexicon(write(tmp_path, [1, 2]))
+
+
+@pytest.mark.parametrize(("claim", "expected"), [
+    ("match", [("or hot water", "water")]),  # the longer match claims "no heating" too
+    ("kept", [("no heating", "cold"), ("or hot water", "water")]),
+])
+def test_a_pattern_claiming_its_kept_words_leaves_its_context_to_other_entries(
+        tmp_path: Path, claim: str, expected: list[tuple[str, str]]) -> None:
+    from casenotes import MentionFinder
+
+    hot_water = {"pattern": [{"LOWER": "no"}, {"LOWER": "heating"}, {"LOWER": "or"},
+                             {"LOWER": "hot"}, {"LOWER": "water"}], "keep": [2, 5],
+                 "claim": claim}
+    lexicon = load_lexicon(write(tmp_path, {"hazards": [
+        {"id": "heat", "category": "cold", "hhsrs_hazard": "Excess cold",
+         "phrases": ["no heating"]},
+        {"id": "hw", "category": "water", "hhsrs_hazard": "Water supply",
+         "patterns": [hot_water]},
+    ]}), replace=True)
+    found = MentionFinder(lexicon).find("no heating or hot water since Monday")
+    assert [(m.term, m.category) for m in found] == expected

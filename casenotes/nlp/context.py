@@ -110,7 +110,8 @@ def encode_reach(obj: Any, chain: Chain = None) -> Any:
         return {REACH_KEY: [
             obj.hit.start, obj.hit.end, obj.position, obj.distance,
             rule.id, rule.kind, rule.direction, list(rule.phrases),
-            [[p.pattern_json, list(p.keep) if p.keep else None] for p in rule.patterns],
+            [[p.pattern_json, list(p.keep) if p.keep else None, p.claim_kept]
+             for p in rule.patterns],
             rule.max_scope,
         ]}
     return obj if chain is None else chain(obj)
@@ -123,8 +124,9 @@ def decode_reach(obj: Any, chain: Chain = None) -> Any:
         (start, end, position, distance, rule_id, kind, direction, phrases, patterns,
          max_scope) = obj[REACH_KEY]
         rule = CueRule(rule_id, kind, direction, tuple(phrases),
-                       tuple(TokenPattern(text, tuple(keep) if keep else None)
-                             for text, keep in patterns), max_scope)
+                       tuple(TokenPattern(text, tuple(keep) if keep else None,
+                                          bool(claim and claim[0]))
+                             for text, keep, *claim in patterns), max_scope)
         return Reach(CueHit(start, end, rule), position, distance)
     return obj if chain is None else chain(obj)
 

@@ -48,6 +48,7 @@ class _Entry:
     blocker: bool
     keep: tuple[int, int] | None
     order: int
+    claim_kept: bool = False
 
 
 TokenTest = Callable[[str, str], bool]  # (lower, text) -> matches
@@ -322,7 +323,7 @@ class LexiconMatcher:
             part.patterns.append(compile_pattern(
                 pattern, key, f"{where or entry_id}: pattern #{number + 1}"))
             self._register(part, key, _Entry(label, entry_id, False, pattern.keep,
-                                             len(part.entries)))
+                                             len(part.entries), pattern.claim_kept))
 
     @staticmethod
     def _register(part: _Section, key: str, entry: _Entry) -> None:
@@ -468,9 +469,10 @@ def _choose(part: _Section, raw: list[tuple[str, int, int]], count: int) -> list
             index = bisect_right(block_starts, kept_start) - 1
             if index >= 0 and furthest[index] >= kept_end:
                 continue
-        if taken.find(1, start, end) >= 0:
+        claim_start, claim_end = (kept_start, kept_end) if entry.claim_kept else (start, end)
+        if taken.find(1, claim_start, claim_end) >= 0:
             continue
-        taken[start:end] = b"\x01" * (end - start)
+        taken[claim_start:claim_end] = b"\x01" * (claim_end - claim_start)
         chosen.append(TermHit(kept_start, kept_end, entry.label, entry.entry_id))
     chosen.sort(key=_start)
     return chosen
