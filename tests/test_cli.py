@@ -70,7 +70,7 @@ def test_lexicon_command_validates_user_files(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "hazard entries: 29" in result.stdout
     assert "equipment entries (context, not mentions): 34" in result.stdout
-    assert "senses (a category from context): 5 (" in result.stdout
+    assert "senses (a category from context): 6 (" in result.stdout
     bad = tmp_path / "mine.json"
     bad.write_text('{"hazards": [{"id": "x", "catgory": "gas"}]}', encoding="utf-8")
     result = runner.invoke(app, ["lexicon", "--lexicon", str(bad)])

@@ -36,10 +36,11 @@ def test_the_held_out_file_has_400_or_more_sentences_of_every_pattern() -> None:
 
 #: Share of held-out sentences raising no mention: 402 of 450 at the first reading of the file;
 #: 407 after the look-alikes developed on two more writers' files (dev-c, dev-d) and acronyms
-#: spelled out in brackets ("DAMP (Debt Advice ...)"). Issue 7/10 asks for 0.99: open-ended
+#: spelled out in brackets ("DAMP (Debt Advice ...)"); 408 after the wider fault patterns and
+#: look-alikes developed on the train split (session 5). Issue 7/10 asks for 0.99: open-ended
 #: idioms, slang and names need a reader of word sense, not longer lists. This floor keeps the
 #: lexicon from getting worse meanwhile.
-MEASURED_CLEAN_SHARE = 0.904
+MEASURED_CLEAN_SHARE = 0.906
 
 
 def test_lookalike_sentences_raise_no_mention_at_the_measured_rate(

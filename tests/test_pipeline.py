@@ -82,6 +82,38 @@ def test_lookalikes_never_match(finder: MentionFinder, text: str) -> None:
     assert finder.find(text) == []
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # Two hazards in one phrase: the kept words alone claim their tokens (pattern "claim").
+    ("no heating or hot water since Monday",
+     [("no heating", "cold"), ("or hot water", "water")]),
+    ("Water coming through the bathroom light fitting from flat above",
+     [("Water coming through", "water"), ("the bathroom light fitting", "electrical")]),
+    ("Boiler classed AR, turned off. AR label applied.",
+     [("classed AR", "gas"), ("AR label", "gas")]),
+    ("CERT UPLOADED: LGSR - RESULT: AT RISK", [("AT RISK", "gas")]),
+    ("Kitchen electrics left isolated until the electrician tests",
+     [("electrics left isolated", "electrical")]),
+    ("mum has been leaving the gas hob on unlit", [("gas hob on unlit", "gas")]),
+    ("intumescent strip missing, door doesn't self-close",
+     [("intumescent strip missing", "fire"), ("doesn't self-close", "fire")]),
+    ("heating has not worked properly for a week", [("heating has not worked", "cold")]),
+])
+def test_fault_phrases_make_equipment_a_mention(finder: MentionFinder, text: str,
+                                                expected: list[tuple[str, str]]) -> None:
+    assert terms(finder, text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "the child is at risk of harm",
+    "heating and hot water working fine",
+    "new light fitting in the hall",
+    "ID checked at the door",
+])
+def test_equipment_and_classification_words_alone_stay_context(finder: MentionFinder,
+                                                               text: str) -> None:
+    assert finder.find(text) == []
+
+
 def test_asb_means_asbestos_only_next_to_survey_words(finder: MentionFinder) -> None:
     assert terms(finder, "asb survey booked for the void") == [("asb", "asbestos")]
     assert terms(finder, "suspected asb in soffit") == [("asb", "asbestos")]
