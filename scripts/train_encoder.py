@@ -110,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=0,
                         help="train on the first N train notes only (a smoke run)")
+    parser.add_argument("--redo-dev", action="store_true",
+                        help="train nothing: read --out's best.pt again on today's dev "
+                        "mentions and rewrite dev_probabilities.json (after a lexicon change "
+                        "that moved which mentions dev holds)")
     parser.add_argument("--hold-out-voice", metavar="FAMILY", default="",
                         help="train and choose the epoch without this voice family, then write "
                         "P(risk) for every note of it (all splits, so this reads test notes) "
@@ -178,6 +182,17 @@ def main(argv: list[str] | None = None) -> int:
                 "hazard_auc": figures.hazard_auc, "risk_f1": figures.risk_f1,
                 "note_auc": figures.note_auc}
 
+    if args.redo_dev:
+        previous = json.loads((args.out / "dev_probabilities.json").read_text())
+        model.load_state_dict(torch.load(args.out / "best.pt"))
+        probabilities = predict(x_dev)
+        (args.out / "dev_probabilities.json").write_text(json.dumps(
+            {"epoch": previous["epoch"], "probabilities": [round(float(p), 6)
+                                                           for p in probabilities]}))
+        print(json.dumps({"redo_dev": True, "epoch": previous["epoch"],
+                          "mentions_before": len(previous["probabilities"]),
+                          "mentions_now": len(x_dev), **dev_figures(probabilities)}), flush=True)
+        return 0
     started, best = time.time(), -1.0
     y = torch.tensor(y_train, dtype=torch.float)
     lengths = np.array([len(t) for t in x_train])

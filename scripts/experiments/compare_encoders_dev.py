@@ -9,7 +9,9 @@ probabilities that train_encoder.py writes) it makes the release's dev choices
 cascade's band under the read budget) and prints their dev hazard F1. The test split is not
 read. Measured after the lexicon's senses (issue 7/10): the new encoder alone 0.836 against
 0.823, but blended 0.838 against 0.847 and in cascade 0.831 against 0.830, so it was not
-shipped.
+shipped. Again after the wider fault patterns of session 5 (fine-tuned on their readings;
+``train_encoder.py --redo-dev`` re-read dev after the last lexicon changes): alone 0.839
+against 0.833, blended 0.853 against 0.857, in cascade 0.836 against 0.834; not shipped.
 """
 
 from __future__ import annotations
