@@ -138,18 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         dev = [n for n in dev if n.voice_family != args.hold_out_voice]
     if args.limit:
         train, dev = train[:args.limit], dev[:max(20, args.limit // 4)]
-    _, x_train, y_train = examples(train, finder)
     dev_findings, x_dev, y_dev = examples(dev, finder)
     base_path, base = base_files(args.out)
     tokenizer = AutoTokenizer.from_pretrained(str(base_path))
     model = Classifier(AutoModel.from_pretrained(str(base_path)))
-    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    steps = args.epochs * ((len(x_train) + args.batch - 1) // args.batch)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min(1.0, (step + 1) / (0.06 * steps)) * max(
-            0.0, (steps - step) / steps))
-    loss_fn = torch.nn.BCEWithLogitsLoss()
-    log = (args.out / "train.log.jsonl").open("a")
 
     def encode(texts: list[str]) -> dict[str, torch.Tensor]:
         return dict(tokenizer(texts, padding=True, truncation=True, max_length=args.max_tokens,
@@ -193,6 +185,15 @@ def main(argv: list[str] | None = None) -> int:
                           "mentions_before": len(previous["probabilities"]),
                           "mentions_now": len(x_dev), **dev_figures(probabilities)}), flush=True)
         return 0
+
+    _, x_train, y_train = examples(train, finder)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    steps = args.epochs * ((len(x_train) + args.batch - 1) // args.batch)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: min(1.0, (step + 1) / (0.06 * steps)) * max(
+            0.0, (steps - step) / steps))
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    log = (args.out / "train.log.jsonl").open("a")
     started, best = time.time(), -1.0
     y = torch.tensor(y_train, dtype=torch.float)
     lengths = np.array([len(t) for t in x_train])
