@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from casenotes import LexiconError, load_lexicon
+from casenotes import LexiconError, MentionFinder, load_lexicon
 from casenotes.lexicon import HHSRS_HAZARDS, HazardTerm, Lexicon, default_lexicon
 from casenotes.types import CATEGORIES, CUE_KINDS, VULNERABILITY_GROUPS
 
@@ -150,8 +150,6 @@ def test_unreadable_files_get_a_clear_message(tmp_path: Path) -> None:
 ])
 def test_a_pattern_claiming_its_kept_words_leaves_its_context_to_other_entries(
         tmp_path: Path, claim: str, expected: list[tuple[str, str]]) -> None:
-    from casenotes import MentionFinder
-
     hot_water = {"pattern": [{"LOWER": "no"}, {"LOWER": "heating"}, {"LOWER": "or"},
                              {"LOWER": "hot"}, {"LOWER": "water"}], "keep": [2, 5],
                  "claim": claim}
