@@ -93,9 +93,10 @@ class Classifier(torch.nn.Module):
         self.head = torch.nn.Linear(encoder.config.hidden_size, 1)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                token_type_ids: torch.Tensor) -> torch.Tensor:
+                token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
+                              **extra).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         return self.head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)).squeeze(-1)
 
@@ -110,6 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=0,
                         help="train on the first N train notes only (a smoke run)")
+    parser.add_argument("--base-dir", type=Path, default=None,
+                        help="fine-tune the sentence-transformers model in this folder instead "
+                        "of the packaged MiniLM (to measure another base on dev; its origin is "
+                        "recorded only as the folder and weight hash)")
+    parser.add_argument("--train-share", type=float, default=1.0,
+                        help="train on this seeded random share of the train notes (a "
+                        "learning curve; dev is whole)")
     parser.add_argument("--redo-dev", action="store_true",
                         help="train nothing: read --out's best.pt again on today's dev "
                         "mentions and rewrite dev_probabilities.json (after a lexicon change "
@@ -138,8 +146,18 @@ def main(argv: list[str] | None = None) -> int:
         dev = [n for n in dev if n.voice_family != args.hold_out_voice]
     if args.limit:
         train, dev = train[:args.limit], dev[:max(20, args.limit // 4)]
+    if not 0.0 < args.train_share <= 1.0:
+        sys.exit(f"--train-share must be in (0, 1], not {args.train_share}")
+    if args.train_share < 1.0:
+        picks = np.random.RandomState(args.seed).permutation(len(train))
+        train = [train[i] for i in sorted(picks[:round(args.train_share * len(train))])]
     dev_findings, x_dev, y_dev = examples(dev, finder)
-    base_path, base = base_files(args.out)
+    if args.base_dir:
+        base_path = args.base_dir
+        base = {"model": str(base_path), "weights_sha256": hashlib.sha256(
+            (base_path / "model.safetensors").read_bytes()).hexdigest()}
+    else:
+        base_path, base = base_files(args.out)
     tokenizer = AutoTokenizer.from_pretrained(str(base_path))
     model = Classifier(AutoModel.from_pretrained(str(base_path)))
 
@@ -236,12 +254,12 @@ def main(argv: list[str] | None = None) -> int:
               f"{time.time() - started:.0f} s", flush=True)
         return 0
     sample = encode(x_dev[:2])
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
     torch.onnx.export(
-        model, (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]),
-        str(args.out / "model.onnx"), input_names=["input_ids", "attention_mask", "token_type_ids"],
-        output_names=["logit"], opset_version=17, dynamo=False,
-        dynamic_axes={name: {0: "batch", 1: "tokens"} for name in
-                      ("input_ids", "attention_mask", "token_type_ids")} | {"logit": {0: "batch"}})
+        model, tuple(sample[n] for n in names), str(args.out / "model.onnx"),
+        input_names=names, output_names=["logit"], opset_version=17, dynamo=False,
+        dynamic_axes={name: {0: "batch", 1: "tokens"} for name in names} | {
+            "logit": {0: "batch"}})
     (args.out / "tokenizer.json").write_bytes((base_path / "tokenizer.json").read_bytes())
     (args.out / "base.json").write_text(json.dumps({
         **base, "input_version": INPUT_VERSION, "max_tokens": args.max_tokens,
