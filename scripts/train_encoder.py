@@ -28,6 +28,7 @@ import random
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,54 @@ class Classifier(torch.nn.Module):
         return self.head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)).squeeze(-1)
 
 
+def predict_risk(model: Classifier, encode: Callable[[list[str]], dict[str, torch.Tensor]],
+                 texts: list[str], batch: int = 64) -> np.ndarray:
+    """P(risk) per input, read in length-sorted batches; the model is left in training mode."""
+    model.eval()
+    order = np.argsort([len(t) for t in texts])
+    out = np.empty(len(texts))
+    with torch.no_grad():
+        for i in range(0, len(order), batch):
+            picks = order[i:i + batch]
+            out[picks] = torch.sigmoid(model(**encode([texts[j] for j in picks]))).numpy()
+    model.train()
+    return out
+
+
+def fine_tune(model: Classifier, encode: Callable[[list[str]], dict[str, torch.Tensor]],
+              texts: list[str], labels: list[float], *, epochs: int, batch: int, lr: float,
+              seed: int, after_epoch: Callable[[int, float], None], jitter: float = 40.0,
+              ) -> None:
+    """AdamW with linear warm-up (6%) and decay over ``epochs``; batches of similar length
+    (``jitter`` characters of noise), in a random order; ``after_epoch(epoch, started)`` is
+    called after each epoch (numbered from 1) to evaluate and keep the best."""
+    optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    steps = epochs * ((len(texts) + batch - 1) // batch)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: min(1.0, (step + 1) / (0.06 * steps)) * max(
+            0.0, (steps - step) / steps))
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    started = time.time()
+    y = torch.tensor(labels, dtype=torch.float)
+    lengths = np.array([len(t) for t in texts])
+    for epoch in range(epochs):
+        rng = np.random.RandomState(seed + epoch)
+        order = np.argsort(lengths + rng.uniform(0, jitter, len(lengths)))
+        batches = [order[i:i + batch] for i in range(0, len(order), batch)]
+        rng.shuffle(batches)
+        for number, picks in enumerate(batches):
+            loss = loss_fn(model(**encode([texts[j] for j in picks])), y[picks])
+            optimiser.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+            schedule.step()
+            if number % 50 == 0:
+                print(f"epoch {epoch + 1} batch {number}/{len(batches)} loss {loss.item():.3f} "
+                      f"{time.time() - started:.0f} s", flush=True)
+        after_epoch(epoch + 1, started)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("build/encoder"))
@@ -166,15 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                               return_tensors="pt"))
 
     def predict(texts: list[str]) -> np.ndarray:
-        model.eval()
-        order = np.argsort([len(t) for t in texts])
-        out = np.empty(len(texts))
-        with torch.no_grad():
-            for i in range(0, len(order), 64):
-                picks = order[i:i + 64]
-                out[picks] = torch.sigmoid(model(**encode([texts[j] for j in picks]))).numpy()
-        model.train()
-        return out
+        return predict_risk(model, encode, texts)
 
     def dev_figures(probabilities: np.ndarray) -> dict[str, float]:
         threshold = best_threshold(probabilities, ["risk" if y else "routine" for y in y_dev])
@@ -205,34 +246,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     _, x_train, y_train = examples(train, finder)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    steps = args.epochs * ((len(x_train) + args.batch - 1) // args.batch)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min(1.0, (step + 1) / (0.06 * steps)) * max(
-            0.0, (steps - step) / steps))
-    loss_fn = torch.nn.BCEWithLogitsLoss()
     log = (args.out / "train.log.jsonl").open("a")
-    started, best = time.time(), -1.0
-    y = torch.tensor(y_train, dtype=torch.float)
-    lengths = np.array([len(t) for t in x_train])
-    for epoch in range(args.epochs):
-        # Batches of similar length (less padding), in a random order.
-        rng = np.random.RandomState(args.seed + epoch)
-        order = np.argsort(lengths + rng.uniform(0, 40, len(lengths)))
-        batches = [order[i:i + args.batch] for i in range(0, len(order), args.batch)]
-        rng.shuffle(batches)
-        for number, picks in enumerate(batches):
-            loss = loss_fn(model(**encode([x_train[j] for j in picks])), y[picks])
-            optimiser.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimiser.step()
-            schedule.step()
-            if number % 50 == 0:
-                print(f"epoch {epoch + 1} batch {number}/{len(batches)} loss {loss.item():.3f} "
-                      f"{time.time() - started:.0f} s", flush=True)
+    best = -1.0
+
+    def keep_best(epoch: int, started: float) -> None:
+        nonlocal best
         probabilities = predict(x_dev)
-        figures = {"epoch": epoch + 1, "seconds": round(time.time() - started),
+        figures = {"epoch": epoch, "seconds": round(time.time() - started),
                    **dev_figures(probabilities)}
         print(json.dumps(figures), flush=True)
         log.write(json.dumps(figures) + "\n")
@@ -241,7 +261,11 @@ def main(argv: list[str] | None = None) -> int:
             best = figures["hazard_f1"]
             torch.save(model.state_dict(), args.out / "best.pt")
             (args.out / "dev_probabilities.json").write_text(json.dumps(
-                {"epoch": epoch + 1, "probabilities": [round(float(p), 6) for p in probabilities]}))
+                {"epoch": epoch, "probabilities": [round(float(p), 6) for p in probabilities]}))
+
+    started = time.time()
+    fine_tune(model, encode, x_train, y_train, epochs=args.epochs, batch=args.batch, lr=args.lr,
+              seed=args.seed, after_epoch=keep_best)
 
     model.load_state_dict(torch.load(args.out / "best.pt"))
     model.eval()

@@ -41,7 +41,7 @@ except ImportError:  # pragma: no cover - depends on the environment
     sys.exit("hazard_encoder.py needs the training extra: pip install -e '.[train]'")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from train_encoder import Classifier, base_files
+from train_encoder import Classifier, base_files, fine_tune, predict_risk
 
 from casenotes.evaluation import LabelledNote, gold_hazards, read_labelled
 from casenotes.nlp.pipeline import MentionFinder
@@ -72,7 +72,9 @@ def hazard_input(text: str, findings: NoteFindings, category: str) -> str:
 def hazard_examples(notes: list[LabelledNote], finder: MentionFinder
                     ) -> tuple[list[tuple[int, str]], list[str], list[float]]:
     """(note index, category), encoder input and gold verdict for every hazard found."""
-    keys, inputs, labels = [], [], []
+    keys: list[tuple[int, str]] = []
+    inputs: list[str] = []
+    labels: list[float] = []
     for index, (note, found) in enumerate(zip(
             notes, finder.analyse_many((n.note_id, n.text) for n in notes), strict=True)):
         gold = gold_hazards(note)
@@ -142,51 +144,23 @@ def main(argv: list[str] | None = None) -> int:
         return dict(tokenizer(texts, padding=True, truncation=True, max_length=args.max_tokens,
                               return_tensors="pt"))
 
-    def predict(texts: list[str]) -> np.ndarray:
-        model.eval()
-        order = np.argsort([len(t) for t in texts])
-        out = np.empty(len(texts))
-        with torch.no_grad():
-            for i in range(0, len(order), 32):
-                picks = order[i:i + 32]
-                out[picks] = torch.sigmoid(model(**encode([texts[j] for j in picks]))).numpy()
-        model.train()
-        return out
+    best = -1.0
 
-    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    steps = args.epochs * ((len(x_train) + args.batch - 1) // args.batch)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min(1.0, (step + 1) / (0.06 * steps)) * max(
-            0.0, (steps - step) / steps))
-    loss_fn = torch.nn.BCEWithLogitsLoss()
-    started, best = time.time(), -1.0
-    y = torch.tensor(y_train, dtype=torch.float)
-    lengths = np.array([len(t) for t in x_train])
-    for epoch in range(args.epochs):
-        rng = np.random.RandomState(args.seed + epoch)
-        order = np.argsort(lengths + rng.uniform(0, 60, len(lengths)))
-        batches = [order[i:i + args.batch] for i in range(0, len(order), args.batch)]
-        rng.shuffle(batches)
-        for number, picks in enumerate(batches):
-            loss = loss_fn(model(**encode([x_train[j] for j in picks])), y[picks])
-            optimiser.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimiser.step()
-            schedule.step()
-            if number % 50 == 0:
-                print(f"epoch {epoch + 1} batch {number}/{len(batches)} loss {loss.item():.3f} "
-                      f"{time.time() - started:.0f} s", flush=True)
-        p = predict(x_dev)
+    def keep_best(epoch: int, started: float) -> None:
+        nonlocal best
+        p = predict_risk(model, encode, x_dev, batch=32)
         f1, threshold, auc = best_f1(dev, dev_keys, p)
-        print(json.dumps({"epoch": epoch + 1, "seconds": round(time.time() - started),
+        print(json.dumps({"epoch": epoch, "seconds": round(time.time() - started),
                           "dev_hazard_f1": round(f1, 4), "threshold": round(threshold, 2),
                           "dev_hazard_auc": round(auc, 4)}), flush=True)
         if f1 > best:
             best = f1
             torch.save(model.state_dict(), args.out / "best.pt")
             (args.out / "dev_probabilities.json").write_text(json.dumps({
-                "epoch": epoch + 1, "keys": dev_keys, "probabilities": p.round(6).tolist()}))
+                "epoch": epoch, "keys": dev_keys, "probabilities": p.round(6).tolist()}))
+
+    fine_tune(model, encode, x_train, y_train, epochs=args.epochs, batch=args.batch, lr=args.lr,
+              seed=args.seed, after_epoch=keep_best, jitter=60.0)
     stack(dev, args.out)
     return 0
 
