@@ -176,6 +176,18 @@ def main(argv: list[str] | None = None) -> int:
                         "P(risk) for every note of it (all splits, so this reads test notes) "
                         "to heldout_probabilities.json; no ONNX export")
     args = parser.parse_args(argv)
+    if not 0.0 < args.train_share <= 1.0:
+        sys.exit(f"--train-share must be in (0, 1], not {args.train_share}")
+    if args.base_dir:
+        missing = [name for name in ("config.json", "tokenizer.json", "model.safetensors")
+                   if not (args.base_dir / name).is_file()]
+        if missing:
+            sys.exit(f"--base-dir {args.base_dir} is not a sentence-transformers model folder "
+                     f"(no {', '.join(missing)}): point it at the unpacked model")
+    if args.redo_dev and not all((args.out / name).is_file()
+                                 for name in ("best.pt", "dev_probabilities.json")):
+        sys.exit(f"--redo-dev reads a trained folder, and {args.out} has no best.pt and "
+                 "dev_probabilities.json: pass the --out of an earlier training run")
     args.out.mkdir(parents=True, exist_ok=True)
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -195,8 +207,6 @@ def main(argv: list[str] | None = None) -> int:
         dev = [n for n in dev if n.voice_family != args.hold_out_voice]
     if args.limit:
         train, dev = train[:args.limit], dev[:max(20, args.limit // 4)]
-    if not 0.0 < args.train_share <= 1.0:
-        sys.exit(f"--train-share must be in (0, 1], not {args.train_share}")
     if args.train_share < 1.0:
         picks = np.random.RandomState(args.seed).permutation(len(train))
         train = [train[i] for i in sorted(picks[:round(args.train_share * len(train))])]
