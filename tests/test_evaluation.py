@@ -25,6 +25,23 @@ def test_labelled_splits_are_well_formed(samples: Path) -> None:
     assert sum(len(n.mentions) for split in notes.values() for n in split) >= 2500
 
 
+def test_hazard_second_annotation_covers_each_dev_hazard_once(samples: Path) -> None:
+    """scripts/hazard_agreement.py's data: one row per dev note, a risk/routine verdict for
+    exactly the gold's categories, and only valid categories added, as risk."""
+    from casenotes.evaluation import gold_hazards
+    from casenotes.types import CATEGORIES
+
+    notes = read_labelled(samples / "dev.jsonl")
+    path = samples / "source" / "adjudication" / "dev_second_annotator.hazards.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [row["note_id"] for row in rows] == [note.note_id for note in notes]
+    for note, row in zip(notes, rows, strict=True):
+        assert set(row["verdicts"]) == set(gold_hazards(note)), note.note_id
+        assert set(row["verdicts"].values()) <= {"risk", "routine"}, note.note_id
+        assert set(row["added"]) <= set(CATEGORIES) - set(row["verdicts"]), note.note_id
+        assert set(row["added"].values()) <= {"risk"}, note.note_id
+
+
 def test_dev_split_mention_recall_and_lookalikes(finder: MentionFinder, samples: Path) -> None:
     """Issue 1/6 gate: recall >= 0.97 on the lexicon dev set's writer marks, no look-alikes."""
     notes = writers_marks_only(read_labelled(samples / "lexicon-dev.jsonl"),
