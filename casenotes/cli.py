@@ -208,6 +208,8 @@ def _write_mentions(handle: TextIO, fmt: OutputFormat, scorer: Any,
                     notes: Iterator[tuple[str, str]]) -> tuple[int, int, int]:
     """Write every scored mention as CSV or JSON Lines; the counts of notes, mentions and
     risk labels."""
+    from .io.schema import join_list
+
     n_notes = n_mentions = n_risk = 0
     writer = csv.DictWriter(handle, MENTION_FIELDS) if fmt is OutputFormat.csv else None
     if writer:
@@ -223,9 +225,9 @@ def _write_mentions(handle: TextIO, fmt: OutputFormat, scorer: Any,
                 "term": mention.term, "term_id": mention.term_id,
                 "category": mention.category, "hhsrs_hazard": mention.hhsrs_hazard,
                 "context": mention.context,
-                "cues": "; ".join(f"{c.kind}:{c.text}" for c in mention.cues),
+                "cues": join_list(f"{c.kind}:{c.text}" for c in mention.cues),
                 "risk_probability": round(item.risk_probability, 4),
-                "label": item.label, "reasons": "; ".join(item.reasons),
+                "label": item.label, "reasons": join_list(item.reasons),
             }
             if writer:
                 writer.writerow(row)

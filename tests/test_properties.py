@@ -127,3 +127,24 @@ def test_a_lookalike_alone_is_never_found(finder: MentionFinder, text: str) -> N
 @pytest.mark.parametrize("text", LOOKALIKES + CASED_LOOKALIKES)
 def test_every_lookalike_alone_is_never_found(finder: MentionFinder, text: str) -> None:
     assert finder.find(text) == []
+
+
+_CELL_ITEMS = st.lists(st.text(min_size=1).filter(lambda t: "; " not in t), max_size=6)
+
+
+@given(_CELL_ITEMS)
+def test_a_list_cell_reads_back_the_items_written(items: list[str]) -> None:
+    """Every list cell of the scored tables (reasons, evidence, refs...) is written by one
+    function and read by one, so the CLI, report and cases agree on it."""
+    from casenotes.io.schema import join_list, split_list
+
+    assert split_list(join_list(items)) == tuple(items)
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), "", "pandas-na"])
+def test_a_missing_list_cell_holds_no_items(missing: object) -> None:
+    import pandas as pd
+
+    from casenotes.io.schema import split_list
+
+    assert split_list(pd.NA if missing == "pandas-na" else missing) == ()

@@ -41,11 +41,11 @@ from ..io.schema import (
     EVENT_COLUMNS,
     HAZARD_COLUMNS,
     ID_COLUMN_NAMES,
-    LIST_SEPARATOR,
     MENTION_COLUMNS,
     NOTE_COLUMNS,
     TEXT_COLUMN_NAMES,
     Chunk,
+    join_list,
     pick_column,
 )
 from ..lifetime import die_with_parent
@@ -315,11 +315,11 @@ class _NoteColumns:
         self.n_risk[i] = sum(m.label == "risk" for m in note.mentions)
         self.risk_score[i] = note.risk_score
         self.flagged[i] = note.flagged
-        self.categories[i] = LIST_SEPARATOR.join(
+        self.categories[i] = join_list(
             sorted({m.mention.category for m in note.mentions}))
         self.priority[i] = note.priority
         if note.mentions:
-            self.vulnerability[i] = LIST_SEPARATOR.join(
+            self.vulnerability[i] = join_list(
                 sorted(note.findings.vulnerability_groups))
             self.urgency[i], self.priority_reason[i] = note.urgency, note.priority_reason
 
@@ -361,7 +361,7 @@ def _mention_row(rows: dict[str, list[Any]], note_id: str, scored: Any,
     rows["risk_probability"].append(scored.risk_probability)
     rows["urgency"].append(scored.urgency)
     reasons = [_masked_reason(r, hidden) for r in scored.reasons] if hidden else scored.reasons
-    rows["reasons"].append(LIST_SEPARATOR.join(reasons))
+    rows["reasons"].append(join_list(reasons))
 
 
 def _hazard_rows(rows: dict[str, list[Any]], note_id: str, hazards: Sequence[Any],
@@ -374,11 +374,11 @@ def _hazard_rows(rows: dict[str, list[Any]], note_id: str, hazards: Sequence[Any
         rows["verdict"].append(hazard.verdict)
         rows["risk_probability"].append(hazard.risk_probability)
         rows["urgency"].append(hazard.urgency)
-        rows["evidence"].append(LIST_SEPARATOR.join(
+        rows["evidence"].append(join_list(
             f"{s.mention.start}-{s.mention.end} {s.mention.term}" for s in hazard.evidence))
         reasons = ([_masked_reason(r, hidden) for r in hazard.reasons] if hidden
                    else hazard.reasons)
-        rows["reasons"].append(LIST_SEPARATOR.join(reasons))
+        rows["reasons"].append(join_list(reasons))
 
 
 def _event_rows(rows: dict[str, list[Any]], row: int, note_id: str, events: Sequence[Any],
@@ -397,9 +397,9 @@ def _event_rows(rows: dict[str, list[Any]], row: int, note_id: str, events: Sequ
         rows["end"].append(event.end)
         rows["phrase"].append(text[event.start:event.end])
         rows["about"].append(event.about)
-        rows["refs"].append(LIST_SEPARATOR.join(
+        rows["refs"].append(join_list(
             _hashed_reference(ref) if mask_pii else ref for ref in event.refs))
-        rows["reasons"].append(LIST_SEPARATOR.join(event.reasons))
+        rows["reasons"].append(join_list(event.reasons))
 
 
 def _hashed_reference(ref: str) -> str:

@@ -6,7 +6,7 @@ names a reader looks for; every reader, writer and engine takes them from this o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -80,8 +80,25 @@ TEXT_COLUMN_NAMES: Final = (
 ID_COLUMN_NAMES: Final = (
     "note_id", "noteid", "id", "case_note_id", "casenote_id", "record_id", "uuid", "reference",
 )
-#: Separator inside the ``categories``, ``vulnerability`` and ``reasons`` cells.
+#: Separator inside the ``categories``, ``vulnerability``, ``evidence``, ``refs`` and
+#: ``reasons`` cells.
 LIST_SEPARATOR: Final = "; "
+
+
+def join_list(items: Iterable[str]) -> str:
+    """A list cell as the scored tables write it: ``"a; b"``, empty for no items."""
+    return LIST_SEPARATOR.join(items)
+
+
+def split_list(cell: object) -> tuple[str, ...]:
+    """The items of a list cell as :func:`join_list` wrote it; a missing cell (None, NaN,
+    pandas' NA, read back from any table format) holds none."""
+    if not isinstance(cell, str):
+        if cell is None or type(cell).__name__ == "NAType" or cell != cell:
+            return ()
+        cell = str(cell)  # a lone reference number read back as a number
+    return tuple(item for item in cell.split(LIST_SEPARATOR) if item)
+
 
 @dataclass(frozen=True)
 class Chunk:

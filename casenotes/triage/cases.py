@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Final, Literal
 
-from ..io.schema import LIST_SEPARATOR
+from ..io.schema import join_list, split_list
 from .priority import TIER_WEIGHT
 
 Clock = Literal["met", "late", "overdue", "due", "not applicable"]
@@ -469,10 +469,8 @@ def _case_event(row: Any) -> CaseEvent:
     def text(value: Any) -> str:
         return "" if value is None or pd.isna(value) else str(value)
 
-    refs = text(getattr(row, "refs", ""))
     return CaseEvent(text(row.category), str(row.event), text(row.tier),
-                     text(getattr(row, "about", "")),
-                     tuple(r for r in refs.split(LIST_SEPARATOR) if r))
+                     text(getattr(row, "about", "")), split_list(getattr(row, "refs", "")))
 
 
 def hazards_table(hazards: Sequence[CaseHazard]) -> Any:
@@ -497,6 +495,6 @@ def hazards_table(hazards: Sequence[CaseHazard]) -> Any:
         "opened_by": [h.opened_by for h in hazards],
         "action_by": [h.action_by for h in hazards],
         "resolved_by": [h.resolved_by for h in hazards],
-        "events": ["; ".join(map(str, h.events)) for h in hazards],
-        "note_ids": ["; ".join(h.note_ids) for h in hazards],
+        "events": [join_list(map(str, h.events)) for h in hazards],
+        "note_ids": [join_list(h.note_ids) for h in hazards],
     })

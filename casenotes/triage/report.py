@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from ..__about__ import __version__
 from ..errors import InputSchemaError
+from ..io.schema import split_list
 from ..privacy import PersonalData, find_personal_data
 from .cases import next_hazard_rows
 
@@ -247,13 +248,11 @@ def notes_from_tables(notes: Any, mentions: Any, texts: Iterable[object],
                 raise InputSchemaError(
                     "the mentions table has fewer rows than the notes table counts; give the "
                     "tables from the same casenotes score run")
-            reasons = tuple(r for r in str(row.reasons or "").split("; ") if r)
+            reasons = split_list(row.reasons)
             found.append(ReportMention(
                 int(row.start), int(row.end), str(row.term), str(row.category),
                 str(row.context), str(row.label), float(row.risk_probability), reasons))
-        raw = getattr(note, "vulnerability", "")
-        vulnerability = tuple(v for v in str(raw).split("; ")
-                              if v and not _is_blank(raw))
+        vulnerability = split_list(getattr(note, "vulnerability", ""))
         priority = getattr(note, "priority", 0.0)
         verdicts: list[tuple[str, str, float]] = []
         if hazard_rows is not None:
