@@ -83,7 +83,7 @@ def _normal_form(match: re.Match[str]) -> str:
         return found[:PUNCTUATION_RUN]
     if found[0] in ZERO_WIDTH:
         return ""
-    if "\ud800" <= found[0] <= "\udfff":
+    if 0xD800 <= ord(found[0]) <= 0xDFFF:
         return "\ufffd"  # a lone surrogate cannot be encoded; same length
     if found[0] in "\r\x0b\x0c\u2028\u2029\x85":
         return "\n"
