@@ -227,7 +227,7 @@ def _write_mentions(handle: TextIO, fmt: OutputFormat, scorer: Any,
                 "context": mention.context,
                 "cues": join_list(f"{c.kind}:{c.text}" for c in mention.cues),
                 "risk_probability": round(item.risk_probability, 4),
-                "label": item.label, "reasons": join_list(item.reasons),
+                "label": item.label, "reasons": join_list(map(str, item.reasons)),
             }
             if writer:
                 writer.writerow(row)

@@ -18,7 +18,16 @@ import numpy as np
 
 from .errors import InputSchemaError
 from .lexicon import Lexicon
-from .types import CATEGORIES, CONTEXTS, LABELS, Category, Context, Label, Mention
+from .types import (
+    CATEGORIES,
+    CONTEXTS,
+    LABELS,
+    Category,
+    Context,
+    Label,
+    Mention,
+    Reason,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,7 +487,8 @@ def baseline(scored: Sequence[ScoredNote], system: str) -> list[ScoredNote]:
             risky = system == "keyword-only" or s.mention.context == "present"
             relabelled.append(clone(s, risk_probability=1.0 if risky else 0.0,
                                     label="risk" if risky else "routine",
-                                    reasons=(f"{system} baseline",), model_id=system))
+                                    reasons=(Reason(f"{system} baseline"),),
+                                    model_id=system))
         out.append(clone(note, mentions=tuple(relabelled), hazards=()))
     return out
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import LexiconError, ModelError
 from .triage.priority import TIER_WEIGHT, load_urgency
-from .types import EVENT_NAMES, EventName, NoteEvent, ScoredNote
+from .types import EVENT_NAMES, EventName, NoteEvent, Reason, ScoredNote
 
 EVENTS_FORMAT: Final = 1
 EVENT_MODEL: Final = "hazard-events-v1"
@@ -397,13 +397,14 @@ class EventModel:
         p = 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
         return dict(zip(EVENT_NAMES, p.tolist(), strict=True))
 
-    def reasons(self, event: str, features: Mapping[str, float], top: int = 3) -> tuple[str, ...]:
+    def reasons(self, event: str, features: Mapping[str, float], top: int = 3,
+                ) -> tuple[Reason, ...]:
         """The features that pushed hardest towards ``event``, in words, with their log-odds:
-        e.g. ``"phrase 'card left' (+2.10)"``."""
+        e.g. ``Reason("phrase 'card left'", 2.10)``."""
         weights = self.weights.get(event, {})
         parts = sorted(((weights.get(name, 0.0) * value, name) for name, value in
                         features.items() if name != "bias"), reverse=True)
-        return tuple(f"{describe_feature(name)} ({value:+.2f})" for value, name in parts[:top]
+        return tuple(Reason(describe_feature(name), value) for value, name in parts[:top]
                      if value > 0)
 
     def to_dict(self) -> dict[str, Any]:
@@ -532,14 +533,14 @@ class EventReader:
                            and self.rules.certain.intersection(h.rules))
                 decided.append(self._event(note.note_id, candidate, event, 1.0,
                                            (hit.start, hit.end),
-                                           (f"certain rule {hit.phrase!r}",)))
+                                           (Reason(f"certain rule {hit.phrase!r}"),)))
             decided.sort(key=lambda e: EVENT_NAMES.index(e.event))
             out.extend(decided)
         return tuple(out)
 
     @staticmethod
     def _event(note_id: str, candidate: EventCandidate, event: str, probability: float,
-               span: tuple[int, int], reasons: tuple[str, ...]) -> NoteEvent:
+               span: tuple[int, int], reasons: tuple[Reason, ...]) -> NoteEvent:
         return NoteEvent(note_id, candidate.category,  # type: ignore[arg-type]
                          event, probability, span[0], span[1],  # type: ignore[arg-type]
                          reasons, candidate.tier, candidate.about, candidate.refs)
@@ -556,8 +557,8 @@ class EventReader:
                     VERDICT_REPORTS, 2.0) and probability < self.model.thresholds["reported"]:
                 out.append(self._event(note_id, candidate, "reported", round(shown, 4),
                                        candidate.evidence,
-                                       (f"hazard verdict risk (P {shown:.2f}): the note "
-                                        "shows the hazard",)))
+                                       (Reason(f"hazard verdict risk (P {shown:.2f}): "
+                                               "the note shows the hazard"),)))
                 continue
             if probability < self.model.thresholds.get(event, 0.5):
                 continue
@@ -580,7 +581,7 @@ class EventReader:
                 continue
             hit = next(h for h in candidate.hits if event in h.events)
             out.append(self._event(note_id, candidate, event, 1.0, (hit.start, hit.end),
-                                   (f"rule {hit.rules[0]} {hit.phrase!r}",)))
+                                   (Reason(f"rule {hit.rules[0]} {hit.phrase!r}"),)))
         return out
 
 

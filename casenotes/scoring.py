@@ -28,6 +28,7 @@ from .types import (
     Label,
     Mention,
     NoteFindings,
+    Reason,
     ScoredMention,
     ScoredNote,
 )
@@ -143,8 +144,8 @@ class Scorer:
         for (_, text), found in zip(batch, findings, strict=True):
             mentions = []
             for mention in found.mentions:
-                named: tuple[str, ...] = tuple(
-                    f"{name} ({weight:+.2f})" for name, weight in reasons[position])
+                named: tuple[Reason, ...] = tuple(
+                    Reason(name, weight) for name, weight in reasons[position])
                 fast = float(probabilities[position])
                 if position in read_by_encoder:
                     probability, encoder_alone = read_by_encoder[position]
@@ -240,17 +241,18 @@ def _prioritised(note: ScoredNote, text: str, table: UrgencyTable) -> ScoredNote
                    priority=ranked.score, priority_reason=ranked.reason)
 
 
-def _cue_reasons(mention: Mention) -> tuple[str, ...]:
+def _cue_reasons(mention: Mention) -> tuple[Reason, ...]:
     """The cue words near a mention, for an analyst reading an encoder decision."""
-    return tuple(f"cue {cue.text!r} ({cue.kind}, {cue.position})" for cue in mention.cues[:3])
+    return tuple(Reason(f"cue {cue.text!r} ({cue.kind}, {cue.position})")
+                 for cue in mention.cues[:3])
 
 
-def _encoder_reason(probability: float, encoder_alone: float, fast: float) -> str:
+def _encoder_reason(probability: float, encoder_alone: float, fast: float) -> Reason:
     """What an encoder decision rests on, in words."""
     if abs(probability - encoder_alone) < 5e-3:
-        return f"encoder P(risk) {probability:.2f}, fast model {fast:.2f}"
-    return (f"encoder and fast model together P(risk) {probability:.2f} (encoder "
-            f"{encoder_alone:.2f}, fast model {fast:.2f})")
+        return Reason(f"encoder P(risk) {probability:.2f}, fast model {fast:.2f}")
+    return Reason(f"encoder and fast model together P(risk) {probability:.2f} (encoder "
+                  f"{encoder_alone:.2f}, fast model {fast:.2f})")
 
 
 def reader_settings(model: RiskModel, encoder: EncoderModel | None, reader: Reader,

@@ -181,17 +181,33 @@ def context_from_cues(cues: tuple[Cue, ...]) -> Context:
 
 
 @dataclass(frozen=True, slots=True)
+class Reason:
+    """One reason behind a decision: what weighed, in words, and its contribution to the
+    log-odds (of risk, or of an event) when a model weighed it; ``None`` for a fact stated
+    beside the decision (the encoder's probability, a cue word). Formatted only where a table
+    or page is written: ``str(Reason("cue=negated:before:0-1", -2.31))`` is
+    ``"cue=negated:before:0-1 (-2.31)"``.
+    """
+
+    what: str
+    weight: float | None = None
+
+    def __str__(self) -> str:
+        return self.what if self.weight is None else f"{self.what} ({self.weight:+.2f})"
+
+
+@dataclass(frozen=True, slots=True)
 class ScoredMention:
     """A mention with its calibrated risk probability, label and the reasons behind it.
 
     ``reasons`` name the features that pushed hardest towards the label, with their
-    contribution to the log-odds of risk, e.g. ``"cue=negated:before:0-1 (-2.31)"``.
+    contribution to the log-odds of risk: ``Reason("cue=negated:before:0-1", -2.31)``.
     """
 
     mention: Mention
     risk_probability: float
     label: Label
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     model_id: str
     #: The urgency tier of a risk mention (``resources/urgency.json``); "" for a routine one.
     urgency: str = ""
@@ -212,7 +228,7 @@ class HazardVerdict:
     verdict: Label
     risk_probability: float
     evidence: tuple[ScoredMention, ...]
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     #: For a risk verdict, the highest tier of its mentions, each tiered as a risk; else "".
     urgency: str = ""
 
@@ -233,7 +249,7 @@ class NoteEvent:
     probability: float
     start: int
     end: int
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
     tier: str = ""
     #: For a note that names no hazard: the category its equipment points to ("boiler"
     #: -> cold). And the job or reference numbers the note names. The roll-up uses both to

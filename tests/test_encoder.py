@@ -240,12 +240,14 @@ def test_the_cascade_keeps_sure_fast_decisions_and_reads_the_band_with_the_encod
         if low <= before.risk_probability <= high:
             read += 1
             assert after.model_id == BUNDLED_ENCODER
-            assert after.reasons[0].startswith(("encoder P(risk)",
-                                                "encoder and fast model together P(risk)"))
+            assert after.reasons[0].weight is None
+            assert after.reasons[0].what.startswith(("encoder P(risk)",
+                                                     "encoder and fast model together P(risk)"))
             # then the fast model's named features for the label given, and the cue words
-            sign = "+" if after.label == "risk" else "-"
+            sign = 1 if after.label == "risk" else -1
             for reason in after.reasons[1:]:
-                assert reason.startswith("cue ") or (reason.endswith(")") and f"({sign}" in reason)
+                assert (reason.what.startswith("cue ") and reason.weight is None) or (
+                    reason.weight is not None and sign * reason.weight > 0)
         else:
             assert after.risk_probability == before.risk_probability
             assert after.model_id == before.model_id
@@ -281,8 +283,8 @@ def test_a_mention_the_encoder_reads_gets_the_blend_of_both_readings(
     expected = settings.blended(alone, np.array([m.risk_probability for m in fast.mentions]))
     assert [m.risk_probability for m in read.mentions] == pytest.approx(list(expected))
     if settings.blend != ENCODER_ONLY:
-        assert all(m.reasons[0].startswith("encoder and fast model together")
-                   or "encoder P(risk)" in m.reasons[0] for m in read.mentions)
+        assert all(m.reasons[0].what.startswith("encoder and fast model together")
+                   or "encoder P(risk)" in m.reasons[0].what for m in read.mentions)
 
 
 def test_blend_weights_leave_the_encoder_alone_by_default_and_weigh_both_when_set() -> None:

@@ -143,7 +143,7 @@ def test_the_feature_contract_rejects_raw_words_numbers_and_dates() -> None:
 def test_reasons_read_as_explanations() -> None:
     for scored in casenotes.score_text(NOTE):
         for reason in scored.reasons:
-            name = reason.rsplit(" (", 1)[0]
+            name = reason.what
             assert not any(ch.isdigit() for ch in name.replace("0-1", "").replace("2-3", "")
                            .replace("4-6", "").replace("7+", "").replace("<=", "")
                            .replace(">", "")), reason

@@ -29,7 +29,10 @@ def test_clear_cases_get_the_expected_label(scorer: Scorer, text: str, term: str
     (scored,) = [s for s in scorer.score_note(text).mentions if s.mention.term == term]
     assert scored.label == label
     assert 0.0 <= scored.risk_probability <= 1.0
-    assert scored.reasons and all("(" in reason for reason in scored.reasons)
+    # the fast model's reasons: named features, each with its weight towards the label
+    assert scored.reasons and all(reason.weight is not None for reason in scored.reasons)
+    sign = 1 if label == "risk" else -1
+    assert all(sign * reason.weight > 0 for reason in scored.reasons if reason.weight)
 
 
 def test_score_text_uses_the_bundled_model() -> None:
@@ -48,3 +51,18 @@ def test_batch_equals_one_by_one(scorer: Scorer) -> None:
 def test_threshold_must_be_a_probability() -> None:
     with pytest.raises(ValueError, match="threshold must be between 0 and 1"):
         Scorer(default_scorer().model, threshold=1.5)
+
+
+def test_reasons_stay_records_until_a_table_writes_them(scorer: Scorer) -> None:
+    """A reason is a (feature, weight) record through scoring; a table cell formats it."""
+    import pandas as pd
+
+    from casenotes import Reason, score_frame
+
+    note = "CO alarm sounding and tenant has headaches"
+    (scored,) = [s for s in scorer.score_note(note).mentions if s.mention.term == "CO alarm"]
+    assert all(isinstance(reason, Reason) for reason in scored.reasons)
+    _, mentions = score_frame(pd.DataFrame({"note_id": ["n1"], "text": [note]}),
+                              text="text", id="note_id", jobs=1)
+    cell = mentions.loc[mentions.term == "CO alarm", "reasons"].iloc[0]
+    assert cell == "; ".join(f"{r.what} ({r.weight:+.2f})" for r in scored.reasons)

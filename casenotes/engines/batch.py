@@ -51,6 +51,7 @@ from ..io.schema import (
 from ..lifetime import die_with_parent
 from ..nlp.text import MAX_NOTE_LENGTH
 from ..privacy import mask_personal_data, personal_words
+from ..types import Reason
 
 DEFAULT_CHUNK_SIZE: Final = 2_000
 #: Control characters that do not occur in typed text (tab, line breaks excepted).
@@ -360,8 +361,7 @@ def _mention_row(rows: dict[str, list[Any]], note_id: str, scored: Any,
     rows["label"].append(scored.label)
     rows["risk_probability"].append(scored.risk_probability)
     rows["urgency"].append(scored.urgency)
-    reasons = [_masked_reason(r, hidden) for r in scored.reasons] if hidden else scored.reasons
-    rows["reasons"].append(join_list(reasons))
+    rows["reasons"].append(_reasons_cell(scored.reasons, hidden))
 
 
 def _hazard_rows(rows: dict[str, list[Any]], note_id: str, hazards: Sequence[Any],
@@ -376,9 +376,7 @@ def _hazard_rows(rows: dict[str, list[Any]], note_id: str, hazards: Sequence[Any
         rows["urgency"].append(hazard.urgency)
         rows["evidence"].append(join_list(
             f"{s.mention.start}-{s.mention.end} {s.mention.term}" for s in hazard.evidence))
-        reasons = ([_masked_reason(r, hidden) for r in hazard.reasons] if hidden
-                   else hazard.reasons)
-        rows["reasons"].append(join_list(reasons))
+        rows["reasons"].append(_reasons_cell(hazard.reasons, hidden))
 
 
 def _event_rows(rows: dict[str, list[Any]], row: int, note_id: str, events: Sequence[Any],
@@ -399,7 +397,7 @@ def _event_rows(rows: dict[str, list[Any]], row: int, note_id: str, events: Sequ
         rows["about"].append(event.about)
         rows["refs"].append(join_list(
             _hashed_reference(ref) if mask_pii else ref for ref in event.refs))
-        rows["reasons"].append(join_list(event.reasons))
+        rows["reasons"].append(_reasons_cell(event.reasons, {}))
 
 
 def _hashed_reference(ref: str) -> str:
@@ -409,13 +407,17 @@ def _hashed_reference(ref: str) -> str:
     return "#" + hashlib.sha256(ref.encode()).hexdigest()[:12]
 
 
-def _masked_reason(reason: str, hidden: Mapping[str, str]) -> str:
-    """``"L1=okafor (+0.31)"`` -> ``"L1=[NAME] (+0.31)"`` when the word is personal data."""
-    name, _, weight = reason.rpartition(" (")
-    feature, equals, value = name.partition("=")
+def _masked_reason(reason: Reason, hidden: Mapping[str, str]) -> Reason:
+    """``L1=okafor (+0.31)`` -> ``L1=[NAME] (+0.31)`` when the word is personal data."""
+    feature, equals, value = reason.what.partition("=")
     if equals and value in hidden:
-        return f"{feature}=[{hidden[value]}] ({weight}"
+        return Reason(f"{feature}=[{hidden[value]}]", reason.weight)
     return reason
+
+
+def _reasons_cell(reasons: Iterable[Reason], hidden: Mapping[str, str]) -> str:
+    """A reasons cell: each reason formatted, personal data masked when ``hidden`` names it."""
+    return join_list(str(_masked_reason(r, hidden) if hidden else r) for r in reasons)
 
 
 # ------------------------------------------------------------------------- processes
