@@ -128,6 +128,33 @@ def test_no_heating_from_a_condemned_boiler_closes_with_the_carbon_monoxide_work
     assert found["cold"].resolved_by == "fixed" and found["cold"].clock == "met"
 
 
+def test_no_heating_or_hot_water_is_one_breakdown_and_one_cold_episode() -> None:
+    boiler_down = (CaseMention("cold", "risk", "present", "significant", "no_heating"),
+                   CaseMention("water", "risk", "present", "significant", "no_hot_water"))
+    timeline = [note("2025-12-01T18:00", CaseEvent("cold", "reported", "significant"),
+                     CaseEvent("water", "reported", "significant"), mentions=boiler_down),
+                note("2025-12-02T10:00", CaseEvent("cold", "works_done"),
+                     CaseEvent("water", "works_done"), mentions=boiler_down, note_id="fixed")]
+    found = hazards(timeline, "2025-12-10")
+    assert set(found) == {"cold"}
+    assert found["cold"].resolved_by == "fixed" and not found["cold"].open
+
+
+def test_a_leak_beside_no_heating_is_still_its_own_water_episode() -> None:
+    leak = (CaseMention("cold", "risk", "present", "significant", "no_heating"),
+            CaseMention("water", "risk", "present", "significant", "leak"))
+    timeline = [note("2025-12-01T18:00", CaseEvent("cold", "reported", "significant"),
+                     CaseEvent("water", "reported", "significant"), mentions=leak)]
+    assert set(hazards(timeline, "2025-12-10")) == {"cold", "water"}
+
+
+def test_no_hot_water_alone_opens_a_water_episode() -> None:
+    hot_water = (CaseMention("water", "risk", "present", "significant", "no_hot_water"),)
+    timeline = [note("2025-12-01T18:00", CaseEvent("water", "reported", "significant"),
+                     mentions=hot_water)]
+    assert set(hazards(timeline, "2025-12-10")) == {"water"}
+
+
 kinds = st.sampled_from(["reported", "booked", "no_access", "refused", "inspected",
                          "made_safe", "works_done", "resolved", "chaser", "recurrence"])
 

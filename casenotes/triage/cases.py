@@ -51,6 +51,8 @@ class CaseMention:
     label: str
     context: str
     urgency: str = ""
+    #: The lexicon entry it matched ("no_hot_water"), where the roll-up needs to know.
+    term_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,13 @@ CLOSING_EVENTS: Final = frozenset({"works_done", "resolved"})
 #: Hazards whose making safe causes another: no heating after a boiler is condemned for a
 #: gas or carbon monoxide danger ends when that danger's works are done.
 CAUSES_OF: Final[dict[str, tuple[str, ...]]] = {"cold": ("carbon_monoxide", "gas")}
+#: One breakdown named as two hazards: a note that reports no heating and no hot water (a
+#: boiler down) is one cold episode for the clock, so where a note's mentions of the first
+#: category are only these terms and it also names the second, the first opens nothing of its
+#: own there. The hazards table still lists both; a leak beside no heating stays a water hazard.
+SAME_BREAKDOWN: Final[dict[str, tuple[str, frozenset[str]]]] = {
+    "water": ("cold", frozenset({"no_hot_water"})),
+}
 #: Events that stop the clock, by the hazard's deadline rule.
 CLOCK_STOPPING: Final[dict[str, frozenset[str]]] = {
     "emergency": frozenset({"made_safe", "works_done", "resolved"}),
@@ -235,7 +244,8 @@ def with_verdicts(mentions: Iterable[CaseMention], verdicts: Mapping[str, tuple[
     verdict keeps its mentions' own labels."""
     return tuple(CaseMention(m.category, verdicts[m.category][0], m.context,
                              verdicts[m.category][1] if verdicts[m.category][0] == "risk"
-                             else "") if m.category in verdicts else m for m in mentions)
+                             else "", m.term_id) if m.category in verdicts else m
+                 for m in mentions)
 
 
 def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
@@ -250,6 +260,10 @@ def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
     for event in events:
         if event.category:
             by_category[event.category][event.event] = event.tier
+    for category, (carrier, terms) in SAME_BREAKDOWN.items():
+        if category in by_category and carrier in by_category and \
+                category not in open_episodes and _only_terms(note, category, terms):
+            del by_category[category]
     if loose and open_episodes:
         about = next((e.about for e in loose if e.about in open_episodes), "")
         refs = {ref for e in loose for ref in e.refs}
@@ -260,6 +274,12 @@ def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
             name = "chaser" if event.event in OPENING_EVENTS else event.event
             by_category[target].setdefault(name, event.tier)
     return by_category
+
+
+def _only_terms(note: CaseNote, category: str, terms: frozenset[str]) -> bool:
+    """Whether the note names ``category`` only through ``terms`` (and names it at all)."""
+    named = {m.term_id for m in note.mentions if m.category == category}
+    return bool(named) and named <= terms
 
 
 def _note_refs(note: CaseNote) -> set[str]:
@@ -421,9 +441,11 @@ def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
         found = []
         for _ in range(int(note.n_mentions)):
             row = next(rows)
+            term_id = getattr(row, "term_id", "")
             found.append(CaseMention(str(row.category), str(row.label), str(row.context),
                                      "" if pd.isna(getattr(row, "urgency", "")) else
-                                     str(getattr(row, "urgency", ""))))
+                                     str(getattr(row, "urgency", "")),
+                                     "" if pd.isna(term_id) else str(term_id)))
         if hazard_rows is not None and found:
             verdicts = {}
             for hazard in next_hazard_rows(hazard_rows, {m.category for m in found}):

@@ -121,8 +121,8 @@ def case_notes_from(timeline: Timeline, scored: Sequence[ScoredNote], *,
     out = []
     for gold, note in zip(timeline.notes, scored, strict=True):
         mentions = with_verdicts(
-            [CaseMention(m.mention.category, m.label, m.mention.context, m.urgency)
-             for m in note.mentions],
+            [CaseMention(m.mention.category, m.label, m.mention.context, m.urgency,
+                         m.mention.term_id) for m in note.mentions],
             {h.category: (h.verdict, h.urgency) for h in note.hazards})
         out.append(CaseNote(timeline.case, gold.when, gold.note_id, mentions, note.priority,
                             case_events(note.events) if with_events else None))
