@@ -11,9 +11,11 @@ note text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
+
+from .types import Reason
 
 PersonalKind = Literal["NAME", "PHONE", "EMAIL", "POSTCODE", "NI_NUMBER", "NHS_NUMBER",
                        "DATE_OF_BIRTH", "ADDRESS"]
@@ -159,3 +161,21 @@ def personal_words(text: str, spans: Sequence[PersonalData] | None = None,
         for word in re.findall(r"[^\W_]+(?:['’][^\W_]+)?", text[span.start:span.end]):
             words[word.lower()] = span.kind
     return words
+
+
+def mask_reason(reason: Reason, hidden: Mapping[str, str]) -> Reason:
+    """A reason whose feature names a word of personal data, with the word replaced by its
+    placeholder: ``L1=okafor (+0.31)`` -> ``L1=[NAME] (+0.31)``; ``hidden`` is
+    :func:`personal_words` of the note."""
+    feature, equals, value = reason.what.partition("=")
+    if equals and value in hidden:
+        return Reason(f"{feature}=[{hidden[value]}]", reason.weight)
+    return reason
+
+
+def hashed_reference(ref: str) -> str:
+    """A job or reference number as 12 hex digits of its SHA-256: equal numbers stay equal,
+    so a masked table still ties an event to its job."""
+    import hashlib
+
+    return "#" + hashlib.sha256(ref.encode()).hexdigest()[:12]

@@ -198,12 +198,13 @@ def test_mask_pii_hides_personal_data_in_kept_columns_and_reasons() -> None:
 
 def test_a_reason_naming_personal_data_shows_its_placeholder() -> None:
     from casenotes import Reason
-    from casenotes.engines.batch import _masked_reason, _reasons_cell
+    from casenotes.engines.batch import _reasons_cell
+    from casenotes.privacy import mask_reason
 
     hidden = {"okafor": "NAME"}
-    assert _masked_reason(Reason("L1=okafor", 0.31), hidden) == Reason("L1=[NAME]", 0.31)
-    assert _masked_reason(Reason("L_bag=mrs", 0.4), hidden) == Reason("L_bag=mrs", 0.4)
-    assert _masked_reason(Reason("note_cue=concern", 0.44), hidden) == Reason(
+    assert mask_reason(Reason("L1=okafor", 0.31), hidden) == Reason("L1=[NAME]", 0.31)
+    assert mask_reason(Reason("L_bag=mrs", 0.4), hidden) == Reason("L_bag=mrs", 0.4)
+    assert mask_reason(Reason("note_cue=concern", 0.44), hidden) == Reason(
         "note_cue=concern", 0.44)
     assert _reasons_cell([Reason("L1=okafor", 0.31), Reason("cue 'no' (negated, before)")],
                          hidden) == "L1=[NAME] (+0.31); cue 'no' (negated, before)"

@@ -50,7 +50,7 @@ from ..io.schema import (
 )
 from ..lifetime import die_with_parent
 from ..nlp.text import MAX_NOTE_LENGTH
-from ..privacy import mask_personal_data, personal_words
+from ..privacy import hashed_reference, mask_personal_data, mask_reason, personal_words
 from ..types import Reason
 
 DEFAULT_CHUNK_SIZE: Final = 2_000
@@ -396,28 +396,13 @@ def _event_rows(rows: dict[str, list[Any]], row: int, note_id: str, events: Sequ
         rows["phrase"].append(text[event.start:event.end])
         rows["about"].append(event.about)
         rows["refs"].append(join_list(
-            _hashed_reference(ref) if mask_pii else ref for ref in event.refs))
+            hashed_reference(ref) if mask_pii else ref for ref in event.refs))
         rows["reasons"].append(_reasons_cell(event.reasons, {}))
-
-
-def _hashed_reference(ref: str) -> str:
-    """A job or reference number as 12 hex digits of its SHA-256: equal numbers stay equal."""
-    import hashlib
-
-    return "#" + hashlib.sha256(ref.encode()).hexdigest()[:12]
-
-
-def _masked_reason(reason: Reason, hidden: Mapping[str, str]) -> Reason:
-    """``L1=okafor (+0.31)`` -> ``L1=[NAME] (+0.31)`` when the word is personal data."""
-    feature, equals, value = reason.what.partition("=")
-    if equals and value in hidden:
-        return Reason(f"{feature}=[{hidden[value]}]", reason.weight)
-    return reason
 
 
 def _reasons_cell(reasons: Iterable[Reason], hidden: Mapping[str, str]) -> str:
     """A reasons cell: each reason formatted, personal data masked when ``hidden`` names it."""
-    return join_list(str(_masked_reason(r, hidden) if hidden else r) for r in reasons)
+    return join_list(str(mask_reason(r, hidden) if hidden else r) for r in reasons)
 
 
 # ------------------------------------------------------------------------- processes
