@@ -95,6 +95,21 @@ def test_filtering_by_category_hides_the_other_notes(page: Any) -> None:
     assert shown_ids(page) == ["damp-1"]
 
 
+def _wait_until_stored_for_other_pages(page: Any, label: str) -> None:
+    """Wait until a second tab sees the saved label, as a reloaded page will.
+
+    Chromium hands a page's localStorage writes to its browser process asynchronously; on a
+    loaded machine a reload straight after a click can read the store before the write lands.
+    """
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.wait_for_function(
+        """label => Object.keys(localStorage).some(key => key.startsWith("casenotes-labels:")
+                   && (localStorage.getItem(key) || "").includes(label))""",
+        arg=label, timeout=10_000)
+    other.close()
+
+
 def test_a_mention_marked_routine_is_in_the_downloaded_csv(page: Any) -> None:
     row = page.locator('article[data-note-id="co-1"] tr')
     row.locator('button[data-choice="routine"]').click()
@@ -109,6 +124,7 @@ def test_a_mention_marked_routine_is_in_the_downloaded_csv(page: Any) -> None:
 
     labels = read_analyst_labels(download.value.path())
     assert [(a.note_id, a.start, a.end, a.label) for a in labels] == [("co-1", 0, 8, "routine")]
+    _wait_until_stored_for_other_pages(page, "routine")
     page.reload()  # labels persist in the browser
     assert page.locator('article[data-note-id="co-1"] button[data-choice="routine"]') \
         .get_attribute("aria-pressed") == "true"
