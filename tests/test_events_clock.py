@@ -155,6 +155,30 @@ def test_no_hot_water_alone_opens_a_water_episode() -> None:
     assert set(hazards(timeline, "2025-12-10")) == {"water"}
 
 
+def test_a_hazard_found_and_made_safe_on_one_visit_opens_an_episode_there() -> None:
+    """An engineer's "tightness test FAIL ... capped at ECV" shows a gas danger even when the
+    reader took the report's own words as routine: reported there, clock met there."""
+    timeline = [note("2026-10-01T11:30", CaseEvent("gas", "inspected", "emergency"),
+                     CaseEvent("gas", "made_safe", "emergency"), note_id="visit"),
+                note("2026-10-06T14:40", gas("works_done"), note_id="fixed")]
+    hazard = hazards(timeline, "2026-10-10")["gas"]
+    assert (hazard.opened_by, hazard.action_by, hazard.resolved_by) == ("visit", "visit",
+                                                                       "fixed")
+    assert [e.event for e in hazard.events[:2]] == ["reported", "inspected"]
+    assert (hazard.urgency, hazard.clock, hazard.open) == ("emergency", "met", False)
+
+
+def test_a_making_safe_retold_with_nothing_open_opens_no_episode() -> None:
+    """ "The gas fire is disconnected" in an email after the episode closed is history, not a
+    new hazard; nor does an inspection alone open one."""
+    timeline = [note("2026-02-07T23:05", gas("reported"), note_id="report"),
+                note("2026-02-08T01:10", gas("made_safe"), gas("works_done"), note_id="fixed"),
+                note("2026-02-09T09:20", gas("made_safe"), note_id="email"),
+                note("2026-03-01T10:00", gas("inspected"), note_id="service")]
+    hazard = hazards(timeline, "2026-03-10")["gas"]
+    assert (hazard.episodes, hazard.open, hazard.resolved_by) == (1, False, "fixed")
+
+
 kinds = st.sampled_from(["reported", "booked", "no_access", "refused", "inspected",
                          "made_safe", "works_done", "resolved", "chaser", "recurrence"])
 

@@ -130,6 +130,9 @@ class CaseHazard:
 #: Events that open an episode when none is open, and those that close one.
 OPENING_EVENTS: Final = frozenset({"reported", "chaser", "recurrence"})
 CLOSING_EVENTS: Final = frozenset({"works_done", "resolved"})
+#: Events that together show a hazard was found: a note that inspects and makes safe with no
+#: episode open (an engineer's "tightness test FAIL ... capped at ECV") reports it there.
+FINDING_EVENTS: Final = frozenset({"inspected", "made_safe"})
 #: Hazards whose making safe causes another: no heating after a boiler is condemned for a
 #: gas or carbon monoxide danger ends when that danger's works are done.
 CAUSES_OF: Final[dict[str, tuple[str, ...]]] = {"cold": ("carbon_monoxide", "gas")}
@@ -301,9 +304,12 @@ def _case_hazards(case: str, timeline: Sequence[CaseNote], as_of: datetime) -> l
         for category, events in by_category.items():
             current = open_episodes.get(category)
             names = list(events)
+            found_by_action = False
             if current is None:
                 if not OPENING_EVENTS.intersection(names):
-                    continue
+                    if not FINDING_EVENTS.issubset(names):
+                        continue
+                    names, found_by_action = ["reported", *names], True
                 current = _Episode(category, note)
                 current.linked_to = next((e for e in already_open if e.category != category
                                           and e.urgency == "emergency"), None) or next(
@@ -327,7 +333,7 @@ def _case_hazards(case: str, timeline: Sequence[CaseNote], as_of: datetime) -> l
             for tier in risk_tiers.get(category, ()):
                 current.raise_urgency(tier)
             for name, tier in events.items():
-                if name in OPENING_EVENTS:
+                if name in OPENING_EVENTS or (name == "made_safe" and found_by_action):
                     current.raise_urgency(tier)
             active[category] = note.when
             current.refs |= refs
