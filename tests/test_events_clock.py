@@ -179,6 +179,39 @@ def test_a_making_safe_retold_with_nothing_open_opens_no_episode() -> None:
     assert (hazard.episodes, hazard.open, hazard.resolved_by) == (1, False, "fixed")
 
 
+def test_condemning_the_gas_appliance_makes_the_inspected_co_danger_safe() -> None:
+    """ "Boiler ID, condemned & disconnected, capped" is read as making the gas safe; the
+    carbon monoxide the engineer measured there came from the same boiler."""
+    co = CaseEvent("carbon_monoxide", "reported", "emergency")
+    timeline = [note("2025-12-24T19:05", co, note_id="alarm"),
+                note("2025-12-24T22:40", CaseEvent("carbon_monoxide", "inspected", "emergency"),
+                     gas("made_safe"), note_id="condemned"),
+                note("2025-12-30T16:45", CaseEvent("carbon_monoxide", "works_done"),
+                     note_id="new boiler")]
+    hazard = hazards(timeline, "2026-01-05")["carbon_monoxide"]
+    assert (hazard.clock, hazard.action_by) == ("met", "condemned")
+
+
+def test_isolating_the_circuit_makes_the_inspected_fire_danger_safe() -> None:
+    fire = CaseEvent("fire", "reported", "emergency")
+    timeline = [note("2026-04-03T02:10", fire, note_id="smoke"),
+                note("2026-04-03T04:35", CaseEvent("fire", "inspected", "emergency"),
+                     CaseEvent("electrical", "inspected", "emergency"),
+                     CaseEvent("electrical", "made_safe", "emergency"), note_id="isolated")]
+    found = hazards(timeline, "2026-04-10")
+    assert (found["fire"].clock, found["fire"].action_by) == ("met", "isolated")
+
+
+def test_a_making_safe_stops_no_other_hazard_the_note_did_not_look_at() -> None:
+    """Capping the gas says nothing of an alarm the note never inspected, nor of damp."""
+    timeline = [note("2025-12-24T19:05", CaseEvent("carbon_monoxide", "reported", "emergency"),
+                     mould("reported"), note_id="alarm"),
+                note("2025-12-24T22:40", gas("made_safe"), note_id="capped")]
+    found = hazards(timeline, "2025-12-27")
+    assert found["carbon_monoxide"].clock == "overdue"
+    assert found["damp_mould"].action_by == ""
+
+
 kinds = st.sampled_from(["reported", "booked", "no_access", "refused", "inspected",
                          "made_safe", "works_done", "resolved", "chaser", "recurrence"])
 

@@ -143,6 +143,10 @@ CAUSES_OF: Final[dict[str, tuple[str, ...]]] = {"cold": ("carbon_monoxide", "gas
 SAME_BREAKDOWN: Final[dict[str, tuple[str, frozenset[str]]]] = {
     "water": ("cold", frozenset({"no_hot_water"})),
 }
+#: Hazards with one source: making the appliance or circuit safe makes both safe ("boiler
+#: ID, condemned & disconnected, capped" ends the carbon monoxide danger the engineer
+#: inspected; isolating a burnt socket ends the fire danger from it).
+ONE_SOURCE: Final = (frozenset({"gas", "carbon_monoxide"}), frozenset({"electrical", "fire"}))
 #: Events that stop the clock, by the hazard's deadline rule.
 CLOCK_STOPPING: Final[dict[str, frozenset[str]]] = {
     "emergency": frozenset({"made_safe", "works_done", "resolved"}),
@@ -267,6 +271,11 @@ def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
         if category in by_category and carrier in by_category and \
                 category not in open_episodes and _only_terms(note, category, terms):
             del by_category[category]
+    for pair in ONE_SOURCE:  # the source made safe, every hazard of it inspected there is
+        made_safe = [c for c in pair if "made_safe" in by_category.get(c, {})]
+        for category in pair.difference(made_safe) if made_safe else ():
+            if "inspected" in by_category.get(category, {}):
+                by_category[category]["made_safe"] = by_category[made_safe[0]]["made_safe"]
     if loose and open_episodes:
         about = next((e.about for e in loose if e.about in open_episodes), "")
         refs = {ref for e in loose for ref in e.refs}
