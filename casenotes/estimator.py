@@ -7,7 +7,7 @@ scikit-learn.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from scipy.special import expit
@@ -18,6 +18,13 @@ from sklearn.model_selection import GroupKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+#: lbfgs run to the optimum. The L2-regularised objective has one minimum; stopped at
+#: scikit-learn's default tolerance (1e-4), the risk model's weights were up to 0.38 from it,
+#: at a point that depends on the CPU's floating-point path (a retrain with the recorded seed
+#: on another machine moved them by 0.15 and flipped borderline verdicts).
+TOLERANCE: Final = 1e-8
+MAX_ITER: Final = 10_000
 
 
 class PlattLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -35,12 +42,12 @@ class PlattLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[m
         Inverse regularisation strength.
     cv : int, default=5
         Folds for the out-of-fold decision values (fewer when a class is smaller).
-    max_iter : int, default=2000
+    max_iter : int, default=10000
     random_state : int or None, default=None
         Seeds the stratified folds used when no groups are given.
     """
 
-    def __init__(self, *, C: float = 1.0, cv: int = 5, max_iter: int = 2000,
+    def __init__(self, *, C: float = 1.0, cv: int = 5, max_iter: int = MAX_ITER,
                  random_state: int | None = None) -> None:
         self.C = C
         self.cv = cv
@@ -54,7 +61,7 @@ class PlattLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[m
         return tags
 
     def _logistic(self) -> LogisticRegression:
-        return LogisticRegression(C=self.C, max_iter=self.max_iter)
+        return LogisticRegression(C=self.C, max_iter=self.max_iter, tol=TOLERANCE)
 
     def fit(self, X: Any, y: Any, groups: Any = None) -> PlattLogisticRegression:
         """Fit the weights on all rows and the calibration on out-of-fold scores."""
@@ -88,7 +95,8 @@ class PlattLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[m
                     continue
                 fold = self._logistic().fit(X[train], y[train])
                 scores[test] = fold.decision_function(X[test])
-            platt = LogisticRegression(C=1e4, max_iter=1000).fit(scores.reshape(-1, 1), positive)
+            platt = LogisticRegression(C=1e4, max_iter=MAX_ITER, tol=TOLERANCE).fit(
+                scores.reshape(-1, 1), positive)
             self.calibration_ = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
         else:
             self.calibration_ = (1.0, 0.0)
@@ -146,7 +154,7 @@ def fit_one_vs_rest(rows: Any, targets: dict[str, list[bool]], *, c: float = 1.0
         if not any(target) or all(target):
             weights[name], intercepts[name] = {}, 10.0 if all(target) and target else -10.0
             continue
-        fitted = LogisticRegression(C=c, max_iter=2000).fit(matrix, target)
+        fitted = LogisticRegression(C=c, max_iter=MAX_ITER, tol=TOLERANCE).fit(matrix, target)
         weights[name] = {str(n): round(float(w), 5) for n, w in zip(
             names, fitted.coef_[0], strict=True) if abs(w) > 1e-4}
         intercepts[name] = round(float(fitted.intercept_[0]), 5)
