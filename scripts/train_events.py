@@ -60,6 +60,21 @@ def training_pairs(timelines: list[Timeline], scored: dict[str, list]) -> list:
             for gold, note in zip(t.notes, scored[t.case], strict=True)]
 
 
+def scored_notes(timelines: list[Timeline], scorer: Scorer | None = None) -> dict[str, list]:
+    """Every timeline's notes read by the risk scorer (no events), by case."""
+    scorer = scorer or Scorer(events=False)
+    return {t.case: list(scorer.score_notes((n.note_id, n.text) for n in t.notes))
+            for t in timelines}
+
+
+def event_model(timelines: list[Timeline], scored: dict[str, list], *, c: float = C,
+                threshold: float = THRESHOLD, verdict_reports: float = VERDICT_REPORTS_AT,
+                ) -> EventModel:
+    """The event model trained on these timelines, with the given settings."""
+    return with_settings(train_event_model(*event_examples(training_pairs(timelines, scored)),
+                                           c=c), threshold, verdict_reports)
+
+
 def cross_writers(timelines: list[Timeline], scored: dict[str, list], threshold: float,
                   verdict_reports: float, c: float) -> None:
     """Leave-one-writer-out: the figures a new writing voice would get."""
@@ -67,8 +82,8 @@ def cross_writers(timelines: list[Timeline], scored: dict[str, list], threshold:
     pooled = {"rules alone": CaseEvaluation(), "event model": CaseEvaluation()}
     for held in writers:
         rest = [t for t in timelines if t.writer != held]
-        model = with_settings(train_event_model(*event_examples(training_pairs(rest, scored)),
-                                                c=c), threshold, verdict_reports)
+        model = event_model(rest, scored, c=c, threshold=threshold,
+                            verdict_reports=verdict_reports)
         out = [t for t in timelines if t.writer == held]
         for name, reader in (("rules alone", EventReader(load_event_rules(), None)),
                              ("event model", EventReader(load_event_rules(), model))):
@@ -99,8 +114,7 @@ def main() -> None:
     files = [args.data / "train.jsonl", args.data / "dev.jsonl"]
     timelines = [t for path in files for t in load_timelines(path)]
     scorer = Scorer(events=False)
-    scored = {t.case: list(scorer.score_notes((n.note_id, n.text) for n in t.notes))
-              for t in timelines}
+    scored = scored_notes(timelines, scorer)
     if args.cross_writers:
         cross_writers(timelines, scored, args.threshold, args.verdict_reports, args.c)
         return

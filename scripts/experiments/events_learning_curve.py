@@ -28,13 +28,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from train_events import C, THRESHOLD, VERDICT_REPORTS_AT, training_pairs, with_settings  # noqa: E402, I001
+from train_events import event_model, scored_notes  # noqa: E402
 
 from casenotes.events import (  # noqa: E402
     EventReader,
-    event_examples,
     load_event_rules,
-    train_event_model,
 )
 from casenotes.scoring import Scorer  # noqa: E402
 from casenotes.triage.timelines import CaseEvaluation, evaluate_timelines, load_timelines  # noqa: E402
@@ -43,9 +41,7 @@ from casenotes.triage.timelines import CaseEvaluation, evaluate_timelines, load_
 def main() -> int:
     data = ROOT / "data" / "samples" / "timelines"
     timelines = [t for name in ("train.jsonl", "dev.jsonl") for t in load_timelines(data / name)]
-    scorer = Scorer(events=False)
-    scored = {t.case: list(scorer.score_notes((n.note_id, n.text) for n in t.notes))
-              for t in timelines}
+    scored = scored_notes(timelines)
     writers = sorted({t.writer for t in timelines})
     for size in range(1, len(writers)):
         pooled, runs = CaseEvaluation(), 0
@@ -54,9 +50,7 @@ def main() -> int:
             out = [t for t in timelines if t.writer == held]
             for chosen in combinations(others, size):
                 rest = [t for t in timelines if t.writer in chosen]
-                model = with_settings(train_event_model(
-                    *event_examples(training_pairs(rest, scored)), c=C),
-                    THRESHOLD, VERDICT_REPORTS_AT)
+                model = event_model(rest, scored)
                 pooled.add(evaluate_timelines(out, Scorer(
                     events=EventReader(load_event_rules(), model))))
                 runs += 1

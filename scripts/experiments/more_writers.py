@@ -30,9 +30,7 @@ import train_events  # noqa: E402
 
 from casenotes.events import (  # noqa: E402
     EventReader,
-    event_examples,
     load_event_rules,
-    train_event_model,
 )
 from casenotes.scoring import Scorer  # noqa: E402
 from casenotes.triage.timelines import (  # noqa: E402
@@ -51,18 +49,12 @@ def main() -> int:
     base = [t for split in ("train", "dev") for t in load_timelines(TIMELINES / f"{split}.jsonl")]
     extra = [t for writer in args.extra.split(",")
              for t in load_timelines(TIMELINES / "source" / f"{writer}.jsonl")]
-    scorer = Scorer(events=False)
-    scored = {t.case: list(scorer.score_notes((n.note_id, n.text) for n in t.notes))
-              for t in (*base, *extra)}
+    scored = train_events.scored_notes([*base, *extra])
     pooled = {"without": CaseEvaluation(), "with": CaseEvaluation()}
     for held in sorted({t.writer for t in base}):
         rest = [t for t in base if t.writer != held]
         for name, training in (("without", rest), ("with", [*rest, *extra])):
-            model = train_events.with_settings(
-                train_event_model(*event_examples(train_events.training_pairs(training,
-                                                                              scored)),
-                                  c=train_events.C),
-                train_events.THRESHOLD, train_events.VERDICT_REPORTS_AT)
+            model = train_events.event_model(training, scored)
             result = evaluate_timelines([t for t in base if t.writer == held],
                                         Scorer(events=EventReader(load_event_rules(), model)))
             pooled[name].add(result)

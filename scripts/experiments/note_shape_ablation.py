@@ -42,7 +42,6 @@ smaller note-size prior.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -51,15 +50,14 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import train_events  # noqa: E402
+from leave_one_voice_out import voices_held_out  # noqa: E402
 
 import casenotes.scoring  # noqa: E402
 import casenotes.training  # noqa: E402
 from casenotes.evaluation import read_labelled, risk_figures  # noqa: E402
 from casenotes.events import (  # noqa: E402
     EventReader,
-    event_examples,
     load_event_rules,
-    train_event_model,
 )
 from casenotes.features import SHAPE_CLASSES, Features, note_features  # noqa: E402
 from casenotes.model import RiskModel, load_model  # noqa: E402
@@ -110,37 +108,13 @@ def dev_figures(model: RiskModel, finder: MentionFinder, dev: Sequence) -> str:
             f"{f.hazard_f1:.3f} AUC {f.hazard_auc:.3f}")
 
 
-def voices(finder: MentionFinder, train: Sequence, dev: Sequence, c: float) -> str:
-    families = sorted({n.voice_family for n in (*train, *dev)})
-    f1s, aucs = [], []
-    for family in families:
-        model = train_model([n for n in train if n.voice_family != family],
-                            dev_notes=[n for n in dev if n.voice_family != family],
-                            finder=finder, C=c, seed=0)
-        held = [n for n in (*train, *dev) if n.voice_family == family]
-        scorer = Scorer(model)
-        scorer.finder = finder
-        f = risk_figures(held, list(scorer.score_notes((n.note_id, n.text) for n in held)))
-        f1s.append(f.hazard_f1)
-        if not math.isnan(f.hazard_auc):
-            aucs.append(f.hazard_auc)
-    return (f"voices held out ({len(families)}): mean hazard F1 {sum(f1s) / len(f1s):.3f} "
-            f"AUC {sum(aucs) / len(aucs):.3f}")
-
-
 def clock(model: RiskModel) -> str:
     files = [SAMPLES / "timelines" / "train.jsonl", SAMPLES / "timelines" / "dev.jsonl"]
     timelines = [t for path in files for t in load_timelines(path)]
-    scorer = Scorer(model, events=False)
-    scored = {t.case: list(scorer.score_notes((n.note_id, n.text) for n in t.notes))
-              for t in timelines}
+    scored = train_events.scored_notes(timelines, Scorer(model, events=False))
     pooled = CaseEvaluation()
     for held in sorted({t.writer for t in timelines}):
-        rest = [t for t in timelines if t.writer != held]
-        events = train_events.with_settings(
-            train_event_model(*event_examples(train_events.training_pairs(rest, scored)),
-                              c=train_events.C),
-            train_events.THRESHOLD, train_events.VERDICT_REPORTS_AT)
+        events = train_events.event_model([t for t in timelines if t.writer != held], scored)
         pooled.add(evaluate_timelines([t for t in timelines if t.writer == held],
                                       Scorer(model, events=EventReader(load_event_rules(),
                                                                        events))))
@@ -165,7 +139,9 @@ def main() -> int:
         print(f"{name:<9} {dev_figures(model, finder, dev)}", flush=True)
         print(f"{'':<9} {clock(model)}", flush=True)
         if not args.no_voices:
-            print(f"{'':<9} {voices(finder, train, dev, c)}", flush=True)
+            mean = voices_held_out(c, ("train", "dev"))["mean"]
+            print(f"{'':<9} voices held out: mean hazard F1 {mean['hazard_f1']:.3f} "
+                  f"AUC {mean['hazard_auc']:.3f}", flush=True)
     return 0
 
 

@@ -39,13 +39,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from train_events import C, THRESHOLD, VERDICT_REPORTS_AT, training_pairs, with_settings  # noqa: E402, I001
+from train_events import event_model, scored_notes  # noqa: E402
 
 from casenotes.events import (  # noqa: E402
     EventReader,
-    event_examples,
     load_event_rules,
-    train_event_model,
 )
 from casenotes.scoring import Scorer  # noqa: E402
 from casenotes.triage import cases  # noqa: E402
@@ -84,16 +82,13 @@ def main() -> int:
     args = parser.parse_args()
     data = ROOT / "data" / "samples" / "timelines"
     timelines = [t for name in ("train.jsonl", "dev.jsonl") for t in load_timelines(data / name)]
-    scorer = Scorer(events=False)
-    scored = {t.case: list(scorer.score_notes((n.note_id, n.text) for n in t.notes))
-              for t in timelines}
+    scored = scored_notes(timelines)
     risk: dict[str, dict[str, float]] = {
         note.note_id: {str(h.category): h.risk_probability for h in note.hazards}
         for notes in scored.values() for note in notes}
     writers = sorted({t.writer for t in timelines})
-    models = {held: with_settings(train_event_model(*event_examples(training_pairs(
-        [t for t in timelines if t.writer != held], scored)), c=C), THRESHOLD, VERDICT_REPORTS_AT)
-        for held in writers}
+    models = {held: event_model([t for t in timelines if t.writer != held], scored)
+              for held in writers}
     shipped = cases._note_events
     variants: list[tuple[str, NoteEvents]] = [("as shipped (every hazard opens)", shipped)]
     for strongest_first in (False, True):
