@@ -27,6 +27,11 @@ TOLERANCE: Final = 1e-8
 MAX_ITER: Final = 10_000
 
 
+def converged_logistic(C: float, max_iter: int = MAX_ITER) -> LogisticRegression:
+    """An L2 logistic regression that runs to the optimum (:data:`TOLERANCE`)."""
+    return LogisticRegression(C=C, max_iter=max_iter, tol=TOLERANCE)
+
+
 class PlattLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Binary logistic regression with Platt-scaled probabilities from out-of-fold scores.
 
@@ -61,7 +66,7 @@ class PlattLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[m
         return tags
 
     def _logistic(self) -> LogisticRegression:
-        return LogisticRegression(C=self.C, max_iter=self.max_iter, tol=TOLERANCE)
+        return converged_logistic(self.C, self.max_iter)
 
     def fit(self, X: Any, y: Any, groups: Any = None) -> PlattLogisticRegression:
         """Fit the weights on all rows and the calibration on out-of-fold scores."""
@@ -95,8 +100,7 @@ class PlattLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[m
                     continue
                 fold = self._logistic().fit(X[train], y[train])
                 scores[test] = fold.decision_function(X[test])
-            platt = LogisticRegression(C=1e4, max_iter=MAX_ITER, tol=TOLERANCE).fit(
-                scores.reshape(-1, 1), positive)
+            platt = converged_logistic(1e4).fit(scores.reshape(-1, 1), positive)
             self.calibration_ = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
         else:
             self.calibration_ = (1.0, 0.0)
@@ -154,7 +158,7 @@ def fit_one_vs_rest(rows: Any, targets: dict[str, list[bool]], *, c: float = 1.0
         if not any(target) or all(target):
             weights[name], intercepts[name] = {}, 10.0 if all(target) and target else -10.0
             continue
-        fitted = LogisticRegression(C=c, max_iter=MAX_ITER, tol=TOLERANCE).fit(matrix, target)
+        fitted = converged_logistic(c).fit(matrix, target)
         weights[name] = {str(n): round(float(w), 5) for n, w in zip(
             names, fitted.coef_[0], strict=True) if abs(w) > 1e-4}
         intercepts[name] = round(float(fitted.intercept_[0]), 5)

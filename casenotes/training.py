@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .estimator import MAX_ITER, TOLERANCE, make_model
+from .estimator import converged_logistic, make_model
 from .evaluation import LabelledNote, gold_hazards, gold_label_of, overlaps
 from .features import Features, note_features
 from .model import ModelCard, RiskModel, calibrate_hazards, library_versions, logit
@@ -140,14 +140,11 @@ def fit_hazard_calibration(notes: Sequence[LabelledNote], examples: Examples,
                            probabilities: np.ndarray) -> tuple[float, float, float]:
     """Platt scaling from a hazard's strongest mention to P(hazard risk), and the verdict
     threshold that maximises hazard F1, both on these (dev) notes."""
-    from sklearn.linear_model import LogisticRegression
-
     strongest, truth = hazard_pairs(notes, examples, probabilities)
     found = strongest > 0
     if len(set(truth[found].tolist())) < 2:
         return 1.0, 0.0, 0.5
-    platt = LogisticRegression(C=1e4, max_iter=MAX_ITER, tol=TOLERANCE).fit(
-        logit(strongest[found]).reshape(-1, 1), truth[found])
+    platt = converged_logistic(1e4).fit(logit(strongest[found]).reshape(-1, 1), truth[found])
     slope, offset = float(platt.coef_[0, 0]), float(platt.intercept_[0])
     calibrated = np.where(found, calibrate_hazards(strongest, slope, offset), 0.0)
     labels: list[Label] = ["risk" if t else "routine" for t in truth]

@@ -456,16 +456,14 @@ def case_notes(notes: Any, mentions: Any, *, case_column: str, date_column: str,
         found = []
         for _ in range(int(note.n_mentions)):
             row = next(rows)
-            term_id = getattr(row, "term_id", "")
             found.append(CaseMention(str(row.category), str(row.label), str(row.context),
-                                     "" if pd.isna(getattr(row, "urgency", "")) else
-                                     str(getattr(row, "urgency", "")),
-                                     "" if pd.isna(term_id) else str(term_id)))
+                                     _text_cell(getattr(row, "urgency", "")),
+                                     _text_cell(getattr(row, "term_id", ""))))
         if hazard_rows is not None and found:
             verdicts = {}
             for hazard in next_hazard_rows(hazard_rows, {m.category for m in found}):
-                urgency = "" if pd.isna(hazard.urgency) else str(hazard.urgency)
-                verdicts[str(hazard.category)] = (str(hazard.verdict), urgency)
+                verdicts[str(hazard.category)] = (str(hazard.verdict),
+                                                  _text_cell(hazard.urgency))
             found = list(with_verdicts(found, verdicts))
         case = getattr(note, case_column)
         if pd.isna(stamp) or pd.isna(case) or str(case) == "":
@@ -500,14 +498,17 @@ def _events_by_row(events: Any, note_ids: Sequence[str]) -> dict[int, tuple[Case
     return {number: tuple(found) for number, found in grouped.items()}
 
 
-def _case_event(row: Any) -> CaseEvent:
+def _text_cell(value: Any) -> str:
+    """A table cell as text; a missing one (None, NaN, NA) as ""."""
     import pandas as pd
 
-    def text(value: Any) -> str:
-        return "" if value is None or pd.isna(value) else str(value)
+    return "" if value is None or pd.isna(value) else str(value)
 
-    return CaseEvent(text(row.category), str(row.event), text(row.tier),
-                     text(getattr(row, "about", "")), split_list(getattr(row, "refs", "")))
+
+def _case_event(row: Any) -> CaseEvent:
+    return CaseEvent(_text_cell(row.category), str(row.event), _text_cell(row.tier),
+                     _text_cell(getattr(row, "about", "")),
+                     split_list(getattr(row, "refs", "")))
 
 
 def hazards_table(hazards: Sequence[CaseHazard]) -> Any:
