@@ -90,11 +90,17 @@ def join_list(items: Iterable[str]) -> str:
     return LIST_SEPARATOR.join(items)
 
 
+def is_missing(cell: object) -> bool:
+    """Whether a cell holds no value as read back from any table format: None, NaN, NaT or
+    pandas' NA (checked without importing pandas)."""
+    return cell is None or type(cell).__name__ == "NAType" or cell != cell
+
+
 def split_list(cell: object) -> tuple[str, ...]:
-    """The items of a list cell as :func:`join_list` wrote it; a missing cell (None, NaN,
-    pandas' NA, read back from any table format) holds none."""
+    """The items of a list cell as :func:`join_list` wrote it; a missing cell
+    (:func:`is_missing`) holds none."""
     if not isinstance(cell, str):
-        if cell is None or type(cell).__name__ == "NAType" or cell != cell:
+        if is_missing(cell):
             return ()
         cell = str(cell)  # a lone reference number read back as a number
     return tuple(item for item in cell.split(LIST_SEPARATOR) if item)

@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Final, Literal
 
-from ..io.schema import join_list, split_list
+from ..io.schema import is_missing, join_list, split_list
 from .priority import TIER_WEIGHT
 
 Clock = Literal["met", "late", "overdue", "due", "not applicable"]
@@ -500,9 +500,7 @@ def _events_by_row(events: Any, note_ids: Sequence[str]) -> dict[int, tuple[Case
 
 def _text_cell(value: Any) -> str:
     """A table cell as text; a missing one (None, NaN, NA) as ""."""
-    import pandas as pd
-
-    return "" if value is None or pd.isna(value) else str(value)
+    return "" if is_missing(value) else str(value)
 
 
 def _case_event(row: Any) -> CaseEvent:
