@@ -7,6 +7,9 @@ lower-cased tokens, and a second pass for exact forms such as "CO"). Token patte
 ``Matcher`` dialect of the lexicon, in the subset :func:`compile_pattern` accepts) run only
 around the tokens that anchor them. Of overlapping hits the longest wins, and a hit inside a
 look-alike is dropped.
+
+The per-note work runs in a compiled core (``_core``, Cython) when the package was built
+with it, and in Python otherwise; both give the same hits (``tests/test_compiled_matching.py``).
 """
 
 from __future__ import annotations
@@ -16,9 +19,14 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, cast
 
 import ahocorasick
+
+try:
+    from ._core import MatcherCore
+except ImportError:  # built without a C compiler: the same rules, in Python
+    MatcherCore = None  # type: ignore[assignment,misc]
 
 from ..errors import LexiconError
 from ..lexicon import TokenPattern
@@ -279,13 +287,19 @@ class LexiconMatcher:
     ``words`` cuts a phrase into tokens exactly as notes are cut.
     """
 
-    def __init__(self, words: Words) -> None:
+    def __init__(self, words: Words, *, compiled: bool | None = None) -> None:
+        if compiled and MatcherCore is None:
+            raise LexiconError("casenotes was installed without its compiled matcher; "
+                               "reinstall it where a C compiler is available, or pass "
+                               "compiled=None")
         self.words = words
+        self.compiled = MatcherCore is not None if compiled is None else compiled
         self.sections: dict[str, _Section] = {}
         # Joined lower-cased phrase -> (section, key, exact words or None) for each entry.
         self._phrases: dict[str, list[tuple[str, str, tuple[str, ...] | None]]] = {}
         self._automaton: Any = None
         self._anchored: _AnchorTable | None = None
+        self._core: Any = None
 
     def section(self, name: str) -> _Section:
         return self.sections.setdefault(name, _Section())
@@ -296,7 +310,7 @@ class LexiconMatcher:
             where: str = "") -> None:
         """Add one lexicon entry to ``section``; ``where`` names it in error messages."""
         part = self.section(section)
-        self._automaton = self._anchored = None
+        self._automaton = self._anchored = self._core = None
         for suffix, texts, cased, blocker in (
                 ("", phrases, False, False), ("#exact", exact, True, False),
                 ("#lookalike", blockers, False, True),
@@ -339,13 +353,17 @@ class LexiconMatcher:
                 automaton.make_automaton()
                 self._automaton = automaton
             self._anchored = _anchor_table(self.sections)
+            if self.compiled and MatcherCore is not None:
+                self._core = MatcherCore(self.sections, self._phrases, self._anchored, TermHit)
         return self._automaton
 
     def __call__(self, tokens: Tokens | JoinedTokens) -> dict[str, list[TermHit]]:
         """Each section's hits, in token order."""
         joined = tokens if isinstance(tokens, JoinedTokens) else JoinedTokens.of(tokens)
-        raw: dict[str, list[tuple[str, int, int]]] = {name: [] for name in self.sections}
         automaton = self._compiled()
+        if self._core is not None:
+            return cast(dict[str, list[TermHit]], self._core.match(joined))
+        raw: dict[str, list[tuple[str, int, int]]] = {name: [] for name in self.sections}
         if automaton is not None:
             token_at = joined.token_at
             for end, (length, targets) in automaton.iter(joined.lower):

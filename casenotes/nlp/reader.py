@@ -43,6 +43,11 @@ from .senses import Evidence, Sense, SenseReader
 from .text import IDENTITY, OffsetMap, check_text, normalise
 from .tokens import Tokens
 
+try:
+    from ._core import segment as _segment_compiled
+except ImportError:  # built without a C compiler: the same rules, in Python
+    _segment_compiled = None  # type: ignore[assignment]
+
 HAZARDS: Final = "hazards"
 EQUIPMENT: Final = "equipment"
 VULNERABILITY: Final = "vulnerability"
@@ -116,13 +121,17 @@ class _FlagTable(dict[str, int]):
 _FLAGS: Final = _FlagTable()
 
 
-def segment(lowers: Sequence[str]) -> tuple[list[int], list[int]]:
+def segment(lowers: Sequence[str], *, compiled: bool = True) -> tuple[list[int], list[int]]:
     """Sentence starts and dated timeline entries (token indices) of a token sequence.
 
     A sentence starts at the first token, after a sentence-final mark and on a new line.
     A dated entry ("05/12 eng attended", "Mon 05/12", "5 Dec") starts a sentence unless the
-    date is glued to the words before it ("due 03/25", "on 02/12").
+    date is glued to the words before it ("due 03/25", "on 02/12"). The compiled core runs
+    the same rules when built (``compiled=False``: this Python, the reference).
     """
+    if compiled and _segment_compiled is not None:
+        found: tuple[list[int], list[int]] = _segment_compiled(tuple(lowers), _FLAGS)
+        return found
     flags = list(map(_FLAGS.__getitem__, lowers))
     count = len(flags)
     starts: set[int] = {0} if count else set()

@@ -18,6 +18,11 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from .text import normalise
 
+try:
+    from ._core import split_tokens as _split_compiled
+except ImportError:  # built without a C compiler: the same walk, in Python
+    _split_compiled = None  # type: ignore[assignment]
+
 if TYPE_CHECKING:
     from spacy.tokenizer import Tokenizer
 
@@ -73,8 +78,11 @@ class NoteTokenizer:
     spaCy tokenizer is built afresh, since its vocabulary keeps every string it has seen.
     """
 
-    def __init__(self, make_inner: Callable[[], Tokenizer]) -> None:
+    def __init__(self, make_inner: Callable[[], Tokenizer], *,
+                 compiled: bool | None = None) -> None:
         self.make_inner = make_inner
+        #: Walk the text in the compiled core (when built) or in Python; both cut the same.
+        self.compiled = _split_compiled is not None if compiled is None else compiled
         self.inner = make_inner()
         self._special = frozenset(self.inner.rules or ())
         self._pieces: dict[str, tuple[Pieces, tuple[str, ...]]] = {}
@@ -100,6 +108,16 @@ class NoteTokenizer:
         folded = text.lower()
         if len(folded) != len(text):
             folded = text  # a dotted capital I: tokenise as written, as spaCy would
+        if self.compiled and _split_compiled is not None:
+            starts, ends, spaces, lowers = _split_compiled(folded, self._pieces, self.pieces)
+        else:
+            starts, ends, spaces, lowers = self._split(folded)
+        if folded is text:
+            lowers = [token.lower() for token in lowers]
+        return Tokens(text, tuple(starts), tuple(ends), tuple(lowers), tuple(spaces))
+
+    def _split(self, folded: str) -> tuple[list[int], list[int], list[bool], list[str]]:
+        """The walk in Python: the reference for the compiled ``split_tokens``."""
         starts: list[int] = []
         ends: list[int] = []
         spaces: list[bool] = []
@@ -131,9 +149,7 @@ class NoteTokenizer:
             position += len(run)
         if position < len(folded):
             _gap_token(folded[position:], position, starts, ends, spaces, lowers)
-        if folded is text:
-            lowers = [token.lower() for token in lowers]
-        return Tokens(text, tuple(starts), tuple(ends), tuple(lowers), tuple(spaces))
+        return starts, ends, spaces, lowers
 
     def words(self, text: str) -> list[str]:
         """Token texts of a raw text, as the lexicon's phrases are cut (normalised first)."""

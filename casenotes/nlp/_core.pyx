@@ -1,0 +1,681 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""casenotes' compiled reader core: the per-note work of the lexicon matcher.
+
+The same rules as the Python matcher (``matching.py`` is the reference, and a test checks
+that both give the same hits on every sample note), with a note's raw hits, token-pattern
+states and the choice among overlapping hits kept in C arrays instead of Python objects.
+What a token pattern asks of a token is answered once per distinct token and remembered as
+bits, so a pattern runs as a small automaton over integers.
+"""
+
+from libc.stdlib cimport calloc, free, malloc, qsort, realloc
+
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
+
+cdef enum:
+    OP_ONE = 0
+    OP_OPTIONAL = 1
+    OP_PLUS = 2
+    OP_STAR = 3
+
+#: Distinct tokens whose answers are remembered before the memory starts again.
+cdef Py_ssize_t TYPE_MEMORY = 200_000
+
+
+cdef struct Raw:
+    int key
+    int start
+    int end
+
+
+cdef struct Ranked:
+    int negative_length
+    int start
+    int order
+    int end
+    int key
+
+
+cdef struct Block:
+    int start
+    int end
+
+
+cdef struct Chosen:
+    int start
+    int end
+    int key
+    int rank
+
+
+cdef int _by_rank(const void* a, const void* b) noexcept nogil:
+    cdef const Ranked* x = <const Ranked*>a
+    cdef const Ranked* y = <const Ranked*>b
+    if x.negative_length != y.negative_length:
+        return -1 if x.negative_length < y.negative_length else 1
+    if x.start != y.start:
+        return -1 if x.start < y.start else 1
+    if x.order != y.order:
+        return -1 if x.order < y.order else 1
+    return 0
+
+
+cdef int _by_span(const void* a, const void* b) noexcept nogil:
+    cdef const Block* x = <const Block*>a
+    cdef const Block* y = <const Block*>b
+    if x.start != y.start:
+        return -1 if x.start < y.start else 1
+    if x.end != y.end:
+        return -1 if x.end < y.end else 1
+    return 0
+
+
+cdef int _by_start(const void* a, const void* b) noexcept nogil:
+    # Stable: equal starts keep the order in which they were chosen.
+    cdef const Chosen* x = <const Chosen*>a
+    cdef const Chosen* y = <const Chosen*>b
+    if x.start != y.start:
+        return -1 if x.start < y.start else 1
+    return -1 if x.rank < y.rank else (1 if x.rank > y.rank else 0)
+
+
+cdef class _TokenType:
+    """What the patterns ask of one distinct token: tests passed, patterns it anchors,
+    required-literal groups it belongs to (bit sets as bytes)."""
+
+    cdef bytes tests
+    cdef bytes groups
+    cdef tuple anchored
+
+
+cdef class _RawHits:
+    """A growing C array of (key, start, end)."""
+
+    cdef Raw* items
+    cdef Py_ssize_t count
+    cdef Py_ssize_t capacity
+
+    def __cinit__(self):
+        self.capacity = 64
+        self.count = 0
+        self.items = <Raw*>malloc(self.capacity * sizeof(Raw))
+        if self.items == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.items)
+
+    cdef int push(self, int key, int start, int end) except -1:
+        cdef Raw* grown
+        if self.count == self.capacity:
+            grown = <Raw*>realloc(self.items, 2 * self.capacity * sizeof(Raw))
+            if grown == NULL:
+                raise MemoryError()
+            self.items = grown
+            self.capacity *= 2
+        self.items[self.count].key = key
+        self.items[self.count].start = start
+        self.items[self.count].end = end
+        self.count += 1
+        return 0
+
+
+cdef inline Py_ssize_t _token_at(const Py_ssize_t* separators, Py_ssize_t count,
+                                 Py_ssize_t offset) noexcept nogil:
+    """bisect_left: the index of the token that follows the separator at ``offset``."""
+    cdef Py_ssize_t low = 0, high = count, middle
+    while low < high:
+        middle = (low + high) >> 1
+        if separators[middle] < offset:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+cdef inline bint _passes(const unsigned char* bits, int test) noexcept nogil:
+    return (bits[test >> 3] >> (test & 7)) & 1
+
+
+cdef class MatcherCore:
+    """Built from a :class:`~casenotes.nlp.matching.LexiconMatcher`'s compiled tables;
+    :meth:`match` gives the same hits as the matcher's Python path."""
+
+    cdef object automaton
+    cdef list section_names
+    cdef int n_sections
+    cdef int n_keys
+    cdef int* key_section
+    cdef int* key_blocker
+    cdef int* key_order
+    cdef int* key_keep_start
+    cdef int* key_keep_end
+    cdef int* key_claim_kept
+    cdef list key_label
+    cdef list key_entry
+    cdef object hit_type
+    # Patterns: elements [element_first[p], element_first[p] + element_count[p]).
+    cdef int n_patterns
+    cdef int* pattern_key
+    cdef int* element_first
+    cdef int* element_count
+    cdef int* element_test
+    cdef int* element_op
+    cdef int* pattern_longest
+    cdef int* pattern_anchor_offset
+    cdef int* pattern_literal
+    cdef int* pattern_everywhere
+    cdef list pattern_groups
+    cdef list tests
+    cdef int n_test_bytes
+    cdef int n_group_bytes
+    cdef dict by_literal
+    cdef list regex_anchors
+    cdef dict groups_of
+    cdef dict types
+
+    def __init__(self, sections, phrases, anchored, hit_type):
+        """``sections``: name -> section (entries, patterns); ``phrases``: joined phrase ->
+        [(section, key, exact words or None)]; ``anchored``: the matcher's anchor table."""
+        import ahocorasick
+
+        self.hit_type = hit_type
+        self.section_names = list(sections)
+        self.n_sections = len(self.section_names)
+        keys = {}
+        labels, entries, rows = [], [], []
+        for index, (name, part) in enumerate(sections.items()):
+            for key, entry in part.entries.items():
+                keys[(name, key)] = len(rows)
+                keep = entry.keep
+                rows.append((index, int(entry.blocker), entry.order,
+                             -1 if keep is None else keep[0], -1 if keep is None else keep[1],
+                             int(entry.claim_kept)))
+                labels.append(entry.label)
+                entries.append(entry.entry_id)
+        self.n_keys = len(rows)
+        self.key_label, self.key_entry = labels, entries
+        self.key_section = self._ints([r[0] for r in rows])
+        self.key_blocker = self._ints([r[1] for r in rows])
+        self.key_order = self._ints([r[2] for r in rows])
+        self.key_keep_start = self._ints([r[3] for r in rows])
+        self.key_keep_end = self._ints([r[4] for r in rows])
+        self.key_claim_kept = self._ints([r[5] for r in rows])
+
+        self.automaton = None
+        if phrases:
+            automaton = ahocorasick.Automaton()
+            for joined, targets in phrases.items():
+                automaton.add_word(joined, (len(joined), tuple(
+                    (keys[(section, key)], exact) for section, key, exact in targets)))
+            automaton.make_automaton()
+            self.automaton = automaton
+
+        patterns = [(name, pattern) for name, part in sections.items()
+                    for pattern in part.patterns]
+        number = {id(pattern): n for n, (_, pattern) in enumerate(patterns)}
+        self.n_patterns = len(patterns)
+        self.tests = []
+        element_tests, element_ops, firsts, counts, group_lists = [], [], [], [], []
+        groups_of = {}
+        n_groups = 0
+        op_code = {None: OP_ONE, "?": OP_OPTIONAL, "+": OP_PLUS, "*": OP_STAR}
+        for name, pattern in patterns:
+            firsts.append(len(element_tests))
+            counts.append(len(pattern.tests))
+            for test, operator in zip(pattern.tests, pattern.operators):
+                element_tests.append(len(self.tests))
+                element_ops.append(op_code[operator])
+                self.tests.append(test)
+            own = []
+            for options in pattern.required:
+                for literal in options:
+                    groups_of.setdefault(literal, []).append(n_groups)
+                own.append(n_groups)
+                n_groups += 1
+            group_lists.append(tuple(own))
+        self.n_test_bytes = (len(self.tests) + 7) // 8 or 1
+        self.n_group_bytes = (n_groups + 7) // 8 or 1
+        self.groups_of = {literal: tuple(ids) for literal, ids in groups_of.items()}
+        self.pattern_groups = group_lists
+        self.element_first = self._ints(firsts)
+        self.element_count = self._ints(counts)
+        self.element_test = self._ints(element_tests)
+        self.element_op = self._ints(element_ops)
+        self.pattern_key = self._ints([keys[(name, pattern.key)] for name, pattern in patterns])
+        self.pattern_longest = self._ints(
+            [-1 if p.longest is None else p.longest for _, p in patterns])
+        self.pattern_anchor_offset = self._ints(
+            [-1 if p.anchor_offset is None else p.anchor_offset for _, p in patterns])
+        self.pattern_literal = self._ints([int(p.anchors is not None) for _, p in patterns])
+        self.pattern_everywhere = self._ints(
+            [int(p.anchors is None and p.anchor_regex is None) for _, p in patterns])
+        self.by_literal = {literal: tuple(number[id(p)] for _, p in found)
+                           for literal, found in anchored.by_literal.items()}
+        self.regex_anchors = [(number[id(p)], p.anchor_regex) for _, p in anchored.by_regex]
+        self.types = {}
+
+    cdef int* _ints(self, values) except NULL:
+        cdef int* out = <int*>malloc((len(values) or 1) * sizeof(int))
+        if out == NULL:
+            raise MemoryError()
+        for i, value in enumerate(values):
+            out[i] = value
+        return out
+
+    def __dealloc__(self):
+        free(self.key_section)
+        free(self.key_blocker)
+        free(self.key_order)
+        free(self.key_keep_start)
+        free(self.key_keep_end)
+        free(self.key_claim_kept)
+        free(self.pattern_key)
+        free(self.element_first)
+        free(self.element_count)
+        free(self.element_test)
+        free(self.element_op)
+        free(self.pattern_longest)
+        free(self.pattern_anchor_offset)
+        free(self.pattern_literal)
+        free(self.pattern_everywhere)
+
+    cdef _TokenType _type_of(self, str lower, str text):
+        """The remembered answers for one distinct token."""
+        key = text if text == lower else (lower, text)
+        found = self.types.get(key)
+        if found is not None:
+            return <_TokenType>found
+        if len(self.types) >= TYPE_MEMORY:
+            self.types.clear()
+        cdef _TokenType token = _TokenType()
+        tests = bytearray(self.n_test_bytes)
+        for index, test in enumerate(self.tests):
+            if test(lower, text):
+                tests[index >> 3] |= 1 << (index & 7)
+        groups = bytearray(self.n_group_bytes)
+        for index in self.groups_of.get(lower, ()):
+            groups[index >> 3] |= 1 << (index & 7)
+        anchored = self.by_literal.get(lower, ())
+        for number, regex in self.regex_anchors:
+            if regex.search(text) is not None:
+                anchored = anchored + (number,)
+        token.tests = bytes(tests)
+        token.groups = bytes(groups)
+        token.anchored = anchored
+        self.types[key] = token
+        return token
+
+    def match(self, joined):
+        """Each section's hits (``TermHit``), in token order, for a ``JoinedTokens``."""
+        tokens = joined.tokens
+        cdef tuple lowers = tokens.lowers
+        cdef Py_ssize_t count = PyTuple_GET_SIZE(lowers)
+        cdef Py_ssize_t* separators = <Py_ssize_t*>malloc((count + 1) * sizeof(Py_ssize_t))
+        if separators == NULL:
+            raise MemoryError()
+        cdef _RawHits raw = _RawHits()
+        cdef Py_ssize_t i, position = 0
+        cdef Py_ssize_t first, last, end, length
+        try:
+            separators[0] = 0
+            for i in range(count):
+                position += len(<str>PyTuple_GET_ITEM(lowers, i)) + 1
+                separators[i + 1] = position
+            if self.automaton is not None:
+                for end, value in self.automaton.iter(joined.lower):
+                    length = value[0]
+                    first = _token_at(separators, count + 1, end - length + 1)
+                    last = _token_at(separators, count + 1, end)
+                    for key, exact in value[1]:
+                        if exact is None or joined.written(first, last) == exact:
+                            raw.push(key, <int>first, <int>last)
+            if self.n_patterns:
+                self._patterns(tokens, lowers, count, raw)
+            return self._choose_all(raw, count)
+        finally:
+            free(separators)
+
+    cdef int _patterns(self, tokens, tuple lowers, Py_ssize_t count, _RawHits raw) except -1:
+        """Token-pattern matches, each pattern tried only at starts its anchors allow."""
+        cdef str text = tokens.text
+        cdef tuple starts_at = tokens.starts, ends_at = tokens.ends
+        cdef list types = [None] * count
+        cdef const unsigned char** bits = <const unsigned char**>malloc(
+            (count or 1) * sizeof(unsigned char*))
+        cdef unsigned char* present = <unsigned char*>calloc(self.n_group_bytes, 1)
+        cdef unsigned char* candidates = <unsigned char*>calloc(
+            (self.n_patterns * count) or 1, 1)
+        cdef unsigned char* tried = <unsigned char*>calloc(self.n_patterns, 1)
+        cdef int* allowed = <int*>malloc(self.n_patterns * sizeof(int))
+        cdef int* state_a = <int*>calloc(count + 1, sizeof(int))
+        cdef int* state_b = <int*>calloc(count + 1, sizeof(int))
+        cdef Py_ssize_t i, j, p, s, low, high, offset, reach
+        cdef int number, generation = 0
+        cdef _TokenType token
+        cdef const unsigned char* group_bits
+        try:
+            if (bits == NULL or present == NULL or candidates == NULL or tried == NULL
+                    or allowed == NULL or state_a == NULL or state_b == NULL):
+                raise MemoryError()
+            for i in range(count):
+                token = self._type_of(<str>PyTuple_GET_ITEM(lowers, i),
+                                      text[<Py_ssize_t>starts_at[i]:<Py_ssize_t>ends_at[i]])
+                types[i] = token
+                bits[i] = <const unsigned char*><char*>token.tests
+                group_bits = <const unsigned char*><char*>token.groups
+                for j in range(self.n_group_bytes):
+                    present[j] |= group_bits[j]
+            for p in range(self.n_patterns):
+                allowed[p] = 1
+                for number in self.pattern_groups[p]:
+                    if not _passes(present, number):
+                        allowed[p] = 0
+                        break
+            for i in range(count):
+                token = <_TokenType>types[i]
+                for number in token.anchored:
+                    p = number
+                    if self.pattern_literal[p] and not allowed[p]:
+                        continue
+                    tried[p] = 1
+                    offset = self.pattern_anchor_offset[p]
+                    if offset >= 0:
+                        if i >= offset:
+                            candidates[p * count + i - offset] = 1
+                        continue
+                    reach = self.pattern_longest[p] if self.pattern_longest[p] >= 0 else count
+                    low = i - reach + 1 if i - reach + 1 > 0 else 0
+                    for s in range(low, i + 1):
+                        candidates[p * count + s] = 1
+            for p in range(self.n_patterns):
+                if self.pattern_everywhere[p]:
+                    tried[p] = 1
+                    for s in range(count):
+                        candidates[p * count + s] = 1
+            for p in range(self.n_patterns):
+                if not tried[p]:
+                    continue
+                for s in range(count):
+                    if candidates[p * count + s]:
+                        generation = self._run(p, s, count, bits, state_a, state_b,
+                                               generation, raw)
+            return 0
+        finally:
+            free(bits)
+            free(present)
+            free(candidates)
+            free(tried)
+            free(allowed)
+            free(state_a)
+            free(state_b)
+
+    cdef int _run(self, Py_ssize_t p, Py_ssize_t start, Py_ssize_t count,
+                  const unsigned char** bits, int* current, int* following, int generation,
+                  _RawHits raw) except -1:
+        """Every end of a match of pattern ``p`` from token ``start``: the positions reached
+        after each element, as stamps (``current[q] == now``), with no clearing."""
+        cdef int now, then, test, op
+        cdef Py_ssize_t k, q, low, high, new_low, new_high
+        cdef int* swap
+        generation += 1
+        now = generation
+        current[start] = now
+        low = high = start
+        for k in range(self.element_first[p], self.element_first[p] + self.element_count[p]):
+            test = self.element_test[k]
+            op = self.element_op[k]
+            generation += 1
+            then = generation
+            new_low = count + 1
+            new_high = -1
+            if op == OP_OPTIONAL or op == OP_STAR:
+                for q in range(low, high + 1):
+                    if current[q] == now:
+                        following[q] = then
+                        if q < new_low:
+                            new_low = q
+                        if q > new_high:
+                            new_high = q
+            if op == OP_ONE or op == OP_OPTIONAL:
+                for q in range(low, (high if high < count - 1 else count - 1) + 1):
+                    if current[q] == now and _passes(bits[q], test):
+                        following[q + 1] = then
+                        if q + 1 < new_low:
+                            new_low = q + 1
+                        if q + 1 > new_high:
+                            new_high = q + 1
+            else:
+                q = low
+                while q < count and (q <= high or following[q] == then):
+                    if ((q <= high and current[q] == now) or following[q] == then) and \
+                            _passes(bits[q], test):
+                        following[q + 1] = then
+                        if q + 1 < new_low:
+                            new_low = q + 1
+                        if q + 1 > new_high:
+                            new_high = q + 1
+                    q += 1
+            if new_high < 0:
+                return generation
+            swap = current
+            current = following
+            following = swap
+            now = then
+            low, high = new_low, new_high
+        for q in range(low, high + 1):
+            if q > start and current[q] == now:
+                raw.push(self.pattern_key[p], <int>start, <int>q)
+        return generation
+
+    cdef dict _choose_all(self, _RawHits raw, Py_ssize_t count):
+        out = {}
+        for section in range(self.n_sections):
+            out[self.section_names[section]] = self._choose(section, raw, count)
+        return out
+
+    cdef list _choose(self, int section, _RawHits raw, Py_ssize_t count):
+        """Longest first (then earliest, then first added); hits inside a look-alike dropped;
+        the kept hits in token order."""
+        cdef Py_ssize_t i, n_hits = 0, n_blocks = 0, n_chosen = 0, low, high, middle, index
+        cdef int key, kept_start, kept_end, claim_start, claim_end, q
+        cdef bint clash
+        for i in range(raw.count):
+            key = raw.items[i].key
+            if self.key_section[key] == section:
+                if self.key_blocker[key]:
+                    n_blocks += 1
+                else:
+                    n_hits += 1
+        if n_hits == 0:
+            return []
+        cdef Ranked* hits = <Ranked*>malloc(n_hits * sizeof(Ranked))
+        cdef Block* blocks = <Block*>malloc((n_blocks or 1) * sizeof(Block))
+        cdef int* furthest = <int*>malloc((n_blocks or 1) * sizeof(int))
+        cdef Chosen* chosen = <Chosen*>malloc(n_hits * sizeof(Chosen))
+        cdef unsigned char* taken = <unsigned char*>calloc(count or 1, 1)
+        try:
+            if (hits == NULL or blocks == NULL or furthest == NULL or chosen == NULL
+                    or taken == NULL):
+                raise MemoryError()
+            n_hits = n_blocks = 0
+            for i in range(raw.count):
+                key = raw.items[i].key
+                if self.key_section[key] != section:
+                    continue
+                if self.key_blocker[key]:
+                    blocks[n_blocks].start = raw.items[i].start
+                    blocks[n_blocks].end = raw.items[i].end
+                    n_blocks += 1
+                else:
+                    hits[n_hits].negative_length = raw.items[i].start - raw.items[i].end
+                    hits[n_hits].start = raw.items[i].start
+                    hits[n_hits].order = self.key_order[key]
+                    hits[n_hits].end = raw.items[i].end
+                    hits[n_hits].key = key
+                    n_hits += 1
+            qsort(hits, n_hits, sizeof(Ranked), _by_rank)
+            qsort(blocks, n_blocks, sizeof(Block), _by_span)
+            for i in range(n_blocks):
+                furthest[i] = blocks[i].end if i == 0 or blocks[i].end > furthest[i - 1] \
+                    else furthest[i - 1]
+            for i in range(n_hits):
+                key = hits[i].key
+                if self.key_keep_start[key] >= 0:
+                    kept_start = hits[i].start + self.key_keep_start[key]
+                    kept_end = hits[i].start + self.key_keep_end[key]
+                else:
+                    kept_start, kept_end = hits[i].start, hits[i].end
+                if n_blocks:
+                    # bisect_right(block starts, kept_start) - 1
+                    low, high = 0, n_blocks
+                    while low < high:
+                        middle = (low + high) >> 1
+                        if kept_start < blocks[middle].start:
+                            high = middle
+                        else:
+                            low = middle + 1
+                    index = low - 1
+                    if index >= 0 and furthest[index] >= kept_end:
+                        continue
+                if self.key_claim_kept[key]:
+                    claim_start, claim_end = kept_start, kept_end
+                else:
+                    claim_start, claim_end = hits[i].start, hits[i].end
+                clash = False
+                for q in range(claim_start, claim_end):
+                    if taken[q]:
+                        clash = True
+                        break
+                if clash:
+                    continue
+                for q in range(claim_start, claim_end):
+                    taken[q] = 1
+                chosen[n_chosen].start = kept_start
+                chosen[n_chosen].end = kept_end
+                chosen[n_chosen].key = key
+                chosen[n_chosen].rank = <int>n_chosen
+                n_chosen += 1
+            qsort(chosen, n_chosen, sizeof(Chosen), _by_start)
+            hit_type = self.hit_type
+            labels, entry_ids = self.key_label, self.key_entry
+            return [hit_type(chosen[i].start, chosen[i].end, labels[chosen[i].key],
+                             entry_ids[chosen[i].key]) for i in range(n_chosen)]
+        finally:
+            free(hits)
+            free(blocks)
+            free(furthest)
+            free(chosen)
+            free(taken)
+
+
+# ------------------------------------------------------------------------------ tokens
+
+cdef extern from "Python.h":
+    bint Py_UNICODE_ISSPACE(Py_UCS4 ch)
+
+
+def split_tokens(str folded, dict known, object pieces):
+    """The tokens of a folded text as ``tokens.NoteTokenizer`` cuts them (its Python loop is
+    the reference): starts, ends, trailing spaces and texts, as lists.
+
+    Whitespace is what ``\\s`` matches; a run of non-space characters is cut by ``known``
+    (run -> (offsets, texts)) or, the first time it is seen, by ``pieces(run)``.
+    """
+    cdef Py_ssize_t n = len(folded), i = 0, begin, position
+    cdef list starts = [], ends = [], spaces = [], lowers = []
+    cdef tuple offsets, texts
+    cdef str run
+    while True:
+        begin = i
+        while i < n and Py_UNICODE_ISSPACE(folded[i]):
+            i += 1
+        if i > begin:  # a gap: its first plain space belongs to the token before
+            position = begin
+            if folded[begin] == u" " and starts:
+                spaces[len(spaces) - 1] = True
+                position += 1
+            if position < i:
+                starts.append(position)
+                ends.append(i)
+                spaces.append(False)
+                lowers.append(folded[position:i])
+        if i >= n:
+            break
+        begin = i
+        while i < n and not Py_UNICODE_ISSPACE(folded[i]):
+            i += 1
+        run = folded[begin:i]
+        found = known.get(run)
+        if not found:
+            found = pieces(run)
+        offsets, texts = found
+        if len(texts) == 1:
+            starts.append(begin)
+            ends.append(i)
+            spaces.append(False)
+            lowers.append(run)
+            continue
+        for a, b in offsets:
+            starts.append(begin + <Py_ssize_t>a)
+            ends.append(begin + <Py_ssize_t>b)
+            spaces.append(False)
+        lowers.extend(texts)
+    return starts, ends, spaces, lowers
+
+
+# --------------------------------------------------------------------------- sentences
+
+# The segmenter's token flags (``reader.token_flags``).
+cdef enum:
+    IS_SPACE = 1
+    IS_NEWLINE = 2
+    IS_SENTENCE_END = 4
+    IS_DATE = 8
+    IS_DAY_NUMBER = 16
+    IS_MONTH_NAME = 32
+    IS_WEEKDAY_NAME = 64
+    IS_GLUE = 128
+
+
+def segment(tuple lowers, object flag_table):
+    """Sentence starts and dated entries of a token sequence, as ``reader.segment`` (the
+    reference) gives them; ``flag_table[lower]`` is a token's flags."""
+    cdef Py_ssize_t count = len(lowers), i, first
+    cdef int* flags = <int*>malloc((count or 1) * sizeof(int))
+    cdef unsigned char* starts = <unsigned char*>calloc(count or 1, 1)
+    cdef int value, previous = -1
+    cdef bint new_line = True, entry
+    cdef list entries = []
+    if flags == NULL or starts == NULL:
+        free(flags)
+        free(starts)
+        raise MemoryError()
+    try:
+        for i in range(count):
+            flags[i] = flag_table[<str>PyTuple_GET_ITEM(lowers, i)]
+        if count:
+            starts[0] = 1
+        for i in range(count):
+            value = flags[i]
+            if value & IS_SPACE:
+                if value & IS_NEWLINE:
+                    new_line = True
+                continue
+            if new_line or previous < 0 or previous & IS_SENTENCE_END:
+                starts[i] = 1
+            if value & IS_DATE:
+                entry = previous < 0 or new_line or not previous & IS_GLUE
+            else:
+                entry = (new_line and value & IS_DAY_NUMBER and i + 1 < count
+                         and flags[i + 1] & IS_MONTH_NAME)
+            if entry:
+                first = i - 1 if i > 0 and flags[i - 1] & IS_WEEKDAY_NAME else i
+                starts[first] = 1
+                entries.append(first)
+            new_line = False
+            previous = value
+        return [i for i in range(count) if starts[i]], entries
+    finally:
+        free(flags)
+        free(starts)

@@ -1,0 +1,200 @@
+"""The compiled matcher core finds exactly what the Python matcher finds.
+
+``matching.py`` is the reference; ``_core.pyx`` keeps a note's raw hits, pattern states
+and the choice among overlapping hits in C arrays. Both must give the same hits on every
+sample note, on made-up notes of lexicon words, and for token patterns with every repeat
+operator.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from casenotes.errors import LexiconError
+from casenotes.lexicon import TokenPattern, default_lexicon
+from casenotes.nlp import matching
+from casenotes.nlp.english import note_tokenizer
+from casenotes.nlp.matching import JoinedTokens, LexiconMatcher
+from casenotes.nlp.reader import _add_lexicon, segment
+from casenotes.nlp.text import normalise
+from casenotes.nlp.tokens import NoteTokenizer
+
+compiled_only = pytest.mark.skipif(matching.MatcherCore is None,
+                                   reason="casenotes was built without its compiled core")
+TOKENIZER = note_tokenizer()
+PYTHON_TOKENIZER = NoteTokenizer(TOKENIZER.make_inner, compiled=False)
+
+
+def lexicon_matcher(*, compiled: bool) -> LexiconMatcher:
+    matcher = LexiconMatcher(TOKENIZER.words, compiled=compiled)
+    _add_lexicon(matcher, default_lexicon())
+    return matcher
+
+
+@pytest.fixture(scope="module")
+def both() -> tuple[LexiconMatcher, LexiconMatcher]:
+    return lexicon_matcher(compiled=False), lexicon_matcher(compiled=True)
+
+
+def hits_both_ways(both: tuple[LexiconMatcher, LexiconMatcher], text: str):  # type: ignore[no-untyped-def]
+    tokens = TOKENIZER(normalise(text)[0])
+    python, compiled = both
+    return python(JoinedTokens.of(tokens)), compiled(JoinedTokens.of(tokens))
+
+
+def sample_texts(samples: Path) -> list[str]:
+    texts = []
+    for path in sorted(samples.rglob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            if isinstance(record.get("text"), str):
+                texts.append(record["text"])
+    return texts
+
+
+@compiled_only
+def test_every_sample_note_gets_the_same_hits_both_ways(
+        both: tuple[LexiconMatcher, LexiconMatcher], samples: Path) -> None:
+    texts = sample_texts(samples)
+    differing = []
+    for text in texts:
+        python_hits, compiled_hits = hits_both_ways(both, text)
+        if compiled_hits != python_hits:
+            differing.append(text[:60])
+    assert differing == []
+    assert len(texts) > 2_900
+    python, _ = both
+    found = sum(len(hits) for text in texts[:300]
+                for hits in python(JoinedTokens.of(TOKENIZER(normalise(text)[0]))).values())
+    assert found > 3_000  # the notes exercise every section, not only empty answers
+
+
+def _phrases() -> list[str]:
+    lexicon = default_lexicon()
+    out = [p for term in lexicon.hazards for p in term.phrases + term.lookalikes
+           + term.abbreviations]
+    out += [p for item in lexicon.equipment for p in item.phrases]
+    out += [p for rule in lexicon.cues for p in rule.phrases]
+    out += [p for cue in lexicon.vulnerability for p in cue.phrases]
+    return sorted(set(out))
+
+
+PIECES = st.one_of(
+    st.sampled_from(_phrases()),
+    st.sampled_from(["the", "tenant", "said", "no", "not", "but", ".", ",", "(", ")", "CO",
+                     "Damp", "ACM", "03/12", "\n", "survey", "smell", "checked", "ok"]),
+    st.text(alphabet="abcdeCO./-()' ", min_size=1, max_size=6),
+)
+
+
+@compiled_only
+@given(st.lists(PIECES, min_size=1, max_size=40))
+def test_notes_made_of_lexicon_words_get_the_same_hits_both_ways(
+        both: tuple[LexiconMatcher, LexiconMatcher], pieces: list[str]) -> None:
+    python_hits, compiled_hits = hits_both_ways(both, " ".join(pieces))
+    assert compiled_hits == python_hits
+
+
+WORDS = ["a", "b", "c", "gas", "leak"]
+TOKEN_SPECS = st.one_of(
+    st.builds(lambda w: {"LOWER": w}, st.sampled_from(WORDS)),
+    st.builds(lambda ws: {"LOWER": {"IN": ws}}, st.lists(st.sampled_from(WORDS), min_size=1,
+                                                          max_size=3, unique=True)),
+    st.just({"IS_ALPHA": True}),
+    st.just({"TEXT": {"REGEX": "^[A-Z]"}}),
+)
+OPERATORS = st.sampled_from([None, "?", "+", "*"])
+
+
+@st.composite
+def token_patterns(draw: st.DrawFn) -> TokenPattern:
+    specs = []
+    for _ in range(draw(st.integers(1, 4))):
+        spec = dict(draw(TOKEN_SPECS))
+        operator = draw(OPERATORS)
+        if operator:
+            spec["OP"] = operator
+        specs.append(spec)
+    keep = None
+    if draw(st.booleans()) and len(specs) > 1:
+        keep = (0, 1)
+    return TokenPattern(json.dumps(specs), keep, draw(st.booleans()))
+
+
+@compiled_only
+@given(st.lists(token_patterns(), min_size=1, max_size=4),
+       st.lists(st.sampled_from([*WORDS, "Gas", "A", "1", "."]), max_size=25),
+       st.lists(st.sampled_from(WORDS), max_size=3))
+def test_token_patterns_with_every_operator_match_the_same_both_ways(
+        patterns: list[TokenPattern], words: list[str], blockers: list[str]) -> None:
+    python, compiled = (LexiconMatcher(TOKENIZER.words, compiled=flag) for flag in (False, True))
+    for matcher in (python, compiled):
+        for number, pattern in enumerate(patterns):
+            matcher.add("hazards", "gas", f"entry{number}", patterns=[pattern],
+                        phrases=["gas leak"] if number == 0 else (), blockers=blockers)
+    tokens = TOKENIZER(" ".join(words))
+    assert compiled(JoinedTokens.of(tokens)) == python(JoinedTokens.of(tokens))
+
+
+@pytest.mark.parametrize("compiled", [False, pytest.param(True, marks=compiled_only)])
+def test_repeat_operators_find_every_end_and_the_longest_hit_wins(compiled: bool) -> None:
+    matcher = LexiconMatcher(TOKENIZER.words, compiled=compiled)
+    pattern = TokenPattern(json.dumps([{"LOWER": "a"}, {"LOWER": "b", "OP": "+"},
+                                       {"LOWER": "c", "OP": "?"}, {"LOWER": "d", "OP": "*"}]))
+    matcher.add("hazards", "gas", "abcd", patterns=[pattern])
+    matcher.add("hazards", "gas", "bb", phrases=["b b"])
+    matcher.add("hazards", "gas", "d", phrases=["d"], blockers=["x d"])
+    found = matcher(JoinedTokens.of(TOKENIZER("a b b c d d . b b x d d")))["hazards"]
+    assert [(hit.start, hit.end, hit.entry_id) for hit in found] == [
+        (0, 6, "abcd"), (7, 9, "bb"), (11, 12, "d")]
+
+
+def test_the_python_path_is_used_when_asked() -> None:
+    matcher = lexicon_matcher(compiled=False)
+    found = matcher(JoinedTokens.of(TOKENIZER("strong smell of gas in the kitchen")))
+    assert [hit.entry_id for hit in found["hazards"]] and matcher._core is None
+
+
+def test_asking_for_the_compiled_matcher_without_it_says_how_to_get_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(matching, "MatcherCore", None)
+    with pytest.raises(LexiconError, match="reinstall it where a C compiler is available"):
+        LexiconMatcher(TOKENIZER.words, compiled=True)
+
+
+# ---------------------------------------------------------------------- tokens, sentences
+
+
+def tokens_both_ways(text: str):  # type: ignore[no-untyped-def]
+    return TOKENIZER(text), PYTHON_TOKENIZER(text)
+
+
+@compiled_only
+def test_every_sample_note_gets_the_same_tokens_and_sentences_both_ways(samples: Path) -> None:
+    differing = []
+    for text in sample_texts(samples):
+        compiled, python = tokens_both_ways(normalise(text)[0])
+        if compiled != python or segment(compiled.lowers) != segment(python.lowers,
+                                                                     compiled=False):
+            differing.append(text[:60])
+    assert differing == []
+
+
+SPACING = st.text(alphabet=" \t\n\r\u00a0\u2003\u200b\x0b", min_size=1, max_size=4)
+
+
+@compiled_only
+@given(st.lists(st.tuples(PIECES, SPACING), max_size=30))
+def test_any_spacing_gets_the_same_tokens_and_sentences_both_ways(
+        pieces: list[tuple[str, str]]) -> None:
+    text = "".join(piece + gap for piece, gap in pieces)
+    for version in (text, normalise(text)[0]):  # the walk must agree on any text
+        compiled, python = tokens_both_ways(version)
+        assert compiled == python
+        assert segment(compiled.lowers) == segment(python.lowers, compiled=False)
+
