@@ -15,13 +15,18 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any, Final
 
 import ahocorasick
 
 from .nlp.text import OffsetMap, fold
+
+try:
+    from .nlp import _core
+except ImportError:  # built without a C compiler: the same features, in Python
+    _core = None  # type: ignore[assignment]
 from .types import CONTEXTS, CUE_KINDS, EQUIPMENT_KINDS, Mention, NoteFindings
 
 Features = dict[str, float]
@@ -47,8 +52,28 @@ _IMPERATIVE = re.compile(
 )
 
 
+#: Where an imperative can start: the note's start or one of these marks.
+_IMPERATIVE_MARK = re.compile(r"[.!?:\n•*-]")
 #: Runs of whitespace, which a phrase's single space stands for.
 _SPACE_RUN = re.compile(r"\s{2,}|[^\S ]")
+#: Whitespace other than the plain space: with a double space, what ``_SPACE_RUN`` finds.
+_OTHER_SPACE = re.compile(r"[^\S ]")
+
+
+def _count_imperatives(text: str) -> int:
+    """``len(_IMPERATIVE.findall(text))``, trying the pattern only where a match can start
+    (the start, or a mark it begins with), so a note is not scanned position by position."""
+    count, reached = 0, -1
+    found = _IMPERATIVE.match(text)
+    if found:
+        count, reached = 1, found.end()
+    for mark in _IMPERATIVE_MARK.finditer(text, 1):
+        at = mark.start()
+        if at >= reached:
+            found = _IMPERATIVE.match(text, at)
+            if found:
+                count, reached = count + 1, found.end()
+    return count
 
 
 @dataclass(frozen=True)
@@ -74,6 +99,11 @@ class WordClasses:
         if len(lowered) != len(text):
             return self.find_by_regex(text)
         folded, offsets = _fold_spaces(lowered)
+        if _core is not None:
+            per_class = _core.class_starts(folded, self.automaton, len(self.names))
+            if offsets is not None:
+                per_class = [[offsets.start(s) for s in starts] for starts in per_class]
+            return dict(zip(self.names, per_class, strict=True))
         last = len(folded) - 1
         candidates: list[list[tuple[int, int]]] = [[] for _ in self.names]
         for end, (indices, length) in self.automaton.iter(folded):
@@ -95,10 +125,30 @@ class WordClasses:
             found[name] = starts
         return found
 
+    @cached_property
+    def feature_names(self) -> tuple[tuple[str, ...], ...]:
+        """Per class, its five position features' names, in ``_class_features``' order."""
+        return tuple((f"before_near:{name}", f"before:{name}", f"after_near:{name}",
+                      f"after:{name}", f"clause:{name}") for name in self.names)
+
     def find_by_regex(self, text: str) -> dict[str, list[int]]:
         """:meth:`find` by the classes' regular expressions (slower; the reference)."""
         return {name: [m.start() for m in pattern.finditer(text)]
                 for name, pattern in zip(self.names, self.patterns, strict=True)}
+
+
+def _word_count(text: str, begin: int = 0, end: int | None = None, enough: int = -1) -> int:
+    """How many words (``_WORD``) ``text[begin:end]`` holds, counting stopped past ``enough``
+    (negative: never)."""
+    end = len(text) if end is None else end
+    if _core is not None:
+        return _core.count_words(text, begin, end, enough)
+    count = 0
+    for _ in _WORD.finditer(text, begin, end):
+        count += 1
+        if 0 <= enough < count:
+            break
+    return count
 
 
 def _joins_before(char: str) -> bool:
@@ -111,7 +161,7 @@ def _joins_after(char: str) -> bool:
 
 def _fold_spaces(text: str) -> tuple[str, OffsetMap | None]:
     """Every whitespace run as one space, with the map back (None when nothing changed)."""
-    if not _SPACE_RUN.search(text):
+    if "  " not in text and not _OTHER_SPACE.search(text):  # _SPACE_RUN.search, faster
         return text, None
     return fold(text, _SPACE_RUN, " ")
 
@@ -182,13 +232,16 @@ def note_features(text: str, findings: NoteFindings) -> list[Features]:
     mentions = findings.mentions
     if not mentions:
         return []
-    classes = word_classes().find(text)
+    known = word_classes()
+    classes = known.find(text)
     note = _NoteFacts.of(text, findings, classes)
+    class_index = (None if _core is None else
+                   _core.ClassIndex([classes[name] for name in known.names], known.feature_names))
     out = []
     for index, mention in enumerate(mentions):
         features = dict(note.shared)
         features.update(_mention_features(mention))
-        features.update(_class_features(mention, classes))
+        features.update(_class_features(mention, classes, class_index))
         features.update(note.later_features(mention, classes))
         features.update(note.equipment_features(mention))
         features.update(note.sentence_features(mention, findings))
@@ -234,7 +287,7 @@ class _NoteFacts:
         categories: Counter[str] = Counter(m.category for m in mentions)
         entries = list(findings.timeline)
         entry_of = [bisect_right(entries, m.start) - 1 for m in mentions]
-        words = len(_WORD.findall(text))
+        words = _word_count(text)
         shared: Features = {
             f"note_words={_size_bucket(words, (20, 60, 150, 400))}": 1.0,
             f"note_mentions={_size_bucket(len(mentions), (1, 2, 4, 8))}": 1.0,
@@ -242,7 +295,7 @@ class _NoteFacts:
         }
         for name in SHAPE_CLASSES:
             shared[f"note_{name}={_density_bucket(len(classes[name]), words)}"] = 1.0
-        imperatives = sum(1 for _ in _IMPERATIVE.finditer(text))
+        imperatives = _count_imperatives(text)
         amount = "none" if not imperatives else "few" if imperatives <= 2 else "many"
         shared[f"note_imperatives={amount}"] = 1.0
         if entries:
@@ -339,10 +392,18 @@ class _Sentence:
         return cls(groups, kinds)
 
 
-def _class_features(mention: Mention, classes: dict[str, list[int]]) -> Features:
-    """Word classes before and after the term: next to it, in its clause, in its sentence."""
+def _class_features(mention: Mention, classes: dict[str, list[int]],
+                    index: Any = None) -> Features:
+    """Word classes before and after the term: next to it, in its clause, in its sentence.
+
+    ``index`` is the note's classes in the compiled core (``_core.ClassIndex``), which adds
+    the same names as the loop below."""
     features: Features = {}
-    for name, starts in classes.items():
+    if index is not None:
+        index.add_mention_features(features, mention.start, mention.end,
+                                   mention.sentence_start, mention.sentence_end,
+                                   mention.clause_start, mention.clause_end, NEAR_CHARS)
+    for name, starts in () if index is not None else classes.items():
         if not starts:
             continue
         if _in_range(starts, max(mention.start - NEAR_CHARS, mention.sentence_start),
@@ -422,11 +483,8 @@ def _clause_features(text: str, mention: Mention,
     clause_key = ("clause", mention.clause_start, mention.clause_end)
     clause_part = cache.get(clause_key)
     if clause_part is None:
-        count = 0
-        for _ in _WORD.finditer(text, mention.clause_start, mention.clause_end):
-            count += 1
-            if count > 30:
-                break  # enough to know the size bucket is ">30"
+        # Counting stops past 30: enough to know the size bucket is ">30".
+        count = _word_count(text, mention.clause_start, mention.clause_end, 30)
         clause_part = {f"clause_words={_size_bucket(count, (3, 8, 15, 30))}": 1.0}
         cache[clause_key] = clause_part
     sentence_key = ("sentence", mention.sentence_start, mention.sentence_end)

@@ -8,6 +8,7 @@ operator.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -15,14 +16,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from casenotes import MentionFinder, features
 from casenotes.errors import LexiconError
 from casenotes.lexicon import TokenPattern, default_lexicon
 from casenotes.nlp import matching
 from casenotes.nlp.english import note_tokenizer
 from casenotes.nlp.matching import JoinedTokens, LexiconMatcher
-from casenotes.nlp.reader import _add_lexicon, segment
+from casenotes.nlp.reader import NoteReader, _add_lexicon, segment
 from casenotes.nlp.text import normalise
 from casenotes.nlp.tokens import NoteTokenizer
+from casenotes.types import CueMatch
 
 compiled_only = pytest.mark.skipif(matching.MatcherCore is None,
                                    reason="casenotes was built without its compiled core")
@@ -198,3 +201,54 @@ def test_any_spacing_gets_the_same_tokens_and_sentences_both_ways(
         assert compiled == python
         assert segment(compiled.lowers) == segment(python.lowers, compiled=False)
 
+
+
+# ------------------------------------------------------------------------------ features
+
+
+@compiled_only
+def test_every_sample_note_gets_the_same_features_both_ways(
+        samples: Path, finder: MentionFinder, monkeypatch: pytest.MonkeyPatch) -> None:
+    notes = [(text, finder.analyse(text)) for text in sample_texts(samples)]
+    compiled = [features.note_features(text, found) for text, found in notes]
+    monkeypatch.setattr(features, "_core", None)
+    python = [features.note_features(text, found) for text, found in notes]
+    assert compiled == python
+    assert sum(map(len, python)) > 2_000
+
+
+# ------------------------------------------------------------------------------ findings
+
+
+@compiled_only
+def test_every_sample_note_gets_the_same_findings_both_ways(samples: Path) -> None:
+    compiled, python = NoteReader(compiled=True), NoteReader(compiled=False)
+    texts = sample_texts(samples)
+    differing = [text[:60] for text in texts if compiled.analyse(text) != python.analyse(text)]
+    assert differing == []
+
+
+@compiled_only
+def test_records_made_by_the_core_equal_the_ones_init_makes() -> None:
+    from casenotes.nlp._core import Records
+
+    made = Records(CueMatch)("negated", "neg-no", "no", 3, 5)
+    assert made == CueMatch(kind="negated", cue_id="neg-no", text="no", start=3, end=5)
+    assert hash(made) == hash(CueMatch("negated", "neg-no", "no", 3, 5))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.start = 4  # type: ignore[misc]
+
+
+@compiled_only
+def test_the_core_will_not_make_a_record_that_checks_itself() -> None:
+    from casenotes.nlp._core import Records
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Checked:
+        value: int
+
+        def __post_init__(self) -> None:
+            assert self.value >= 0
+
+    with pytest.raises(TypeError, match="__post_init__"):
+        Records(Checked)

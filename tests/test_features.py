@@ -1,4 +1,5 @@
-"""Word classes: one Aho-Corasick pass gives exactly what the classes' regular expressions give."""
+"""Word classes: one Aho-Corasick pass gives exactly what the classes' regular expressions give;
+the faster counts of words and imperatives give what their patterns give."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from casenotes.features import word_classes
+from casenotes.features import (
+    _IMPERATIVE,
+    _SPACE_RUN,
+    _WORD,
+    _count_imperatives,
+    _fold_spaces,
+    _word_count,
+    word_classes,
+)
 
 SPLITS = ("train.jsonl", "dev.jsonl", "test.jsonl")
 
@@ -51,3 +60,37 @@ def test_any_mix_of_words_and_gaps_gets_the_same_classes_both_ways(
     text = "".join(word + gap for word, gap in pieces)
     classes = word_classes()
     assert classes.find(text) == classes.find_by_regex(text)
+
+
+imperative_pieces = st.sampled_from(["Please", "please ", "open", "OPEN", "keep", "don't",
+                                     "dont", "fitted", "test", "the", "window", ".", ". ",
+                                     "\n", "\n\n", ":", "•", "*", "-", "?", "!", " ", "  ",
+                                     "K", "\u212a", "opened"])
+
+
+@given(st.lists(imperative_pieces, max_size=25))
+def test_imperatives_are_counted_as_the_pattern_finds_them(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert _count_imperatives(text) == len(_IMPERATIVE.findall(text))
+
+
+word_pieces = st.sampled_from(["tenant", "'s", "’s", "'", "’", "_", "x_y", "5", "٣", "é",
+                               "ß", " ", "-", "o'clock", "rock'n'roll", "\u00a0", "İ"])
+
+
+@given(st.lists(word_pieces, max_size=20), st.integers(0, 30), st.integers(0, 30),
+       st.integers(-1, 6))
+def test_words_are_counted_as_the_word_pattern_finds_them(
+        pieces: list[str], begin: int, end: int, enough: int) -> None:
+    text = "".join(pieces)
+    expected = 0
+    for _ in _WORD.finditer(text, begin, end):
+        expected += 1
+        if 0 <= enough < expected:
+            break
+    assert _word_count(text, begin, end, enough) == expected
+
+
+def test_the_space_check_agrees_with_the_space_run_pattern() -> None:
+    for text in ["a b", "a  b", "a\tb", "a\u00a0b", "a\nb", "a \n", "", " "]:
+        assert (_fold_spaces(text)[1] is not None) == bool(_SPACE_RUN.search(text))

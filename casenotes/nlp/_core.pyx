@@ -12,6 +12,9 @@ from libc.stdlib cimport calloc, free, malloc, qsort, realloc
 
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 
+cdef extern from "Python.h":
+    int PyObject_GenericSetAttr(object obj, object name, object value) except -1
+
 cdef enum:
     OP_ONE = 0
     OP_OPTIONAL = 1
@@ -679,3 +682,317 @@ def segment(tuple lowers, object flag_table):
     finally:
         free(flags)
         free(starts)
+
+
+# ------------------------------------------------------------------------ word classes
+
+cdef extern from "Python.h":
+    bint Py_UNICODE_ISALNUM(Py_UCS4 ch)
+
+
+cdef struct ClassHit:
+    int word_class
+    Py_ssize_t start
+    Py_ssize_t length
+
+
+cdef int _by_class_then_start(const void* a, const void* b) noexcept nogil:
+    cdef const ClassHit* x = <const ClassHit*>a
+    cdef const ClassHit* y = <const ClassHit*>b
+    if x.word_class != y.word_class:
+        return -1 if x.word_class < y.word_class else 1
+    if x.start != y.start:
+        return -1 if x.start < y.start else 1
+    if x.length != y.length:
+        return -1 if x.length > y.length else 1  # longest first
+    return 0
+
+
+cdef inline bint _joins_before(Py_UCS4 c) noexcept:
+    return Py_UNICODE_ISALNUM(c) or c == u"_" or c == u"/" or c == u"&" or c == u"%" or c == u"-"
+
+
+cdef inline bint _joins_after(Py_UCS4 c) noexcept:
+    return Py_UNICODE_ISALNUM(c) or c == u"_" or c == u"/" or c == u"&" or c == u"-"
+
+
+def class_starts(str folded, object automaton, int n_classes):
+    """Per word class, the sorted starts of its whole words in ``folded`` (lower-cased, spaces
+    folded), leftmost-longest and non-overlapping: ``features.WordClasses.find``'s pass, whose
+    Python loop is the reference. ``automaton`` maps a phrase to (class indices, length)."""
+    cdef Py_ssize_t last = len(folded) - 1, start, end, length, count = 0, capacity = 64, i
+    cdef Py_ssize_t reached
+    cdef int index, current = -1
+    cdef ClassHit* hits = <ClassHit*>malloc(capacity * sizeof(ClassHit))
+    cdef ClassHit* grown
+    if hits == NULL:
+        raise MemoryError()
+    try:
+        for end, value in automaton.iter(folded):
+            indices, length = value
+            start = end - length + 1
+            if start > 0 and _joins_before(folded[start - 1]):
+                continue
+            if end < last and _joins_after(folded[end + 1]):
+                continue
+            for index in indices:
+                if count == capacity:
+                    grown = <ClassHit*>realloc(hits, 2 * capacity * sizeof(ClassHit))
+                    if grown == NULL:
+                        raise MemoryError()
+                    hits, capacity = grown, 2 * capacity
+                hits[count].word_class = index
+                hits[count].start = start
+                hits[count].length = length
+                count += 1
+        qsort(hits, count, sizeof(ClassHit), _by_class_then_start)
+        out = [[] for _ in range(n_classes)]
+        reached = 0
+        for i in range(count):
+            if hits[i].word_class != current:
+                current = hits[i].word_class
+                reached = 0
+                starts = out[current]
+            if hits[i].start >= reached:
+                starts.append(hits[i].start)
+                reached = hits[i].start + hits[i].length
+        return out
+    finally:
+        free(hits)
+
+
+def count_words(str text, Py_ssize_t begin, Py_ssize_t end, Py_ssize_t enough):
+    """How many words ``features._WORD`` finds in ``text[begin:end]`` (a run of letters and
+    digits, with one apostrophe joining a second run: "tenant's"), stopping past ``enough``
+    (negative: never)."""
+    cdef Py_ssize_t i = begin, count = 0
+    cdef Py_UCS4 c
+    if end > len(text):
+        end = len(text)
+    while i < end:
+        if not Py_UNICODE_ISALNUM(text[i]):
+            i += 1
+            continue
+        while i < end and Py_UNICODE_ISALNUM(text[i]):
+            i += 1
+        if i + 1 < end:
+            c = text[i]
+            if (c == u"'" or c == u"\u2019") and Py_UNICODE_ISALNUM(text[i + 1]):
+                i += 1
+                while i < end and Py_UNICODE_ISALNUM(text[i]):
+                    i += 1
+        count += 1
+        if 0 <= enough < count:
+            break
+    return count
+
+
+cdef class ClassIndex:
+    """One note's word-class starts in C arrays, for the features of each of its mentions.
+
+    ``names[k]`` holds class ``k``'s five feature names: before_near, before, after_near,
+    after, clause (``features._class_features`` is the reference).
+    """
+
+    cdef Py_ssize_t* starts
+    cdef Py_ssize_t* firsts  # class k's starts: starts[firsts[k]:firsts[k + 1]]
+    cdef int n_classes
+    cdef tuple names
+
+    def __cinit__(self, list per_class, tuple names):
+        cdef Py_ssize_t total = 0, k, position = 0
+        self.n_classes = len(per_class)
+        self.names = names
+        for starts in per_class:
+            total += len(starts)
+        self.starts = <Py_ssize_t*>malloc((total or 1) * sizeof(Py_ssize_t))
+        self.firsts = <Py_ssize_t*>malloc((self.n_classes + 1) * sizeof(Py_ssize_t))
+        if self.starts == NULL or self.firsts == NULL:
+            raise MemoryError()
+        for k in range(self.n_classes):
+            self.firsts[k] = position
+            for value in per_class[k]:
+                self.starts[position] = value
+                position += 1
+        self.firsts[self.n_classes] = position
+
+    def __dealloc__(self):
+        free(self.starts)
+        free(self.firsts)
+
+    cdef bint _any(self, int k, Py_ssize_t begin, Py_ssize_t end) noexcept:
+        """Whether class ``k`` has a start in ``[begin, end)``."""
+        cdef Py_ssize_t low = self.firsts[k], high = self.firsts[k + 1], middle
+        cdef Py_ssize_t stop = high
+        while low < high:
+            middle = (low + high) >> 1
+            if self.starts[middle] < begin:
+                low = middle + 1
+            else:
+                high = middle
+        return low < stop and self.starts[low] < end
+
+    def any_in(self, int k, Py_ssize_t begin, Py_ssize_t end):
+        return self._any(k, begin, end)
+
+    def add_mention_features(self, dict features, Py_ssize_t start, Py_ssize_t end,
+                             Py_ssize_t sentence_start, Py_ssize_t sentence_end,
+                             Py_ssize_t clause_start, Py_ssize_t clause_end,
+                             Py_ssize_t near):
+        """Adds the word classes before and after a term: next to it, in its clause, in its
+        sentence."""
+        cdef int k
+        cdef Py_ssize_t lower = start - near if start - near > sentence_start else sentence_start
+        cdef Py_ssize_t upper = end + near if end + near < sentence_end else sentence_end
+        cdef tuple names
+        for k in range(self.n_classes):
+            if self.firsts[k] == self.firsts[k + 1]:
+                continue
+            names = <tuple>self.names[k]
+            if self._any(k, lower, start):
+                features[names[0]] = 1.0
+            if self._any(k, sentence_start, start):
+                features[names[1]] = 1.0
+            if self._any(k, end, upper):
+                features[names[2]] = 1.0
+            if self._any(k, end, sentence_end):
+                features[names[3]] = 1.0
+            if self._any(k, clause_start, clause_end):
+                features[names[4]] = 1.0
+
+
+# ------------------------------------------------------------------------------ findings
+
+cdef class _Spans:
+    """Token spans to offsets in the note as written (``Reading.char_span``, with the
+    ``OffsetMap`` of ``text.py`` as the reference), over C arrays."""
+
+    cdef Py_ssize_t* positions
+    cdef Py_ssize_t* deltas
+    cdef Py_ssize_t n_positions
+    cdef Py_ssize_t* starts
+    cdef Py_ssize_t* ends
+
+    def __cinit__(self, object offsets, object tokens):
+        cdef tuple positions = offsets.positions, deltas = offsets.deltas
+        cdef tuple starts = tokens.starts, ends = tokens.ends
+        cdef Py_ssize_t i, count = len(starts)
+        self.n_positions = len(positions)
+        self.positions = <Py_ssize_t*>malloc(self.n_positions * sizeof(Py_ssize_t))
+        self.deltas = <Py_ssize_t*>malloc(self.n_positions * sizeof(Py_ssize_t))
+        self.starts = <Py_ssize_t*>malloc((count or 1) * sizeof(Py_ssize_t))
+        self.ends = <Py_ssize_t*>malloc((count or 1) * sizeof(Py_ssize_t))
+        if (self.positions == NULL or self.deltas == NULL or self.starts == NULL
+                or self.ends == NULL):
+            raise MemoryError()
+        for i in range(self.n_positions):
+            self.positions[i] = positions[i]
+            self.deltas[i] = deltas[i]
+        for i in range(count):
+            self.starts[i] = starts[i]
+            self.ends[i] = ends[i]
+
+    def __dealloc__(self):
+        free(self.positions)
+        free(self.deltas)
+        free(self.starts)
+        free(self.ends)
+
+    cdef inline Py_ssize_t start_of(self, Py_ssize_t offset) noexcept:
+        # offset + deltas[bisect_right(positions, offset) - 1]
+        cdef Py_ssize_t low = 0, high = self.n_positions, middle
+        while low < high:
+            middle = (low + high) >> 1
+            if offset < self.positions[middle]:
+                high = middle
+            else:
+                low = middle + 1
+        return offset + self.deltas[low - 1]
+
+    cdef inline Py_ssize_t end_of(self, Py_ssize_t offset) noexcept:
+        return self.start_of(offset - 1) + 1 if offset > 0 else 0
+
+    cdef inline Py_ssize_t token_start(self, Py_ssize_t token) noexcept:
+        return self.start_of(self.starts[token])
+
+    cdef inline Py_ssize_t token_end(self, Py_ssize_t token) noexcept:
+        return self.end_of(self.ends[token])
+
+
+cdef class Records:
+    """Makes instances of one frozen, slotted dataclass with its fields in order, as its
+    ``__init__`` would (which sets each slot through ``object.__setattr__``), without the
+    cost of calling that Python-level ``__init__``. Only for records with no
+    ``__post_init__`` (casenotes' ``types``: a test checks each made record equals the one
+    ``__init__`` makes)."""
+
+    cdef object kind
+    cdef tuple fields
+
+    def __init__(self, object kind):
+        import dataclasses
+
+        if hasattr(kind, "__post_init__"):
+            raise TypeError(f"{kind.__name__} has a __post_init__; build it with its __init__")
+        self.kind = kind
+        self.fields = tuple(field.name for field in dataclasses.fields(kind))
+
+    cdef object make(self, tuple values):
+        cdef object made = object.__new__(self.kind)
+        cdef Py_ssize_t i
+        for i in range(len(self.fields)):
+            PyObject_GenericSetAttr(made, self.fields[i], values[i])
+        return made
+
+    def __call__(self, *values):
+        return self.make(values)
+
+
+def context_records(object reading, str original, Records cue_type, Records equipment_type,
+                    Records vulnerability_type, dict equipment_category):
+    """A reading's vulnerability cues, timeline, cues and equipment as records with offsets
+    into the note as written (``NoteReader.findings``' Python branch is the reference)."""
+    tokens = reading.tokens
+    cdef _Spans spans = _Spans(reading.offsets, tokens)
+    cdef Py_ssize_t count = len(tokens.starts), s, e, i
+    cdef dict hits = reading.hits
+    cdef list vulnerabilities = [], cues = [], equipment = []
+    cdef str kind
+    cdef unsigned char* inside = NULL
+    cdef bint covered
+    for hit in hits["vulnerability"]:
+        s, e = spans.token_start(hit[0]), spans.token_end(hit[1] - 1)
+        vulnerabilities.append(vulnerability_type.make((s, e, original[s:e], hit[3], hit[2])))
+    timeline = tuple([spans.token_start(i) for i in reading.entries])
+    for hit in reading.cue_hits:
+        rule = hit.rule
+        kind = rule.kind
+        if kind == "terminate" or kind == "pseudo":
+            continue
+        s, e = spans.token_start(hit.start), spans.token_end(hit.end - 1)
+        cues.append(cue_type.make((kind, rule.id, original[s:e], s, e)))
+    equipment_hits = hits.get("equipment", ())
+    if equipment_hits:
+        inside = <unsigned char*>calloc(count or 1, 1)
+        if inside == NULL:
+            raise MemoryError()
+    try:
+        if equipment_hits and count:
+            for hit in hits["hazards"]:
+                for i in range(<Py_ssize_t>hit[0], <Py_ssize_t>hit[1]):
+                    inside[i] = 1
+        for hit in equipment_hits:
+            # Equipment inside a mention is part of it, not context beside it.
+            covered = True
+            for i in range(<Py_ssize_t>hit[0], <Py_ssize_t>hit[1]):
+                if not inside[i]:
+                    covered = False
+                    break
+            if covered:
+                continue
+            s, e = spans.token_start(hit[0]), spans.token_end(hit[1] - 1)
+            equipment.append(equipment_type.make((s, e, original[s:e], hit[3],
+                                                  equipment_category[hit[3]], hit[2])))
+    finally:
+        free(inside)
+    return tuple(vulnerabilities), timeline, tuple(cues), tuple(equipment)

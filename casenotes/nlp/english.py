@@ -55,9 +55,10 @@ def english_tokenizer() -> Tokenizer:
 
 
 @lru_cache(maxsize=1)
-def note_tokenizer() -> NoteTokenizer:
-    """The process's note tokenizer (tokens do not depend on the lexicon, so one is shared)."""
-    return NoteTokenizer(english_tokenizer)
+def note_tokenizer(*, compiled: bool | None = None) -> NoteTokenizer:
+    """A note tokenizer with casenotes' English rules (``compiled``: walk the text in the
+    compiled core, in Python, or None for the core when it was built)."""
+    return NoteTokenizer(english_tokenizer, compiled=compiled)
 
 
 def letter_split_pieces(tokenizer: NoteTokenizer) -> set[str]:

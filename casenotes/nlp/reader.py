@@ -44,9 +44,12 @@ from .text import IDENTITY, OffsetMap, check_text, normalise
 from .tokens import Tokens
 
 try:
+    from ._core import Records
+    from ._core import context_records as _context_records
     from ._core import segment as _segment_compiled
 except ImportError:  # built without a C compiler: the same rules, in Python
     _segment_compiled = None  # type: ignore[assignment]
+    _context_records = None  # type: ignore[assignment]
 
 HAZARDS: Final = "hazards"
 EQUIPMENT: Final = "equipment"
@@ -201,10 +204,13 @@ class NoteReader:
     automata and a spaCy tokenizer consulted once per distinct word.
     """
 
-    def __init__(self, lexicon: Lexicon | None = None, *, lemmatize: bool = True) -> None:
+    def __init__(self, lexicon: Lexicon | None = None, *, lemmatize: bool = True,
+                 compiled: bool | None = None) -> None:
         self.lexicon = default_lexicon() if lexicon is None else lexicon
-        self.tokenizer = note_tokenizer()
-        self.matcher = LexiconMatcher(self.tokenizer.words)
+        self.tokenizer = note_tokenizer(compiled=compiled)
+        self.matcher = LexiconMatcher(self.tokenizer.words, compiled=compiled)
+        #: Read with the compiled core (when built) or in Python; both read the same.
+        self.compiled = self.matcher.compiled
         _add_lexicon(self.matcher, self.lexicon)
         self.rules: dict[str, CueRule] = {rule.id: rule for rule in self.lexicon.cues}
         self._terms = {term.id: term for term in self.lexicon.hazards}
@@ -239,7 +245,7 @@ class NoteReader:
         if hits[HAZARDS]:
             hits[HAZARDS] = [hit for hit in hits[HAZARDS]
                              if not _acronym_defined_here(tokens, hit, hits[HAZARDS])]
-        sentence_starts, entries = segment(tokens.lowers)
+        sentence_starts, entries = segment(tokens.lowers, compiled=self.compiled)
         cue_hits = tuple(CueHit(h.start, h.end, self.rules[h.entry_id]) for h in hits[CUES])
         targets = [(hit.start, hit.end) for hit in hits[HAZARDS]]
         reached = self.reach(tokens, sentence_starts, cue_hits, targets)
@@ -300,6 +306,20 @@ class NoteReader:
             self._mention(reading, hit, clause, reaches, note_id, sense)
             for hit, clause, reaches, sense in zip(hazard_hits, reading.clauses,
                                                    reading.reaches, senses, strict=True))
+        if self.compiled and _context_records is not None:
+            vulnerabilities, timeline, cues, equipment = _context_records(
+                reading, original, *_record_makers(), self._equipment)
+        else:
+            vulnerabilities, timeline, cues, equipment = self._context_records(reading)
+        return NoteFindings(note_id, mentions, vulnerabilities, timeline, cues, equipment)
+
+    def _context_records(self, reading: Reading) -> tuple[
+            tuple[VulnerabilityCue, ...], tuple[int, ...], tuple[CueMatch, ...],
+            tuple[EquipmentMatch, ...]]:
+        """Vulnerability cues, timeline, cues and equipment as records, in Python (the
+        reference for the compiled ``context_records``)."""
+        original = reading.original
+        hazard_hits = reading.hits[HAZARDS]
         vulnerabilities = tuple(
             VulnerabilityCue(start=start, end=end, term=original[start:end], cue_id=hit.entry_id,
                              group=cast(VulnerabilityGroup, hit.label))
@@ -324,7 +344,7 @@ class NoteReader:
                            kind=cast(EquipmentKind, hit.label))
             for hit in equipment_hits if not all(inside[hit.start:hit.end])
             for start, end in [reading.char_span(hit.start, hit.end)])
-        return NoteFindings(note_id, mentions, vulnerabilities, timeline, cues, equipment)
+        return vulnerabilities, timeline, cues, equipment
 
     def senses_of(self, reading: Reading) -> tuple[Sense | None, ...]:
         """Per hazard hit, the category its context gives it (None: its entry's), or an
@@ -444,6 +464,12 @@ def _add_lexicon(matcher: LexiconMatcher, lexicon: Lexicon) -> None:
                     where=f"cue rule {rule.id!r}")
     for section in (HAZARDS, EQUIPMENT, VULNERABILITY, CUES):
         matcher.section(section)
+
+
+@lru_cache(maxsize=1)
+def _record_makers() -> tuple[Any, Any, Any]:
+    """The compiled core's makers of cue, equipment and vulnerability records."""
+    return Records(CueMatch), Records(EquipmentMatch), Records(VulnerabilityCue)
 
 
 @lru_cache(maxsize=1)
