@@ -252,3 +252,22 @@ def test_the_core_will_not_make_a_record_that_checks_itself() -> None:
 
     with pytest.raises(TypeError, match="__post_init__"):
         Records(Checked)
+
+
+TRICKY_CHARACTERS = st.sampled_from(
+    [*"aZ09_ .,;:!?-*=#/\\'\"()\n\r\t\x00\x0b\x0c\x1f\x7f\x85\xa0\xad",
+     "\u2003", "\u200b", "\u200d", "\u2028", "\u2060", "\u3000", "\ufeff", "\ud800", "\udfff",
+     "é", "ß", "٣", "²", "Ⅷ", "中", "\u0301", "€", "—", "…", "🔥"])
+
+
+@compiled_only
+@given(st.lists(st.tuples(st.one_of(TRICKY_CHARACTERS, st.characters()),
+                          st.integers(min_value=1, max_value=20)), max_size=25))
+def test_the_compiled_check_for_text_to_normalise_answers_as_the_pattern_does(
+        runs: list[tuple[str, int]]) -> None:
+    from casenotes.nlp._core import needs_normalising
+    from casenotes.nlp.text import _NEEDS_NORMALISING, PUNCTUATION_RUN
+
+    text = "".join(character * count for character, count in runs)
+    expected = _NEEDS_NORMALISING.search(text) is not None
+    assert needs_normalising(text, 2 * PUNCTUATION_RUN) is expected

@@ -83,10 +83,13 @@ cdef int _by_start(const void* a, const void* b) noexcept nogil:
 
 
 cdef class _TokenType:
-    """What the patterns ask of one distinct token: tests passed, patterns it anchors,
-    required-literal groups it belongs to (bit sets as bytes)."""
+    """What the patterns ask of one distinct token: patterns it anchors, required-literal
+    groups it belongs to, and (worked out only when a pattern reaches it: a note's new job
+    refs and names mostly never are) the tests it passes; bit sets as bytes."""
 
-    cdef bytes tests
+    cdef str lower
+    cdef str text
+    cdef object tests  # bytes, or None until asked
     cdef bytes groups
     cdef tuple anchored
 
@@ -175,7 +178,7 @@ cdef class MatcherCore:
     cdef dict by_literal
     cdef list regex_anchors
     cdef dict groups_of
-    cdef dict types
+    cdef public dict types
 
     def __init__(self, sections, phrases, anchored, hit_type):
         """``sections``: name -> section (entries, patterns); ``phrases``: joined phrase ->
@@ -292,10 +295,7 @@ cdef class MatcherCore:
         if len(self.types) >= TYPE_MEMORY:
             self.types.clear()
         cdef _TokenType token = _TokenType()
-        tests = bytearray(self.n_test_bytes)
-        for index, test in enumerate(self.tests):
-            if test(lower, text):
-                tests[index >> 3] |= 1 << (index & 7)
+        token.lower, token.text, token.tests = lower, text, None
         groups = bytearray(self.n_group_bytes)
         for index in self.groups_of.get(lower, ()):
             groups[index >> 3] |= 1 << (index & 7)
@@ -303,11 +303,26 @@ cdef class MatcherCore:
         for number, regex in self.regex_anchors:
             if regex.search(text) is not None:
                 anchored = anchored + (number,)
-        token.tests = bytes(tests)
         token.groups = bytes(groups)
         token.anchored = anchored
         self.types[key] = token
         return token
+
+    cdef const unsigned char* _tests_of(self, _TokenType token) except NULL:
+        """The tests a token passes, as bits, worked out on first need."""
+        if token.tests is None:
+            tests = bytearray(self.n_test_bytes)
+            for index, test in enumerate(self.tests):
+                if test(token.lower, token.text):
+                    tests[index >> 3] |= 1 << (index & 7)
+            token.tests = bytes(tests)
+        return <const unsigned char*><char*>token.tests
+
+    cdef inline int _passes_at(self, const unsigned char** bits, list types, Py_ssize_t q,
+                               int test) except -1:
+        if bits[q] == NULL:
+            bits[q] = self._tests_of(<_TokenType>types[q])
+        return _passes(bits[q], test)
 
     def match(self, joined):
         """Each section's hits (``TermHit``), in token order, for a ``JoinedTokens``."""
@@ -344,8 +359,8 @@ cdef class MatcherCore:
         cdef str text = tokens.text
         cdef tuple starts_at = tokens.starts, ends_at = tokens.ends
         cdef list types = [None] * count
-        cdef const unsigned char** bits = <const unsigned char**>malloc(
-            (count or 1) * sizeof(unsigned char*))
+        cdef const unsigned char** bits = <const unsigned char**>calloc(
+            count or 1, sizeof(unsigned char*))
         cdef unsigned char* present = <unsigned char*>calloc(self.n_group_bytes, 1)
         cdef unsigned char* candidates = <unsigned char*>calloc(
             (self.n_patterns * count) or 1, 1)
@@ -365,7 +380,6 @@ cdef class MatcherCore:
                 token = self._type_of(<str>PyTuple_GET_ITEM(lowers, i),
                                       text[<Py_ssize_t>starts_at[i]:<Py_ssize_t>ends_at[i]])
                 types[i] = token
-                bits[i] = <const unsigned char*><char*>token.tests
                 group_bits = <const unsigned char*><char*>token.groups
                 for j in range(self.n_group_bytes):
                     present[j] |= group_bits[j]
@@ -401,8 +415,8 @@ cdef class MatcherCore:
                     continue
                 for s in range(count):
                     if candidates[p * count + s]:
-                        generation = self._run(p, s, count, bits, state_a, state_b,
-                                               generation, raw)
+                        generation = self._run(p, s, count, bits, types, state_a,
+                                               state_b, generation, raw)
             return 0
         finally:
             free(bits)
@@ -414,8 +428,8 @@ cdef class MatcherCore:
             free(state_b)
 
     cdef int _run(self, Py_ssize_t p, Py_ssize_t start, Py_ssize_t count,
-                  const unsigned char** bits, int* current, int* following, int generation,
-                  _RawHits raw) except -1:
+                  const unsigned char** bits, list types, int* current, int* following,
+                  int generation, _RawHits raw) except -1:
         """Every end of a match of pattern ``p`` from token ``start``: the positions reached
         after each element, as stamps (``current[q] == now``), with no clearing."""
         cdef int now, then, test, op
@@ -442,7 +456,7 @@ cdef class MatcherCore:
                             new_high = q
             if op == OP_ONE or op == OP_OPTIONAL:
                 for q in range(low, (high if high < count - 1 else count - 1) + 1):
-                    if current[q] == now and _passes(bits[q], test):
+                    if current[q] == now and self._passes_at(bits, types, q, test):
                         following[q + 1] = then
                         if q + 1 < new_low:
                             new_low = q + 1
@@ -452,7 +466,7 @@ cdef class MatcherCore:
                 q = low
                 while q < count and (q <= high or following[q] == then):
                     if ((q <= high and current[q] == now) or following[q] == then) and \
-                            _passes(bits[q], test):
+                            self._passes_at(bits, types, q, test):
                         following[q + 1] = then
                         if q + 1 < new_low:
                             new_low = q + 1
@@ -996,3 +1010,56 @@ def context_records(object reading, str original, Records cue_type, Records equi
     finally:
         free(inside)
     return tuple(vulnerabilities), timeline, tuple(cues), tuple(equipment)
+
+
+# ------------------------------------------------------------------------------ text
+
+cdef inline bint _is_control(Py_UCS4 c) noexcept:
+    return c <= 0x08 or 0x0e <= c <= 0x1f or c == 0x7f
+
+
+cdef inline bint _is_other_space(Py_UCS4 c) noexcept:
+    return (c == 0x09 or c == 0xa0 or 0x2000 <= c <= 0x200a or c == 0x202f or c == 0x205f
+            or c == 0x3000)
+
+
+cdef inline bint _is_dropped_or_broken(Py_UCS4 c) noexcept:
+    # zero-width marks, line breaks other than \n, lone surrogates
+    return (c == 0x200b or c == 0x200c or c == 0x200d or c == 0x2060 or c == 0xfeff
+            or c == 0xad or c == 0x0d or c == 0x0b or c == 0x0c or c == 0x2028
+            or c == 0x2029 or c == 0x85 or 0xd800 <= c <= 0xdfff)
+
+
+cdef inline bint _can_repeat_as_mark(Py_UCS4 c) noexcept:
+    return not (Py_UNICODE_ISALNUM(c) or c == u"_" or Py_UNICODE_ISSPACE(c)
+                or _is_control(c) or 0x09 <= c <= 0x0d or _is_dropped_or_broken(c))
+
+
+def needs_normalising(str text, Py_ssize_t run):
+    """Whether ``text._NEEDS_NORMALISING`` finds anything in ``text`` (it is the reference):
+    a control character, a space other than the plain one, a double space, a zero-width mark,
+    a line break other than ``\\n``, a lone surrogate, or one mark repeated ``run`` times."""
+    cdef Py_ssize_t n = len(text), i = 0, j
+    cdef Py_UCS4 c, previous = 0
+    while i < n:
+        c = text[i]
+        if c < 0x80 and (u"a" <= c <= u"z" or u"A" <= c <= u"Z" or u"0" <= c <= u"9"):
+            previous = c
+            i += 1
+            continue
+        if _is_control(c) or _is_other_space(c) or _is_dropped_or_broken(c):
+            return True
+        if c == u" " and previous == u" ":
+            return True
+        if c != u" " and _can_repeat_as_mark(c):
+            j = i + 1
+            while j < n and text[j] == c:
+                j += 1
+            if j - i >= run:
+                return True
+            previous = c
+            i = j
+            continue
+        previous = c
+        i += 1
+    return False

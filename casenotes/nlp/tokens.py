@@ -27,8 +27,12 @@ if TYPE_CHECKING:
     from spacy.tokenizer import Tokenizer
 
 _GAP_AND_RUN: Final = re.compile(r"(\s*)(\S+)")
-#: Runs spaCy's English rules never split: ASCII letters only, or digits only.
-_ONE_WORD: Final = re.compile(r"(?:[a-z]+|[0-9]+)\Z")
+#: Runs spaCy's English rules never split (no special case naming them): ASCII letters only,
+#: or letters and digits ending in a digit ("wo620842": no prefix, suffix or infix rule
+#: matches; "12km" ends in a unit, which is split off).
+_ONE_WORD: Final = re.compile(r"(?:[a-z]+|[a-z0-9]*[0-9])\Z")
+#: Such a run with one full stop or comma after it, which spaCy splits off as a suffix.
+_WORD_AND_MARK: Final = re.compile(r"(?:[a-z]+|[a-z0-9]*[0-9])[.,]\Z")
 #: Distinct runs remembered before the cache starts again (a bound on memory).
 CACHE_SIZE: Final = 100_000
 
@@ -97,6 +101,9 @@ class NoteTokenizer:
                 self.inner = self.make_inner()  # let go of the strings spaCy has kept
             if _ONE_WORD.match(run) and run not in self._special:
                 offsets: Pieces = ((0, len(run)),)
+            elif (_WORD_AND_MARK.match(run) and run not in self._special
+                  and run[:-1] not in self._special):
+                offsets = ((0, len(run) - 1), (len(run) - 1, len(run)))
             else:
                 doc = self.inner(run)
                 offsets = tuple((token.idx, token.idx + len(token.text)) for token in doc)
