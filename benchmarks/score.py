@@ -17,7 +17,8 @@ file and cores:
   prefilter), over the same cores;
 
 and prints notes/s, peak RSS (the process and its children, sampled from /proc) and the
-ratios. Needs Linux for the RSS sampling.
+ratios. ``--pure-python`` also times ``casenotes score`` with ``CASENOTES_PURE_PYTHON=1`` (the
+reader without its compiled core). Needs Linux for the RSS sampling.
 """
 
 from __future__ import annotations
@@ -83,11 +84,13 @@ class PeakRSS:
         self._thread.join()
 
 
-def measure_command(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak tree RSS of a subprocess; fails loudly if it fails."""
+def measure_command(command: list[str], environment: dict[str, str] | None = None,
+                    ) -> tuple[float, int]:
+    """Wall seconds and peak tree RSS of a subprocess (with ``environment`` added to this
+    one's); fails loudly if it fails."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True, env={**os.environ, **(environment or {})})
     with PeakRSS(process.pid) as rss:
         _, errors = process.communicate()
     seconds = time.perf_counter() - started
@@ -207,6 +210,9 @@ def main() -> int:
                         "time: fast, accurate (the cascade), encoder (needs casenotes[accurate])")
     parser.add_argument("--events", action="store_true", help="also time each model with "
                         "--events (each note's events for the clock)")
+    parser.add_argument("--pure-python", action="store_true", help="also time the default "
+                        "model with CASENOTES_PURE_PYTHON=1 (the reader without its compiled "
+                        "core, as an install without a C compiler reads)")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     source = export(args.data, args.notes, args.export)
@@ -219,14 +225,16 @@ def main() -> int:
               f"({seconds:,.1f} s)", flush=True)
 
     print(f"{args.notes:,} {args.export} notes, {args.jobs} processes", flush=True)
-    runs = [(model, events) for model in args.models.split(",")
+    runs = [(model, events, False) for model in args.models.split(",")
             for events in ((False, True) if args.events else (False,))]
-    for model, events in runs:
+    runs += [("fast", False, True)] if args.pure_python else []
+    for model, events, pure in runs:
         name = ("casenotes score" + ("" if model == "fast" else f" --model {model}")
-                + (" --events" if events else ""))
+                + (" --events" if events else "") + (" (pure Python)" if pure else ""))
         with tempfile.TemporaryDirectory() as out:
-            seconds, rss = measure_command(casenotes_score(source, args.jobs, Path(out), model,
-                                                           events))
+            seconds, rss = measure_command(
+                casenotes_score(source, args.jobs, Path(out), model, events),
+                {"CASENOTES_PURE_PYTHON": "1"} if pure else None)
             record(name, seconds, rss, args.notes)
             share = holding_terms(Path(out))
         results[name]["share_with_mentions"] = round(share, 3)

@@ -21,12 +21,8 @@ from typing import Any, Final
 
 import ahocorasick
 
+from .nlp.compiled import core as _core
 from .nlp.text import OffsetMap, fold
-
-try:
-    from .nlp import _core
-except ImportError:  # built without a C compiler: the same features, in Python
-    _core = None  # type: ignore[assignment]
 from .types import CONTEXTS, CUE_KINDS, EQUIPMENT_KINDS, Mention, NoteFindings
 
 Features = dict[str, float]
@@ -142,7 +138,7 @@ def _word_count(text: str, begin: int = 0, end: int | None = None, enough: int =
     (negative: never)."""
     end = len(text) if end is None else end
     if _core is not None:
-        return _core.count_words(text, begin, end, enough)
+        return int(_core.count_words(text, begin, end, enough))
     count = 0
     for _ in _WORD.finditer(text, begin, end):
         count += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import warnings
 
 import pandas as pd
@@ -11,7 +12,9 @@ from hypothesis import strategies as st
 
 import casenotes  # noqa: F401 - registers DataFrame.casenotes
 from casenotes.engines.batch import (
+    OBJECTS_BEFORE_COLLECTION,
     ScorerSpec,
+    fewer_collections,
     score_frame,
     score_rows,
     scorer_for,
@@ -208,3 +211,20 @@ def test_a_reason_naming_personal_data_shows_its_placeholder() -> None:
         "note_cue=concern", 0.44)
     assert _reasons_cell([Reason("L1=okafor", 0.31), Reason("cue 'no' (negated, before)")],
                          hidden) == "L1=[NAME] (+0.31); cue 'no' (negated, before)"
+
+
+def test_the_collector_runs_less_often_while_scoring_and_as_before_afterwards() -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with fewer_collections():
+            assert gc.get_threshold() == (OBJECTS_BEFORE_COLLECTION, 10, 10)
+        assert gc.get_threshold() == (700, 10, 10)
+        with pytest.raises(RuntimeError), fewer_collections():
+            raise RuntimeError("scoring failed")
+        assert gc.get_threshold() == (700, 10, 10)
+        gc.set_threshold(50_000, 10, 10)  # a user's own larger setting is kept
+        with fewer_collections():
+            assert gc.get_threshold() == (50_000, 10, 10)
+    finally:
+        gc.set_threshold(*before)

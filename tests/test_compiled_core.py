@@ -271,3 +271,34 @@ def test_the_compiled_check_for_text_to_normalise_answers_as_the_pattern_does(
     text = "".join(character * count for character, count in runs)
     expected = _NEEDS_NORMALISING.search(text) is not None
     assert needs_normalising(text, 2 * PUNCTUATION_RUN) is expected
+
+
+def test_the_environment_can_ask_for_the_python_reader_and_it_reads_the_same(
+        samples: Path) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "from casenotes.nlp import compiled, matching\n"
+        "from casenotes import MentionFinder\n"
+        "finder = MentionFinder()\n"
+        "texts = json.load(sys.stdin)\n"
+        "print(json.dumps({'core': compiled.core is not None,\n"
+        "                  'matcher': matching.MatcherCore is not None,\n"
+        "                  'mentions': [[m.term_id for m in finder.find(t, str(i))]\n"
+        "                               for i, t in enumerate(texts)]}))\n")
+    texts = json.dumps(sample_texts(samples)[:200])
+
+    def run(**environment: str) -> dict[str, object]:
+        import os
+        done = subprocess.run([sys.executable, "-c", script], input=texts, text=True,
+                              capture_output=True, check=True, env={**os.environ, **environment})
+        return dict(json.loads(done.stdout))
+
+    pure = run(CASENOTES_PURE_PYTHON="1")
+    assert pure["core"] is False and pure["matcher"] is False
+    default = run(CASENOTES_PURE_PYTHON="0")
+    assert default["core"] is (matching.MatcherCore is not None)
+    assert default["mentions"] == pure["mentions"]
+    assert any(pure["mentions"])

@@ -23,14 +23,13 @@ from typing import Any, Final, NamedTuple, cast
 
 import ahocorasick
 
-try:
-    from ._core import MatcherCore
-except ImportError:  # built without a C compiler: the same rules, in Python
-    MatcherCore = None  # type: ignore[assignment,misc]
-
 from ..errors import LexiconError
 from ..lexicon import TokenPattern
+from .compiled import core
 from .tokens import Tokens
+
+#: The compiled matcher, or None (then the same rules run in Python).
+MatcherCore: Any = None if core is None else core.MatcherCore
 
 SEPARATOR: Final = "\x00"
 #: Token attributes a lexicon pattern may test, and what each reads.

@@ -29,6 +29,7 @@ from ..types import (
     VulnerabilityCue,
     VulnerabilityGroup,
 )
+from .compiled import core
 from .context import (
     CueHit,
     Reach,
@@ -43,13 +44,8 @@ from .senses import Evidence, Sense, SenseReader
 from .text import IDENTITY, OffsetMap, check_text, normalise
 from .tokens import Tokens
 
-try:
-    from ._core import Records
-    from ._core import context_records as _context_records
-    from ._core import segment as _segment_compiled
-except ImportError:  # built without a C compiler: the same rules, in Python
-    _segment_compiled = None  # type: ignore[assignment]
-    _context_records = None  # type: ignore[assignment]
+_segment_compiled: Any = None if core is None else core.segment
+_context_records: Any = None if core is None else core.context_records
 
 HAZARDS: Final = "hazards"
 EQUIPMENT: Final = "equipment"
@@ -469,7 +465,8 @@ def _add_lexicon(matcher: LexiconMatcher, lexicon: Lexicon) -> None:
 @lru_cache(maxsize=1)
 def _record_makers() -> tuple[Any, Any, Any]:
     """The compiled core's makers of cue, equipment and vulnerability records."""
-    return Records(CueMatch), Records(EquipmentMatch), Records(VulnerabilityCue)
+    assert core is not None
+    return core.Records(CueMatch), core.Records(EquipmentMatch), core.Records(VulnerabilityCue)
 
 
 @lru_cache(maxsize=1)

@@ -11,14 +11,12 @@ import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from ..errors import NoteTooLongError, NoteTypeError, describe_value
+from .compiled import core
 
-try:
-    from ._core import needs_normalising as _needs_normalising
-except ImportError:  # built without a C compiler: the pattern's search, in Python
-    _needs_normalising = None  # type: ignore[assignment]
+_needs_normalising: Any = None if core is None else core.needs_normalising
 
 #: Longest note casenotes accepts, in characters (about 20 MB of text).
 MAX_NOTE_LENGTH: Final = 20_000_000

@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
+from .compiled import core
 from .text import normalise
 
-try:
-    from ._core import split_tokens as _split_compiled
-except ImportError:  # built without a C compiler: the same walk, in Python
-    _split_compiled = None  # type: ignore[assignment]
+_split_compiled: Any = None if core is None else core.split_tokens
 
 if TYPE_CHECKING:
     from spacy.tokenizer import Tokenizer

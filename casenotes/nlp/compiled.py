@@ -1,0 +1,32 @@
+"""The compiled reader core, when this install has it and it is wanted.
+
+``pip install .`` compiles ``_core.pyx`` (Cython) with the machine's C compiler; without one
+the package is pure Python. Every module that can use the core takes it from here, so one
+setting decides: ``CASENOTES_PURE_PYTHON=1`` in the environment, at install time or when
+casenotes is imported, reads notes with the Python code, the reference the core is tested
+against (to compare the two, or to rule the core out when something looks wrong).
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+from typing import Final
+
+#: The environment variable that asks for the pure Python reader.
+PURE_PYTHON: Final = "CASENOTES_PURE_PYTHON"
+
+
+def load_core() -> ModuleType | None:
+    """The compiled core module, or None where it was not built or is not wanted."""
+    if os.environ.get(PURE_PYTHON) == "1":
+        return None
+    try:
+        from . import _core
+    except ImportError:  # built without a C compiler: the same rules, in Python
+        return None
+    return _core
+
+
+#: The compiled core this process uses, or None.
+core: Final = load_core()
