@@ -1012,6 +1012,231 @@ def context_records(object reading, str original, Records cue_type, Records equi
     return tuple(vulnerabilities), timeline, tuple(cues), tuple(equipment)
 
 
+
+cdef inline bint _is_space_token(str lower):
+    return (len(lower) > 0 and Py_UNICODE_ISSPACE(lower[0])
+            and (len(lower) == 1 or lower.isspace()))
+
+
+cdef inline Py_ssize_t _last_at_or_before(tuple sorted_starts, Py_ssize_t token) noexcept:
+    # bisect_right(sorted_starts, token) - 1, over a tuple of ints
+    cdef Py_ssize_t low = 0, high = PyTuple_GET_SIZE(sorted_starts), middle
+    while low < high:
+        middle = (low + high) >> 1
+        if token < <Py_ssize_t><object>PyTuple_GET_ITEM(sorted_starts, middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low - 1
+
+
+def mention_records(object reading, str note_id, tuple senses, dict terms, object lemma,
+                    dict lemma_cache, Records mention_type, Records cue_type,
+                    Py_ssize_t window):
+    """A reading's hazard mentions as records (``NoteReader._mention`` is the reference):
+    offsets into the note as written, the sentence and clause around each, the cues that
+    reach it, and up to ``window`` words and lemmas either side within its sentence.
+    ``lemma`` is None when the reader does not lemmatise; otherwise it is called for a word
+    ``lemma_cache`` does not hold yet (and fills it)."""
+    tokens = reading.tokens
+    cdef _Spans spans = _Spans(reading.offsets, tokens)
+    cdef tuple lowers = tokens.lowers, starts_at = tokens.starts, ends_at = tokens.ends
+    cdef str text = tokens.text, original = reading.original, lower, word
+    cdef tuple sentence_starts = tuple(reading.sentence_starts)
+    cdef Py_ssize_t count = PyTuple_GET_SIZE(lowers), n_sentences = len(sentence_starts)
+    cdef Py_ssize_t start, end, first, last, after, i, s, e, number
+    cdef list mentions = [], before, following, cues
+    cdef list hazard_hits = reading.hits["hazards"]
+    cdef tuple clauses = reading.clauses, reaches_of = reading.reaches
+    for number in range(len(hazard_hits)):
+        hit = hazard_hits[number]
+        start, end = hit[0], hit[1]
+        term = terms[hit[3]]
+        sense = senses[number]
+        if sense is None:
+            category, hhsrs_hazard = term.category, term.hhsrs_hazard
+        else:
+            category, hhsrs_hazard = sense
+        first = <Py_ssize_t>sentence_starts[_last_at_or_before(sentence_starts, start)]
+        after = _last_at_or_before(sentence_starts, end - 1) + 1
+        last = <Py_ssize_t>sentence_starts[after] if after < n_sentences else count
+        before = []
+        i = start - 1
+        while i >= first and len(before) < window:
+            if not _is_space_token(<str>PyTuple_GET_ITEM(lowers, i)):
+                before.append(i)
+            i -= 1
+        before.reverse()
+        following = []
+        i = end
+        while i < last and len(following) < window:
+            if not _is_space_token(<str>PyTuple_GET_ITEM(lowers, i)):
+                following.append(i)
+            i += 1
+        cues = []
+        for reach in reaches_of[number]:
+            cue_hit = reach.hit
+            s, e = spans.token_start(cue_hit.start), spans.token_end(cue_hit.end - 1)
+            cues.append(cue_type.make((cue_hit.rule.kind, cue_hit.rule.id, original[s:e],
+                                       reach.position, reach.distance, s, e)))
+        clause = clauses[number]
+        s, e = spans.token_start(start), spans.token_end(end - 1)
+        mentions.append(mention_type.make((
+            note_id, s, e, original[s:e], term.id, category, hhsrs_hazard,
+            spans.token_start(first), spans.token_end(last - 1),
+            spans.token_start(clause[0]), spans.token_end(<Py_ssize_t>clause[1] - 1),
+            tuple(cues),
+            tuple([lowers[i] for i in before]), tuple([lowers[i] for i in following]),
+            _lemmas(before, lowers, text, starts_at, ends_at, lemma, lemma_cache),
+            _lemmas(following, lowers, text, starts_at, ends_at, lemma, lemma_cache))))
+    return tuple(mentions)
+
+
+cdef tuple _lemmas(list indices, tuple lowers, str text, tuple starts_at, tuple ends_at,
+                   object lemma, dict cache):
+    cdef list out = []
+    cdef str lower, word
+    cdef Py_ssize_t i
+    for i in indices:
+        lower = <str>PyTuple_GET_ITEM(lowers, i)
+        if lemma is None:
+            out.append(lower)
+            continue
+        word = text[<Py_ssize_t>starts_at[i]:<Py_ssize_t>ends_at[i]]
+        found = cache.get(word)
+        out.append(found if found is not None else lemma(word, lower))
+    return tuple(out)
+
+
+
+def cue_scopes(object tokens, object sentence_starts, list raw_cues, dict rules, list targets,
+               Records cue_hit_type, Records reach_type, object is_punct):
+    """A note's cue hits as records and, for each target token span, its clause and the cues
+    that reach it, nearest first (``NoteReader.reach`` and ``context.cues_reaching`` are the
+    reference): clauses split at sentence starts and terminating cues; a cue inside a target
+    modifies nothing unless it is that target."""
+    cdef tuple lowers = tokens.lowers
+    cdef Py_ssize_t count = PyTuple_GET_SIZE(lowers), n_hits = len(raw_cues), n_targets
+    cdef Py_ssize_t i, j, start, end, t_start, t_end, c_start, c_end, distance, index
+    cdef Py_ssize_t n_clauses, low, high, middle
+    cdef list hits = [None] * n_hits, clause_list, cut_list, candidates
+    cdef unsigned char* covered = NULL
+    cdef Py_ssize_t* hit_start = NULL
+    cdef Py_ssize_t* hit_end = NULL
+    cdef Py_ssize_t* hit_clause = NULL
+    cdef Py_ssize_t* clause_starts = NULL
+    cdef bint inside
+    cdef object rule
+    cdef str direction
+    for i in range(n_hits):
+        raw = raw_cues[i]
+        hits[i] = cue_hit_type.make((raw[0], raw[1], rules[raw[3]]))
+    cue_hits = tuple(hits)
+    n_targets = len(targets)
+    if not n_targets:
+        return cue_hits, (), ()
+    spaces = tokens.spaces
+    cuts = {0, count}
+    for start in sentence_starts:
+        if 0 < start < count:
+            cuts.add(start)
+    for i in range(n_hits):
+        hit = hits[i]
+        rule = hit.rule
+        if rule.kind != "terminate":
+            continue
+        start = hit.start
+        # A glued hyphen ("e-bike") is a word-internal mark, not a clause break.
+        if (hit.end - start == 1 and start > 0 and is_punct(lowers[start])
+                and not spaces[start - 1] and not spaces[start]):
+            continue
+        if 0 < start < count:
+            cuts.add(start)
+    cut_list = sorted(cuts)
+    clause_list = [(cut_list[i], cut_list[i + 1]) for i in range(len(cut_list) - 1)
+                   if cut_list[i] < cut_list[i + 1]]
+    n_clauses = len(clause_list)
+    try:
+        covered = <unsigned char*>calloc(count or 1, 1)
+        hit_start = <Py_ssize_t*>malloc((n_hits or 1) * sizeof(Py_ssize_t))
+        hit_end = <Py_ssize_t*>malloc((n_hits or 1) * sizeof(Py_ssize_t))
+        hit_clause = <Py_ssize_t*>malloc((n_hits or 1) * sizeof(Py_ssize_t))
+        clause_starts = <Py_ssize_t*>malloc((n_clauses or 1) * sizeof(Py_ssize_t))
+        if (covered == NULL or hit_start == NULL or hit_end == NULL or hit_clause == NULL
+                or clause_starts == NULL):
+            raise MemoryError()
+        for i in range(n_clauses):
+            clause_starts[i] = clause_list[i][0]
+        spans = set()
+        for target in targets:
+            t_start, t_end = target
+            spans.add((t_start, t_end))
+            for j in range(t_start, t_end):
+                covered[j] = 1
+        for i in range(n_hits):
+            hit = hits[i]
+            start, end = hit.start, hit.end
+            hit_start[i], hit_end[i] = start, end
+            hit_clause[i] = -1
+            inside = False
+            for j in range(start, end):
+                if covered[j]:
+                    inside = True
+                    break
+            if inside and (start, end) not in spans:
+                continue
+            hit_clause[i] = _clause_of(start, clause_starts, n_clauses)
+        clauses, reaches = [], []
+        for target in targets:
+            t_start, t_end = target
+            index = _clause_of(t_start, clause_starts, n_clauses)
+            c_start, c_end = clause_list[index]
+            c_end = c_end if c_end > t_end else t_end
+            clauses.append((c_start, c_end))
+            candidates = []
+            for i in range(n_hits):
+                if hit_clause[i] != index:
+                    continue
+                start, end = hit_start[i], hit_end[i]
+                if (start == t_start and end == t_end) or start < c_start or end > c_end:
+                    continue
+                rule = (<object>hits[i]).rule
+                direction = rule.direction
+                if direction == "none":
+                    continue
+                if end <= t_start:
+                    distance = t_start - end
+                    if (direction == "forward" or direction == "both") and distance <= rule.max_scope:
+                        candidates.append((distance, start, i, "before"))
+                elif start >= t_end:
+                    distance = start - t_end
+                    if (direction == "backward" or direction == "both") and distance <= rule.max_scope:
+                        candidates.append((distance, start, i, "after"))
+            candidates.sort()
+            reaches.append(tuple([reach_type.make((hits[<Py_ssize_t>c[2]], c[3], c[0]))
+                                  for c in candidates]))
+        return cue_hits, tuple(clauses), tuple(reaches)
+    finally:
+        free(covered)
+        free(hit_start)
+        free(hit_end)
+        free(hit_clause)
+        free(clause_starts)
+
+
+cdef inline Py_ssize_t _clause_of(Py_ssize_t token, const Py_ssize_t* starts,
+                                  Py_ssize_t n) noexcept:
+    # bisect_right(starts, token) - 1
+    cdef Py_ssize_t low = 0, high = n, middle
+    while low < high:
+        middle = (low + high) >> 1
+        if token < starts[middle]:
+            high = middle
+        else:
+            low = middle + 1
+    return low - 1
+
+
 # ------------------------------------------------------------------------------ text
 
 cdef inline bint _is_control(Py_UCS4 c) noexcept:

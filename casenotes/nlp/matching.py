@@ -220,17 +220,22 @@ class JoinedTokens:
 
     tokens: Tokens
     lower: str
-    separators: list[int]
+    _separators: list[int] | None = None
     _texts: list[str] | None = None
     _text_set: frozenset[str] | None = None
     _lower_set: frozenset[str] | None = None
 
     @classmethod
     def of(cls, tokens: Tokens) -> JoinedTokens:
-        lowers = tokens.lowers
-        joined = SEPARATOR + SEPARATOR.join(lowers) + SEPARATOR
-        separators = [0, *accumulate(len(token) + 1 for token in lowers)]
-        return cls(tokens, joined, separators)
+        return cls(tokens, SEPARATOR + SEPARATOR.join(tokens.lowers) + SEPARATOR)
+
+    @property
+    def separators(self) -> list[int]:
+        """The offset in ``lower`` of the separator before each token, and after the last (the
+        compiled core counts its own: only the Python path asks)."""
+        if self._separators is None:
+            self._separators = [0, *accumulate(len(token) + 1 for token in self.tokens.lowers)]
+        return self._separators
 
     @property
     def texts(self) -> list[str]:

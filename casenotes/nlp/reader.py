@@ -46,6 +46,8 @@ from .tokens import Tokens
 
 _segment_compiled: Any = None if core is None else core.segment
 _context_records: Any = None if core is None else core.context_records
+_mention_records: Any = None if core is None else core.mention_records
+_cue_scopes: Any = None if core is None else core.cue_scopes
 
 HAZARDS: Final = "hazards"
 EQUIPMENT: Final = "equipment"
@@ -242,8 +244,14 @@ class NoteReader:
             hits[HAZARDS] = [hit for hit in hits[HAZARDS]
                              if not _acronym_defined_here(tokens, hit, hits[HAZARDS])]
         sentence_starts, entries = segment(tokens.lowers, compiled=self.compiled)
-        cue_hits = tuple(CueHit(h.start, h.end, self.rules[h.entry_id]) for h in hits[CUES])
         targets = [(hit.start, hit.end) for hit in hits[HAZARDS]]
+        if self.compiled and _cue_scopes is not None:
+            cue_hits, clauses, reaches = _cue_scopes(
+                tokens, sentence_starts, hits[CUES], self.rules, targets, *_scope_makers(),
+                is_punct)
+            return Reading(original, offsets, tokens, tuple(sentence_starts), tuple(entries),
+                           hits, cue_hits, clauses, reaches)
+        cue_hits = tuple(CueHit(h.start, h.end, self.rules[h.entry_id]) for h in hits[CUES])
         reached = self.reach(tokens, sentence_starts, cue_hits, targets)
         return Reading(original, offsets, tokens, tuple(sentence_starts), tuple(entries), hits,
                        cue_hits, tuple(clause for clause, _ in reached),
@@ -298,10 +306,16 @@ class NoteReader:
         original = reading.original
         hazard_hits = reading.hits[HAZARDS]
         senses = self.senses_of(reading) or (None,) * len(hazard_hits)
-        mentions = tuple(
-            self._mention(reading, hit, clause, reaches, note_id, sense)
-            for hit, clause, reaches, sense in zip(hazard_hits, reading.clauses,
-                                                   reading.reaches, senses, strict=True))
+        if self.compiled and _mention_records is not None:
+            mentions: tuple[Mention, ...] = _mention_records(
+                reading, note_id, tuple(senses), self._terms,
+                None if self._lemmas is None else self._lemma, self._lemma_cache,
+                *_mention_makers(), WINDOW)
+        else:
+            mentions = tuple(
+                self._mention(reading, hit, clause, reaches, note_id, sense)
+                for hit, clause, reaches, sense in zip(hazard_hits, reading.clauses,
+                                                       reading.reaches, senses, strict=True))
         if self.compiled and _context_records is not None:
             vulnerabilities, timeline, cues, equipment = _context_records(
                 reading, original, *_record_makers(), self._equipment)
@@ -467,6 +481,20 @@ def _record_makers() -> tuple[Any, Any, Any]:
     """The compiled core's makers of cue, equipment and vulnerability records."""
     assert core is not None
     return core.Records(CueMatch), core.Records(EquipmentMatch), core.Records(VulnerabilityCue)
+
+
+@lru_cache(maxsize=1)
+def _scope_makers() -> tuple[Any, Any]:
+    """The compiled core's makers of cue-hit and reach records."""
+    assert core is not None
+    return core.Records(CueHit), core.Records(Reach)
+
+
+@lru_cache(maxsize=1)
+def _mention_makers() -> tuple[Any, Any]:
+    """The compiled core's makers of mention and reaching-cue records."""
+    assert core is not None
+    return core.Records(Mention), core.Records(Cue)
 
 
 @lru_cache(maxsize=1)
