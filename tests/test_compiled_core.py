@@ -287,7 +287,7 @@ def test_the_compiled_check_for_text_to_normalise_answers_as_the_pattern_does(
 
 
 def test_the_environment_can_ask_for_the_python_reader_and_it_reads_the_same(
-        samples: Path) -> None:
+        samples: Path, tmp_path: Path) -> None:
     import subprocess
     import sys
 
@@ -305,8 +305,10 @@ def test_the_environment_can_ask_for_the_python_reader_and_it_reads_the_same(
 
     def run(**environment: str) -> dict[str, object]:
         import os
+        # From outside the source tree, which would shadow the installed package.
         done = subprocess.run([sys.executable, "-c", script], input=texts, text=True,
-                              capture_output=True, check=True, env={**os.environ, **environment})
+                              capture_output=True, check=True, cwd=tmp_path,
+                              env={**os.environ, **environment})
         return dict(json.loads(done.stdout))
 
     pure = run(CASENOTES_PURE_PYTHON="1")
