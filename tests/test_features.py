@@ -74,6 +74,14 @@ def test_imperatives_are_counted_as_the_pattern_finds_them(pieces: list[str]) ->
     assert _count_imperatives(text) == len(_IMPERATIVE.findall(text))
 
 
+def test_imperatives_are_counted_as_the_pattern_finds_them_in_every_sample_note(
+        samples: Path) -> None:
+    texts = [record["text"] for path in sorted(samples.rglob("*.jsonl"))
+             for record in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+             if isinstance(record.get("text"), str)]
+    assert [_count_imperatives(t) for t in texts] == [len(_IMPERATIVE.findall(t)) for t in texts]
+
+
 word_pieces = st.sampled_from(["tenant", "'s", "’s", "'", "’", "_", "x_y", "5", "٣", "é",
                                "ß", " ", "-", "o'clock", "rock'n'roll", "\u00a0", "İ"])
 

@@ -244,18 +244,25 @@ class NoteReader:
             hits[HAZARDS] = [hit for hit in hits[HAZARDS]
                              if not _acronym_defined_here(tokens, hit, hits[HAZARDS])]
         sentence_starts, entries = segment(tokens.lowers, compiled=self.compiled)
+        cue_hits, clauses, reaches = self.scopes(tokens, sentence_starts, hits)
+        return Reading(original, offsets, tokens, tuple(sentence_starts), tuple(entries), hits,
+                       cue_hits, clauses, reaches)
+
+    def scopes(self, tokens: Tokens, sentence_starts: Sequence[int],
+               hits: dict[str, list[TermHit]],
+               ) -> tuple[tuple[CueHit, ...], tuple[tuple[int, int], ...],
+                          tuple[tuple[Reach, ...], ...]]:
+        """The note's cue hits and, per hazard hit, its clause and the cues that reach it."""
         targets = [(hit.start, hit.end) for hit in hits[HAZARDS]]
         if self.compiled and _cue_scopes is not None:
-            cue_hits, clauses, reaches = _cue_scopes(
-                tokens, sentence_starts, hits[CUES], self.rules, targets, *_scope_makers(),
-                is_punct)
-            return Reading(original, offsets, tokens, tuple(sentence_starts), tuple(entries),
-                           hits, cue_hits, clauses, reaches)
+            return cast(tuple[tuple[CueHit, ...], tuple[tuple[int, int], ...],
+                              tuple[tuple[Reach, ...], ...]],
+                        _cue_scopes(tokens, sentence_starts, hits[CUES], self.rules, targets,
+                                    *_scope_makers(), is_punct))
         cue_hits = tuple(CueHit(h.start, h.end, self.rules[h.entry_id]) for h in hits[CUES])
         reached = self.reach(tokens, sentence_starts, cue_hits, targets)
-        return Reading(original, offsets, tokens, tuple(sentence_starts), tuple(entries), hits,
-                       cue_hits, tuple(clause for clause, _ in reached),
-                       tuple(tuple(reaches) for _, reaches in reached))
+        return (cue_hits, tuple(clause for clause, _ in reached),
+                tuple(tuple(reaches) for _, reaches in reached))
 
     @staticmethod
     def reach(tokens: Tokens, sentence_starts: Sequence[int], cue_hits: Sequence[CueHit],
