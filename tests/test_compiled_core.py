@@ -9,6 +9,7 @@ operator.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from pathlib import Path
 
@@ -202,7 +203,9 @@ def test_any_spacing_gets_the_same_tokens_and_sentences_both_ways(
         assert segment(compiled.lowers) == segment(python.lowers, compiled=False)
 
 
-COMPILED_READER, PYTHON_READER = NoteReader(compiled=True), NoteReader(compiled=False)
+@functools.cache
+def readers_both_ways() -> tuple[NoteReader, NoteReader]:
+    return NoteReader(compiled=True), NoteReader(compiled=False)
 
 
 @compiled_only
@@ -211,8 +214,9 @@ def test_any_spacing_gets_the_same_findings_both_ways(pieces: list[tuple[str, st
     """Mentions, their windows, lemmas, sentences, clauses and cues, with offsets mapped back
     through normalising (spaces folded, zero-width marks dropped)."""
     text = "".join(piece + gap for piece, gap in pieces)
-    assert COMPILED_READER.read(text) == PYTHON_READER.read(text)  # cue hits, clauses, reaches
-    assert COMPILED_READER.analyse(text) == PYTHON_READER.analyse(text)
+    compiled, python = readers_both_ways()
+    assert compiled.read(text) == python.read(text)  # cue hits, clauses, reaches
+    assert compiled.analyse(text) == python.analyse(text)
 
 
 # ------------------------------------------------------------------------------ features
