@@ -1048,6 +1048,8 @@ def mention_records(object reading, str note_id, tuple senses, dict terms, objec
     cdef list mentions = [], before, following, cues
     cdef list hazard_hits = reading.hits["hazards"]
     cdef tuple clauses = reading.clauses, reaches_of = reading.reaches
+    if hazard_hits and (n_sentences == 0 or sentence_starts[0] != 0):
+        raise ValueError("a reading's sentence starts must begin at token 0 (as segment gives)")
     for number in range(len(hazard_hits)):
         hit = hazard_hits[number]
         start, end = hit[0], hit[1]
