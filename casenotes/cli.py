@@ -12,7 +12,9 @@ import itertools
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -358,8 +360,9 @@ def _score_into(reader: Any, writers: list[tuple[str, Any]], spec: Any, jobs: in
     stats = ChunkStats()
     id_hashes: list[Any] = []
     try:
-        with _progress(progress, reader) as advance:
+        with _progress(progress, reader) as advance, _interruptible() as check_interrupt:
             for scored in score_chunks(reader.chunks(), spec, jobs=jobs, mask_pii=mask_pii):
+                check_interrupt()
                 for name, writer in writers:
                     writer.write(getattr(scored, name))
                 stats.add(scored.stats)
@@ -374,6 +377,34 @@ def _score_into(reader: Any, writers: list[tuple[str, Any]], spec: Any, jobs: in
             writer.abort()
         raise
     return stats, _count_duplicates(id_hashes)
+
+
+@contextmanager
+def _interruptible() -> Iterator[Callable[[], None]]:
+    """Ctrl-C stops a run even where a library swallowed the KeyboardInterrupt it raised (seen
+    in CI: a run that got SIGINT went on to the end and exit 0): the interrupt is remembered,
+    and the check this yields raises it again at the next chunk. A SIGINT the shell told this
+    process to ignore (a background job) stays ignored."""
+    interrupted = False
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        nonlocal interrupted
+        interrupted = True
+        raise KeyboardInterrupt
+
+    def check() -> None:
+        if interrupted:
+            raise KeyboardInterrupt
+
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield check
+        return
+    signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield check
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _count_duplicates(hashes: list[Any]) -> int:

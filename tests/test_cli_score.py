@@ -342,7 +342,9 @@ def test_ctrl_c_leaves_no_output_and_no_partial_file(tmp_path: Path) -> None:
     import signal
     import time
 
-    rows = [dict(ROWS[i % 4], id=f"r{i}") for i in range(80_000)]
+    # Far more rows than are scored before the interrupt, so it cannot land while the run is
+    # already finishing (once, in CI, an 80,000-row run ended with exit 0 and its summary).
+    rows = [dict(ROWS[i % 4], id=f"r{i}") for i in range(240_000)]
     source = export(tmp_path, rows=rows)
     out = tmp_path / "out"
     out.mkdir()
@@ -399,3 +401,37 @@ def test_mask_pii_masks_kept_columns_in_the_written_table(tmp_path: Path) -> Non
     assert score(str(export(tmp_path, rows=rows)), "--notes", str(notes), "--keep", "targetId",
                  "--mask-pii").exit_code == 0
     assert pd.read_csv(notes)["targetId"].tolist() == ["Mr [NAME], [POSTCODE]"]
+
+
+def test_an_interrupt_a_library_swallowed_still_stops_the_run_at_the_next_chunk() -> None:
+    import os
+    import signal
+
+    from casenotes.cli import _interruptible
+
+    with _interruptible() as check_interrupt:
+        check_interrupt()  # nothing yet
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # the interpreter runs the handler between bytecodes
+                pass
+        except KeyboardInterrupt:
+            pass  # what a library that catches too much does
+        with pytest.raises(KeyboardInterrupt):
+            check_interrupt()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_ignored_interrupt_stays_ignored_while_scoring() -> None:
+    import signal
+
+    from casenotes.cli import _interruptible
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a shell's background job
+    try:
+        with _interruptible() as check_interrupt:
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            check_interrupt()
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
