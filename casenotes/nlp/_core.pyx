@@ -877,6 +877,19 @@ cdef class ClassIndex:
 
 # ------------------------------------------------------------------------------ findings
 
+cdef inline Py_ssize_t _last_at_or_before(const Py_ssize_t* sorted_values, Py_ssize_t n,
+                                          Py_ssize_t value) noexcept nogil:
+    # bisect_right(sorted_values[:n], value) - 1
+    cdef Py_ssize_t low = 0, high = n, middle
+    while low < high:
+        middle = (low + high) >> 1
+        if value < sorted_values[middle]:
+            high = middle
+        else:
+            low = middle + 1
+    return low - 1
+
+
 cdef class _Spans:
     """Token spans to offsets in the note as written (``Reading.char_span``, with the
     ``OffsetMap`` of ``text.py`` as the reference), over C arrays."""
@@ -913,15 +926,7 @@ cdef class _Spans:
         free(self.ends)
 
     cdef inline Py_ssize_t start_of(self, Py_ssize_t offset) noexcept:
-        # offset + deltas[bisect_right(positions, offset) - 1]
-        cdef Py_ssize_t low = 0, high = self.n_positions, middle
-        while low < high:
-            middle = (low + high) >> 1
-            if offset < self.positions[middle]:
-                high = middle
-            else:
-                low = middle + 1
-        return offset + self.deltas[low - 1]
+        return offset + self.deltas[_last_at_or_before(self.positions, self.n_positions, offset)]
 
     cdef inline Py_ssize_t end_of(self, Py_ssize_t offset) noexcept:
         return self.start_of(offset - 1) + 1 if offset > 0 else 0
@@ -1018,18 +1023,6 @@ cdef inline bint _is_space_token(str lower):
             and (len(lower) == 1 or lower.isspace()))
 
 
-cdef inline Py_ssize_t _last_at_or_before(tuple sorted_starts, Py_ssize_t token) noexcept:
-    # bisect_right(sorted_starts, token) - 1, over a tuple of ints
-    cdef Py_ssize_t low = 0, high = PyTuple_GET_SIZE(sorted_starts), middle
-    while low < high:
-        middle = (low + high) >> 1
-        if token < <Py_ssize_t><object>PyTuple_GET_ITEM(sorted_starts, middle):
-            high = middle
-        else:
-            low = middle + 1
-    return low - 1
-
-
 def mention_records(object reading, str note_id, tuple senses, dict terms, object lemma,
                     dict lemma_cache, Records mention_type, Records cue_type,
                     Py_ssize_t window):
@@ -1041,8 +1034,8 @@ def mention_records(object reading, str note_id, tuple senses, dict terms, objec
     tokens = reading.tokens
     cdef _Spans spans = _Spans(reading.offsets, tokens)
     cdef tuple lowers = tokens.lowers, starts_at = tokens.starts, ends_at = tokens.ends
-    cdef str text = tokens.text, original = reading.original, lower, word
-    cdef tuple sentence_starts = tuple(reading.sentence_starts)
+    cdef str text = tokens.text, original = reading.original
+    cdef tuple sentence_starts = reading.sentence_starts
     cdef Py_ssize_t count = PyTuple_GET_SIZE(lowers), n_sentences = len(sentence_starts)
     cdef Py_ssize_t start, end, first, last, after, i, s, e, number
     cdef list mentions = [], before, following, cues
@@ -1050,47 +1043,55 @@ def mention_records(object reading, str note_id, tuple senses, dict terms, objec
     cdef tuple clauses = reading.clauses, reaches_of = reading.reaches
     if hazard_hits and (n_sentences == 0 or sentence_starts[0] != 0):
         raise ValueError("a reading's sentence starts must begin at token 0 (as segment gives)")
-    for number in range(len(hazard_hits)):
-        hit = hazard_hits[number]
-        start, end = hit[0], hit[1]
-        term = terms[hit[3]]
-        sense = senses[number]
-        if sense is None:
-            category, hhsrs_hazard = term.category, term.hhsrs_hazard
-        else:
-            category, hhsrs_hazard = sense
-        first = <Py_ssize_t>sentence_starts[_last_at_or_before(sentence_starts, start)]
-        after = _last_at_or_before(sentence_starts, end - 1) + 1
-        last = <Py_ssize_t>sentence_starts[after] if after < n_sentences else count
-        before = []
-        i = start - 1
-        while i >= first and len(before) < window:
-            if not _is_space_token(<str>PyTuple_GET_ITEM(lowers, i)):
-                before.append(i)
-            i -= 1
-        before.reverse()
-        following = []
-        i = end
-        while i < last and len(following) < window:
-            if not _is_space_token(<str>PyTuple_GET_ITEM(lowers, i)):
-                following.append(i)
-            i += 1
-        cues = []
-        for reach in reaches_of[number]:
-            cue_hit = reach.hit
-            s, e = spans.token_start(cue_hit.start), spans.token_end(cue_hit.end - 1)
-            cues.append(cue_type.make((cue_hit.rule.kind, cue_hit.rule.id, original[s:e],
-                                       reach.position, reach.distance, s, e)))
-        clause = clauses[number]
-        s, e = spans.token_start(start), spans.token_end(end - 1)
-        mentions.append(mention_type.make((
-            note_id, s, e, original[s:e], term.id, category, hhsrs_hazard,
-            spans.token_start(first), spans.token_end(last - 1),
-            spans.token_start(clause[0]), spans.token_end(<Py_ssize_t>clause[1] - 1),
-            tuple(cues),
-            tuple([lowers[i] for i in before]), tuple([lowers[i] for i in following]),
-            _lemmas(before, lowers, text, starts_at, ends_at, lemma, lemma_cache),
-            _lemmas(following, lowers, text, starts_at, ends_at, lemma, lemma_cache))))
+    cdef Py_ssize_t* starts = <Py_ssize_t*>malloc((n_sentences or 1) * sizeof(Py_ssize_t))
+    if starts == NULL:
+        raise MemoryError()
+    try:
+        for i in range(n_sentences):
+            starts[i] = sentence_starts[i]
+        for number in range(len(hazard_hits)):
+            hit = hazard_hits[number]
+            start, end = hit[0], hit[1]
+            term = terms[hit[3]]
+            sense = senses[number]
+            if sense is None:
+                category, hhsrs_hazard = term.category, term.hhsrs_hazard
+            else:
+                category, hhsrs_hazard = sense
+            first = starts[_last_at_or_before(starts, n_sentences, start)]
+            after = _last_at_or_before(starts, n_sentences, end - 1) + 1
+            last = starts[after] if after < n_sentences else count
+            before = []
+            i = start - 1
+            while i >= first and len(before) < window:
+                if not _is_space_token(<str>PyTuple_GET_ITEM(lowers, i)):
+                    before.append(i)
+                i -= 1
+            before.reverse()
+            following = []
+            i = end
+            while i < last and len(following) < window:
+                if not _is_space_token(<str>PyTuple_GET_ITEM(lowers, i)):
+                    following.append(i)
+                i += 1
+            cues = []
+            for reach in reaches_of[number]:
+                cue_hit = reach.hit
+                s, e = spans.token_start(cue_hit.start), spans.token_end(cue_hit.end - 1)
+                cues.append(cue_type.make((cue_hit.rule.kind, cue_hit.rule.id, original[s:e],
+                                           reach.position, reach.distance, s, e)))
+            clause = clauses[number]
+            s, e = spans.token_start(start), spans.token_end(end - 1)
+            mentions.append(mention_type.make((
+                note_id, s, e, original[s:e], term.id, category, hhsrs_hazard,
+                spans.token_start(first), spans.token_end(last - 1),
+                spans.token_start(clause[0]), spans.token_end(<Py_ssize_t>clause[1] - 1),
+                tuple(cues),
+                tuple([lowers[i] for i in before]), tuple([lowers[i] for i in following]),
+                _lemmas(before, lowers, text, starts_at, ends_at, lemma, lemma_cache),
+                _lemmas(following, lowers, text, starts_at, ends_at, lemma, lemma_cache))))
+    finally:
+        free(starts)
     return tuple(mentions)
 
 
@@ -1120,7 +1121,7 @@ def cue_scopes(object tokens, object sentence_starts, list raw_cues, dict rules,
     cdef tuple lowers = tokens.lowers
     cdef Py_ssize_t count = PyTuple_GET_SIZE(lowers), n_hits = len(raw_cues), n_targets
     cdef Py_ssize_t i, j, start, end, t_start, t_end, c_start, c_end, distance, index
-    cdef Py_ssize_t n_clauses, low, high, middle
+    cdef Py_ssize_t n_clauses
     cdef list hits = [None] * n_hits, clause_list, cut_list, candidates
     cdef unsigned char* covered = NULL
     cdef Py_ssize_t* hit_start = NULL
@@ -1187,11 +1188,11 @@ def cue_scopes(object tokens, object sentence_starts, list raw_cues, dict rules,
                     break
             if inside and (start, end) not in spans:
                 continue
-            hit_clause[i] = _clause_of(start, clause_starts, n_clauses)
+            hit_clause[i] = _last_at_or_before(clause_starts, n_clauses, start)
         clauses, reaches = [], []
         for target in targets:
             t_start, t_end = target
-            index = _clause_of(t_start, clause_starts, n_clauses)
+            index = _last_at_or_before(clause_starts, n_clauses, t_start)
             c_start, c_end = clause_list[index]
             c_end = c_end if c_end > t_end else t_end
             clauses.append((c_start, c_end))
@@ -1224,19 +1225,6 @@ def cue_scopes(object tokens, object sentence_starts, list raw_cues, dict rules,
         free(hit_end)
         free(hit_clause)
         free(clause_starts)
-
-
-cdef inline Py_ssize_t _clause_of(Py_ssize_t token, const Py_ssize_t* starts,
-                                  Py_ssize_t n) noexcept:
-    # bisect_right(starts, token) - 1
-    cdef Py_ssize_t low = 0, high = n, middle
-    while low < high:
-        middle = (low + high) >> 1
-        if token < starts[middle]:
-            high = middle
-        else:
-            low = middle + 1
-    return low - 1
 
 
 # ------------------------------------------------------------------------------ text
