@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata, resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote, urlparse
@@ -264,21 +265,21 @@ class RiskModel:
         Ties go to the alphabetically first name: the columns are in name order, so the
         lower column.
         """
-        contributions = (rows.data - self._means[rows.indices]) * self._weights[rows.indices]
-        out = []
-        for i, direction in enumerate(toward):
-            begin, end = int(rows.indptr[i]), int(rows.indptr[i + 1])
-            values = contributions[begin:end]
-            columns = rows.indices[begin:end]
-            keep = columns != self._bias_column
-            if direction == "risk":
-                keep &= values > 0
-            elif direction == "routine":
-                keep &= values < 0
-            values, columns = values[keep], columns[keep]
-            order = np.lexsort((columns, -np.abs(values)))[:top]
-            out.append([(str(self._names[columns[k]]), float(values[k])) for k in order])
-        return out
+        columns = rows.indices
+        contributions = (rows.data - self._means[columns]) * self._weights[columns]
+        row_of = np.repeat(np.arange(len(toward)), np.diff(rows.indptr))
+        sign = np.asarray([1.0 if d == "risk" else -1.0 if d == "routine" else 0.0
+                           for d in toward])[row_of]
+        keep = (columns != self._bias_column) & ((sign == 0.0) | (sign * contributions > 0))
+        row_of, columns, contributions = row_of[keep], columns[keep], contributions[keep]
+        # By row, then largest magnitude, then column (name order): one sort for every row.
+        order = np.lexsort((columns, -np.abs(contributions), row_of))
+        row_of, columns, contributions = row_of[order], columns[order], contributions[order]
+        firsts = np.searchsorted(row_of, np.arange(len(toward) + 1)).tolist()
+        names, values = self._names[columns].tolist(), contributions.tolist()
+        return [list(zip(names[begin:min(end, begin + top)],
+                         values[begin:min(end, begin + top)], strict=True))
+                for begin, end in pairwise(firsts)]
 
 
 # ------------------------------------------------------------------------------ persistence

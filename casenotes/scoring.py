@@ -21,7 +21,15 @@ from .features import note_features
 from .lexicon import Lexicon
 from .model import RiskModel, calibrate_hazards, load_model
 from .nlp.pipeline import MentionFinder
-from .triage.priority import TIER_WEIGHT, UrgencyTable, load_urgency, note_priority
+from .triage.priority import (
+    TIER_WEIGHT,
+    Priority,
+    Urgency,
+    UrgencyTable,
+    load_urgency,
+    mention_tiers,
+    rank_note,
+)
 from .types import (
     Category,
     HazardVerdict,
@@ -139,11 +147,20 @@ class Scorer:
             for i, explained in zip(read, self.model.explain_many(
                     [flat[i] for i in read], top=self.n_reasons, toward=toward), strict=True):
                 reasons[i] = explained
-        scored, position = [], 0
+        return self._scored(batch, findings, probabilities, reasons, read_by_encoder)
+
+    def _scored(self, batch: list[tuple[str, str]], findings: list[NoteFindings],
+                probabilities: numpy.ndarray, reasons: list[list[tuple[str, float]]],
+                read_by_encoder: dict[int, tuple[float, float]]) -> list[ScoredNote]:
+        """The scored notes of a batch: each mention's P(risk), label, reasons and tier, each
+        category's verdict (calibrated in one call for the batch) and the note's priority."""
         table = load_urgency()
+        position = 0
+        notes: list[tuple[NoteFindings, tuple[ScoredMention, ...], list[_Tier]]] = []
         for (_, text), found in zip(batch, findings, strict=True):
+            tiers = _tiers(found, text, table)
             mentions = []
-            for mention in found.mentions:
+            for mention, (tier, _) in zip(found.mentions, tiers, strict=True):
                 named: tuple[Reason, ...] = tuple(
                     Reason(name, weight) for name, weight in reasons[position])
                 fast = float(probabilities[position])
@@ -155,11 +172,29 @@ class Scorer:
                 else:
                     probability, decided_by = fast, self.model.model_id
                 label: Label = "risk" if probability >= self.threshold else "routine"
-                mentions.append(ScoredMention(mention, probability, label, named, decided_by))
+                mentions.append(ScoredMention(mention, probability, label, named, decided_by,
+                                              tier if label == "risk" else ""))
                 position += 1
-            note = _prioritised(ScoredNote(found.note_id, found, tuple(mentions),
-                                           self._hazards(found.note_id, mentions)),
-                                str(text), table)
+            notes.append((found, tuple(mentions), tiers))
+        grouped = [_strongest_first(kept) for _, kept, _ in notes]
+        strongest = [group[0].risk_probability for groups in grouped for group in groups]
+        calibrated = iter(calibrate_hazards(numpy.asarray(strongest, dtype=float),
+                                            *self._settings.hazard_calibration)
+                          if strongest else ())
+        threshold = self._settings.hazard_threshold
+        scored = []
+        for (_, text), (found, kept, tiers), groups in zip(batch, notes, grouped, strict=True):
+            tier_of = {id(m): tier for m, (tier, _) in zip(kept, tiers, strict=True)}
+            hazards = []
+            for group in groups:
+                probability = float(next(calibrated))
+                urgency = "" if probability < threshold else max(
+                    (tier_of[id(s)] for s in group), key=TIER_WEIGHT.__getitem__)
+                hazards.append(_verdict(found.note_id, group, probability, threshold, urgency))
+            ranked = rank_note(kept, tiers, found.vulnerability_groups) if kept \
+                else Priority(0.0, "", "")
+            note = ScoredNote(found.note_id, found, kept, tuple(hazards), ranked.urgency,
+                              ranked.score, ranked.reason)
             if self.events is not None and isinstance(text, str):
                 note = replace(note, events=self.events.read(text, note))
             scored.append(note)
@@ -189,56 +224,57 @@ class Scorer:
         return {position: (float(p), float(e))
                 for position, p, e in zip(positions, blended, alone, strict=True)}
 
-    def _hazards(self, note_id: str, mentions: list[ScoredMention]) -> tuple[HazardVerdict, ...]:
-        return verdicts_of(note_id, mentions, calibration=self._settings.hazard_calibration,
-                           threshold=self._settings.hazard_threshold)
-
 
 def verdicts_of(note_id: str, mentions: Sequence[ScoredMention], *,
                 calibration: tuple[float, float], threshold: float,
                 ) -> tuple[HazardVerdict, ...]:
     """One verdict per category among a note's scored mentions, in the order categories first
     appear: the strongest mention's P(risk) through the reader's hazard calibration."""
+    groups = _strongest_first(mentions)
+    if not groups:
+        return ()
+    calibrated = calibrate_hazards(
+        numpy.asarray([group[0].risk_probability for group in groups]), *calibration)
+    return tuple(_verdict(note_id, group, float(probability), threshold)
+                 for group, probability in zip(groups, calibrated, strict=True))
+
+
+def _strongest_first(mentions: Sequence[ScoredMention]) -> list[list[ScoredMention]]:
+    """A note's scored mentions by category, in the order categories first appear, each
+    category's strongest first."""
     by_category: dict[Category, list[ScoredMention]] = {}
     for scored in mentions:
         by_category.setdefault(scored.mention.category, []).append(scored)
-    if not by_category:
-        return ()
-    groups = [sorted(group, key=lambda s: -s.risk_probability)
-              for group in by_category.values()]
-    calibrated = calibrate_hazards(
-        numpy.asarray([group[0].risk_probability for group in groups]), *calibration)
-    return tuple(
-        HazardVerdict(note_id, group[0].mention.category, group[0].mention.hhsrs_hazard,
-                      "risk" if probability >= threshold else "routine",
-                      float(probability), tuple(group), group[0].reasons)
-        for group, probability in zip(groups, calibrated, strict=True))
+    return [sorted(group, key=_weakness) for group in by_category.values()]
 
 
-def _prioritised(note: ScoredNote, text: str, table: UrgencyTable) -> ScoredNote:
-    """The note with its urgency, priority and reason, each risk mention's tier and each risk
-    verdict's urgency (the tier rules read the mention's sentence and the vulnerable groups)."""
-    if not note.mentions:
-        return note
-    groups = sorted(note.findings.vulnerability_groups)
-    sentences = {id(m): text[m.mention.sentence_start:m.mention.sentence_end]
-                 for m in note.mentions}
-    ranked, tiers = note_priority(note.mentions, groups,
-                                  [sentences[id(m)] for m in note.mentions], table)
-    tiered = {id(m): replace(m, urgency=tier)
-              for m, tier in zip(note.mentions, tiers, strict=True)}
-    mentions = tuple(tiered[id(m)] for m in note.mentions)
-    hazards = []
-    for hazard in note.hazards:
-        urgency = ""
-        if hazard.verdict == "risk":
-            urgency = max((table.tier(s.mention.term_id, s.mention.category, groups,
-                                      sentences[id(s)])[0] for s in hazard.evidence),
-                          key=TIER_WEIGHT.__getitem__)
-        hazards.append(replace(hazard, urgency=urgency,
-                               evidence=tuple(tiered[id(s)] for s in hazard.evidence)))
-    return replace(note, mentions=mentions, hazards=tuple(hazards), urgency=ranked.urgency,
-                   priority=ranked.score, priority_reason=ranked.reason)
+def _weakness(scored: ScoredMention) -> float:
+    return -scored.risk_probability
+
+
+def _verdict(note_id: str, group: list[ScoredMention], probability: float,
+             threshold: float, urgency: str = "") -> HazardVerdict:
+    """The verdict on one category from its mentions, strongest first, and its calibrated
+    P(risk)."""
+    strongest = group[0]
+    return HazardVerdict(note_id, strongest.mention.category, strongest.mention.hhsrs_hazard,
+                         "risk" if probability >= threshold else "routine", probability,
+                         tuple(group), strongest.reasons, urgency)
+
+
+#: A mention's tier were it a risk, and the urgency rule that set it (None: its term's own).
+_Tier = tuple[Urgency, "str | None"]
+
+
+def _tiers(found: NoteFindings, text: object, table: UrgencyTable) -> list[_Tier]:
+    """The tier each mention of a note would take as a risk (the tier rules read the mention's
+    sentence and the note's vulnerable groups)."""
+    if not found.mentions:
+        return []
+    text = str(text)
+    return mention_tiers(found.mentions, found.vulnerability_groups,
+                         [text[m.sentence_start:m.sentence_end] for m in found.mentions],
+                         table)
 
 
 def _cue_reasons(mention: Mention) -> tuple[Reason, ...]:

@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final, Literal, cast
@@ -102,21 +102,26 @@ class UrgencyTable:
         """The tier of a risk mention and the rule that set it (None: the term's own)."""
         tier = self.tiers.get(term_id, "standard")
         rule_id = None
-        groups = set(vulnerability)
+        groups = vulnerability if isinstance(vulnerability, (set, frozenset)) \
+            else set(vulnerability)
         words: set[str] | None = None
-        for rule in self.rules:
-            if category not in rule.categories:
-                continue
-            if rule.vulnerability and not rule.vulnerability & groups:
+        for rule in self._rules_by_category.get(category, ()):
+            if rule.vulnerability and rule.vulnerability.isdisjoint(groups):
                 continue
             if rule.words:
                 if words is None:
                     words = {w.lower() for w in _WORD.findall(sentence)}
-                if not rule.words & words:
+                if rule.words.isdisjoint(words):
                     continue
             if TIER_WEIGHT[rule.raise_to] > TIER_WEIGHT[tier]:
                 tier, rule_id = rule.raise_to, rule.id
         return tier, rule_id
+
+    @cached_property
+    def _rules_by_category(self) -> dict[str, tuple[UrgencyRule, ...]]:
+        """The rules for each category, in file order: most mentions meet one or two."""
+        return {category: tuple(r for r in self.rules if category in r.categories)
+                for category in {c for r in self.rules for c in r.categories}}
 
 
 def load_urgency(path: str | Path | None = None) -> UrgencyTable:
@@ -157,7 +162,11 @@ class Priority:
 
 def priority_of(probability: float, tier: str, groups: Iterable[str]) -> float:
     """The priority of one mention: monotone in each argument, from 0 to 100."""
-    return 100.0 * probability * TIER_WEIGHT[tier] / 3.0 * vulnerability_factor(groups) / 2.0
+    return _priority(probability, tier, vulnerability_factor(groups))
+
+
+def _priority(probability: float, tier: str, factor: float) -> float:
+    return 100.0 * probability * TIER_WEIGHT[tier] / 3.0 * factor / 2.0
 
 
 def note_priority(mentions: Sequence[Any], groups: Iterable[str], texts: Sequence[str],
@@ -168,27 +177,42 @@ def note_priority(mentions: Sequence[Any], groups: Iterable[str], texts: Sequenc
     sentence. Routine mentions get the tier "" but still count towards the priority (with
     their term's own tier), so the priority rises smoothly with P(risk).
     """
+    tiers = mention_tiers([scored.mention for scored in mentions], groups, texts, table)
+    risk_tiers = [tier if scored.label == "risk" else ""
+                  for scored, (tier, _) in zip(mentions, tiers, strict=True)]
+    return rank_note(mentions, tiers, groups), risk_tiers
+
+
+def mention_tiers(mentions: Sequence[Any], groups: Iterable[str], texts: Sequence[str],
+                  table: UrgencyTable | None = None) -> list[tuple[Urgency, str | None]]:
+    """The tier each :class:`~casenotes.types.Mention` would take as a risk, and the rule
+    that set it; ``texts[i]`` is mention i's sentence."""
     table = table or load_urgency()
+    noted = frozenset(groups)
+    return [table.tier(mention.term_id, mention.category, noted, sentence)
+            for mention, sentence in zip(mentions, texts, strict=True)]
+
+
+def rank_note(mentions: Sequence[Any], tiers: Sequence[tuple[Urgency, str | None]],
+              groups: Iterable[str]) -> Priority:
+    """A note's priority from its scored mentions and their tiers (from :func:`mention_tiers`):
+    the strongest mention's, with its urgency the highest tier among risk mentions."""
     groups = sorted(set(groups))
     factor = vulnerability_factor(groups)
-    tiers: list[str] = []
     best: tuple[float, str, Any, str | None] | None = None
     top_urgency = ""
-    for scored, sentence in zip(mentions, texts, strict=True):
-        mention = scored.mention
-        tier, rule = table.tier(mention.term_id, mention.category, groups, sentence)
-        tiers.append(tier if scored.label == "risk" else "")
+    for scored, (tier, rule) in zip(mentions, tiers, strict=True):
         if scored.label == "risk" and (not top_urgency
                                        or TIER_WEIGHT[tier] > TIER_WEIGHT[top_urgency]):
             top_urgency = tier
-        value = priority_of(scored.risk_probability, tier, groups)
+        value = _priority(scored.risk_probability, tier, factor)
         if best is None or value > best[0]:
             best = (value, tier, scored, rule)
     if best is None:
-        return Priority(0.0, "", ""), tiers
+        return Priority(0.0, "", "")
     value, best_tier, scored, rule = best
     noted = [g for g in groups if g in PRIORITY_GROUPS]
     reason = (f"{scored.mention.term}: P(risk) {scored.risk_probability:.2f} x {best_tier} "
               f"({TIER_WEIGHT[best_tier]:.0f}/3{', rule ' + rule if rule else ''}) x vulnerability "
               f"{', '.join(noted) if noted else 'none noted'} ({factor:.2f}/2)")
-    return Priority(round(value, 2), top_urgency, reason), tiers
+    return Priority(round(value, 2), top_urgency, reason)
