@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_left, bisect_right
-from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
@@ -47,6 +46,15 @@ _IMPERATIVE = re.compile(
     re.IGNORECASE,
 )
 
+
+#: Per shape class, its feature names for none, some and many words of the class.
+_SHAPE_NAMES: Final = {name: tuple(f"note_{name}={amount}" for amount in ("none", "some", "many"))
+                       for name in SHAPE_CLASSES}
+#: Per outcome class, the name of its feature "later in the note, near the same hazard".
+_LATER_NAMES: Final = {name: f"later_same_category:{name}" for name in OUTCOME_CLASSES}
+#: The imperatives feature's name for 0, 1, 2 and 3 or more imperatives.
+_IMPERATIVE_NAMES: Final = tuple(f"note_imperatives={amount}"
+                                 for amount in ("none", "few", "few", "many"))
 
 #: The same imperatives after a mark only: where every match but one at the note's start
 #: begins, so the regex engine skips to the next mark instead of trying every position.
@@ -259,8 +267,8 @@ class _NoteFacts:
     in one sentence must not cost 100,000 x 100,000 comparisons."""
 
     shared: Features
-    categories: Counter[str]
-    categories_at: dict[int, Counter[str]]
+    categories: dict[str, int]
+    categories_at: dict[int, dict[str, int]]
     entries: list[int]
     entry_of: list[int]
     later: dict[str, tuple[list[int], list[frozenset[str]]]]
@@ -275,7 +283,16 @@ class _NoteFacts:
     @classmethod
     def of(cls, text: str, findings: NoteFindings, classes: dict[str, list[int]]) -> _NoteFacts:
         mentions = findings.mentions
-        categories: Counter[str] = Counter(m.category for m in mentions)
+        categories: dict[str, int] = {}
+        categories_at: dict[int, dict[str, int]] = {}
+        regions: dict[str, list[tuple[int, int]]] = {}
+        for mention in mentions:
+            category = mention.category
+            categories[category] = categories.get(category, 0) + 1
+            here = categories_at.setdefault(mention.sentence_start, {})
+            here[category] = here.get(category, 0) + 1
+            regions.setdefault(category, []).append(
+                (mention.sentence_start, mention.sentence_end))
         entries = list(findings.timeline)
         entry_of = [bisect_right(entries, m.start) - 1 for m in mentions]
         words = _word_count(text)
@@ -284,33 +301,31 @@ class _NoteFacts:
             f"note_mentions={_size_bucket(len(mentions), (1, 2, 4, 8))}": 1.0,
             f"note_categories={_size_bucket(len(categories), (1, 2, 3))}": 1.0,
         }
-        for name in SHAPE_CLASSES:
-            shared[f"note_{name}={_density_bucket(len(classes[name]), words)}"] = 1.0
+        for name, (none, some, many) in _SHAPE_NAMES.items():
+            count = len(classes[name])
+            shared[none if count == 0 else many if count * 100 >= 3 * max(words, 1)
+                   else some] = 1.0
         imperatives = _count_imperatives(text)
-        amount = "none" if not imperatives else "few" if imperatives <= 2 else "many"
-        shared[f"note_imperatives={amount}"] = 1.0
+        shared[_IMPERATIVE_NAMES[min(imperatives, 3)]] = 1.0
         if entries:
             shared["note_has_timeline"] = 1.0
         for group in findings.vulnerability_groups:
             shared[f"vuln_note={group}"] = 1.0
-        for cue in findings.cues:
-            shared[f"note_cue={cue.kind}"] = 1.0
-        categories_at: dict[int, Counter[str]] = {}
-        regions: dict[str, list[tuple[int, int]]] = {}
-        for mention in mentions:
-            categories_at.setdefault(mention.sentence_start, Counter())[mention.category] += 1
-            regions.setdefault(mention.category, []).append(
-                (mention.sentence_start, mention.sentence_end))
-        equipment: list[tuple[int, int, str, str]] = [
-            (e.start, e.end, e.kind, e.category) for e in findings.equipment]
-        for start, end, _, category in equipment:
+        cues = findings.cues
+        for kind in dict.fromkeys([cue.kind for cue in cues]):
+            shared[f"note_cue={kind}"] = 1.0
+        equipment: list[tuple[int, int, str, str]] = []
+        for found in findings.equipment:
+            start, end, category = found.start, found.end, found.category
+            equipment.append((start, end, found.kind, category))
             regions.setdefault(category, []).append(
-                (max(0, start - EQUIPMENT_REACH), end + EQUIPMENT_REACH))
+                (start - EQUIPMENT_REACH if start > EQUIPMENT_REACH else 0,
+                 end + EQUIPMENT_REACH))
         for spans in regions.values():
             spans.sort()
         later = _later_by_category(mentions, entry_of) if entries else {}
         return cls(shared, categories, categories_at, entries, entry_of, later, regions,
-                   equipment, [e[0] for e in equipment], [c.start for c in findings.cues],
+                   equipment, [e[0] for e in equipment], [c.start for c in cues],
                    [v.start for v in findings.vulnerabilities], {}, {})
 
     def later_features(self, mention: Mention, classes: dict[str, list[int]]) -> Features:
@@ -322,9 +337,10 @@ class _NoteFacts:
             features["later_same_category=none"] = 1.0
             return features
         features["later_same_category=some"] = 1.0
-        for name in OUTCOME_CLASSES:
-            if any(_in_range(classes[name], a, b) for a, b in later):
-                features[f"later_same_category:{name}"] = 1.0
+        for name, feature in _LATER_NAMES.items():
+            starts = classes[name]
+            if starts and any(_in_range(starts, a, b) for a, b in later):
+                features[feature] = 1.0
         return features
 
     def equipment_features(self, mention: Mention) -> Features:
@@ -444,21 +460,19 @@ def _mention_features(mention: Mention) -> Features:
     if mention.term.isupper() and len(mention.term) > 1:
         features["term_upper"] = 1.0
     nearest: dict[str, int] = {}
-    known = cue_phrases()
     for cue in mention.cues:
         kind = cue.kind
-        features[f"cue={kind}"] = 1.0
-        features[f"cue={kind}:{cue.position}"] = 1.0
-        features[f"cue={kind}:{cue.position}:{distance_bucket(cue.distance)}"] = 1.0
-        word = " ".join(cue.text.lower().split())
-        if word in known:
-            features[f"cue_word={word}"] = 1.0
+        for name in _cue_names(kind, cue.position, cue.distance):
+            features[name] = 1.0
+        word = _cue_word_name(cue.text)
+        if word is not None:
+            features[word] = 1.0
         nearest.setdefault(kind, cue.distance)
     if mention.cues:
         features[f"nearest_cue={mention.cues[0].kind}"] = 1.0
     else:
         features["no_cues"] = 1.0
-    if {"negated", "concern"} <= nearest.keys():
+    if "negated" in nearest and "concern" in nearest:
         first = "negated" if nearest["negated"] <= nearest["concern"] else "concern"
         features[f"negated_and_concern:nearer={first}"] = 1.0
     if not mention.before:
@@ -466,6 +480,20 @@ def _mention_features(mention: Mention) -> Features:
     if not mention.after:
         features["R_edge"] = 1.0
     return features
+
+
+@lru_cache(maxsize=4096)
+def _cue_names(kind: str, position: str, distance: int) -> tuple[str, ...]:
+    """The names of a cue's kind, side and distance features (a few hundred in all)."""
+    return (f"cue={kind}", f"cue={kind}:{position}",
+            f"cue={kind}:{position}:{distance_bucket(distance)}")
+
+
+@lru_cache(maxsize=4096)
+def _cue_word_name(text: str) -> str | None:
+    """``cue_word=<phrase>`` for a cue written as one of the cue rules' phrases, else None."""
+    word = " ".join(text.lower().split())
+    return f"cue_word={word}" if word in cue_phrases() else None
 
 
 def _clause_features(text: str, mention: Mention,

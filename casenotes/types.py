@@ -7,7 +7,7 @@ report without any pipeline object attached.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal, get_args
+from typing import Final, Literal, cast, get_args
 
 Category = Literal[
     "asbestos", "carbon_monoxide", "gas", "damp_mould", "fire",
@@ -168,16 +168,21 @@ def context_from_cues(cues: tuple[Cue, ...]) -> Context:
     best: tuple[int, int] | None = None
     chosen: Context = "present"
     for cue in cues:
-        if cue.kind == "concern":
-            rank = (cue.distance, len(CONTEXT_PRIORITY))
-            if best is None or rank < best:
-                best, chosen = rank, "present"
-        elif cue.kind in CONTEXT_PRIORITY:
-            context: Context = cue.kind
-            rank = (cue.distance, CONTEXT_PRIORITY.index(context))
-            if best is None or rank < best:
-                best, chosen = rank, context
+        kind = cue.kind
+        index = _CONTEXT_RANK.get(kind)
+        if index is None:
+            continue
+        rank = (cue.distance, index)
+        if best is None or rank < best:
+            best, chosen = rank, "present" if kind == "concern" else cast(Context, kind)
     return chosen
+
+
+#: Cue kinds that set a context, by priority at equal distance; a concern cue ranks last
+#: and keeps the mention present.
+_CONTEXT_RANK: Final[dict[str, int]] = {
+    **{kind: index for index, kind in enumerate(CONTEXT_PRIORITY)},
+    "concern": len(CONTEXT_PRIORITY)}
 
 
 @dataclass(frozen=True, slots=True)

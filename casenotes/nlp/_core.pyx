@@ -10,10 +10,14 @@ bits, so a pattern runs as a small automaton over integers.
 
 from libc.stdlib cimport calloc, free, malloc, qsort, realloc
 
+from cpython.dict cimport PyDict_GetItem
+from cpython.object cimport PyObject
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 
 cdef extern from "Python.h":
     int PyObject_GenericSetAttr(object obj, object name, object value) except -1
+    Py_ssize_t PyUnicode_GET_LENGTH(object text)
+    Py_UCS4 PyUnicode_READ_CHAR(object text, Py_ssize_t index)
 
 cdef enum:
     OP_ONE = 0
@@ -126,17 +130,16 @@ cdef class _RawHits:
         return 0
 
 
-cdef inline Py_ssize_t _token_at(const Py_ssize_t* separators, Py_ssize_t count,
-                                 Py_ssize_t offset) noexcept nogil:
-    """bisect_left: the index of the token that follows the separator at ``offset``."""
-    cdef Py_ssize_t low = 0, high = count, middle
-    while low < high:
-        middle = (low + high) >> 1
-        if separators[middle] < offset:
-            low = middle + 1
-        else:
-            high = middle
-    return low
+cdef inline bint _written_as(str text, Py_ssize_t begin, Py_ssize_t end,
+                             str lower) noexcept:
+    """Whether ``text[begin:end]`` is ``lower`` (a token written in lower case)."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(lower), k
+    if end - begin != n or end > PyUnicode_GET_LENGTH(text):
+        return False
+    for k in range(n):
+        if PyUnicode_READ_CHAR(text, begin + k) != PyUnicode_READ_CHAR(lower, k):
+            return False
+    return True
 
 
 cdef inline bint _passes(const unsigned char* bits, int test) noexcept nogil:
@@ -147,7 +150,7 @@ cdef class MatcherCore:
     """Built from a :class:`~casenotes.nlp.matching.LexiconMatcher`'s compiled tables;
     :meth:`match` gives the same hits as the matcher's Python path."""
 
-    cdef object automaton
+    cdef dict trie
     cdef list section_names
     cdef int n_sections
     cdef int n_keys
@@ -183,8 +186,6 @@ cdef class MatcherCore:
     def __init__(self, sections, phrases, anchored, hit_type):
         """``sections``: name -> section (entries, patterns); ``phrases``: joined phrase ->
         [(section, key, exact words or None)]; ``anchored``: the matcher's anchor table."""
-        import ahocorasick
-
         self.hit_type = hit_type
         self.section_names = list(sections)
         self.n_sections = len(self.section_names)
@@ -208,14 +209,21 @@ cdef class MatcherCore:
         self.key_keep_end = self._ints([r[4] for r in rows])
         self.key_claim_kept = self._ints([r[5] for r in rows])
 
-        self.automaton = None
-        if phrases:
-            automaton = ahocorasick.Automaton()
-            for joined, targets in phrases.items():
-                automaton.add_word(joined, (len(joined), tuple(
-                    (keys[(section, key)], exact) for section, key, exact in targets)))
-            automaton.make_automaton()
-            self.automaton = automaton
+        # The phrases as a trie over token texts: node = [children or None, targets or None],
+        # children keyed by a token's lower-cased text; the phrase's words are the joined
+        # key's pieces between separators.
+        self.trie = {}
+        for joined, targets in phrases.items():
+            words = joined[1:len(joined) - 1].split(joined[0])
+            children, node = self.trie, None
+            for word in words:
+                if children is None:
+                    children = node[0] = {}
+                node = children.get(word)
+                if node is None:
+                    node = children[word] = [None, None]
+                children = node[0]
+            node[1] = tuple((keys[(section, key)], exact) for section, key, exact in targets)
 
         patterns = [(name, pattern) for name, part in sections.items()
                     for pattern in part.patterns]
@@ -288,7 +296,7 @@ cdef class MatcherCore:
 
     cdef _TokenType _type_of(self, str lower, str text):
         """The remembered answers for one distinct token."""
-        key = text if text == lower else (lower, text)
+        key = lower if text is lower or text == lower else (lower, text)
         found = self.types.get(key)
         if found is not None:
             return <_TokenType>found
@@ -329,30 +337,29 @@ cdef class MatcherCore:
         tokens = joined.tokens
         cdef tuple lowers = tokens.lowers
         cdef Py_ssize_t count = PyTuple_GET_SIZE(lowers)
-        cdef Py_ssize_t* separators = <Py_ssize_t*>malloc((count + 1) * sizeof(Py_ssize_t))
-        if separators == NULL:
-            raise MemoryError()
         cdef _RawHits raw = _RawHits()
-        cdef Py_ssize_t i, position = 0
-        cdef Py_ssize_t first, last, end, length
-        try:
-            separators[0] = 0
+        cdef Py_ssize_t i, j
+        cdef PyObject* node
+        cdef PyObject* children
+        cdef object targets
+        if self.trie:
             for i in range(count):
-                position += len(<str>PyTuple_GET_ITEM(lowers, i)) + 1
-                separators[i + 1] = position
-            if self.automaton is not None:
-                for end, value in self.automaton.iter(joined.lower):
-                    length = value[0]
-                    first = _token_at(separators, count + 1, end - length + 1)
-                    last = _token_at(separators, count + 1, end)
-                    for key, exact in value[1]:
-                        if exact is None or joined.written(first, last) == exact:
-                            raw.push(key, <int>first, <int>last)
-            if self.n_patterns:
-                self._patterns(tokens, lowers, count, raw)
-            return self._choose_all(raw, count)
-        finally:
-            free(separators)
+                node = PyDict_GetItem(self.trie, <object>PyTuple_GET_ITEM(lowers, i))
+                j = i
+                while node != NULL:
+                    targets = (<list>node)[1]
+                    if targets is not None:
+                        for key, exact in <tuple>targets:
+                            if exact is None or joined.written(i, j + 1) == exact:
+                                raw.push(key, <int>i, <int>(j + 1))
+                    children = <PyObject*>(<list>node)[0]
+                    j += 1
+                    if <object>children is None or j >= count:
+                        break
+                    node = PyDict_GetItem(<dict>children, <object>PyTuple_GET_ITEM(lowers, j))
+        if self.n_patterns:
+            self._patterns(tokens, lowers, count, raw)
+        return self._choose_all(raw, count)
 
     cdef int _patterns(self, tokens, tuple lowers, Py_ssize_t count, _RawHits raw) except -1:
         """Token-pattern matches, each pattern tried only at starts its anchors allow."""
@@ -372,13 +379,19 @@ cdef class MatcherCore:
         cdef int number, generation = 0
         cdef _TokenType token
         cdef const unsigned char* group_bits
+        cdef str lower
+        cdef Py_ssize_t begin, end
         try:
             if (bits == NULL or present == NULL or candidates == NULL or tried == NULL
                     or allowed == NULL or state_a == NULL or state_b == NULL):
                 raise MemoryError()
             for i in range(count):
-                token = self._type_of(<str>PyTuple_GET_ITEM(lowers, i),
-                                      text[<Py_ssize_t>starts_at[i]:<Py_ssize_t>ends_at[i]])
+                lower = <str>PyTuple_GET_ITEM(lowers, i)
+                begin, end = <Py_ssize_t>starts_at[i], <Py_ssize_t>ends_at[i]
+                if _written_as(text, begin, end, lower):  # in lower case: no new string
+                    token = self._type_of(lower, lower)
+                else:
+                    token = self._type_of(lower, text[begin:end])
                 types[i] = token
                 group_bits = <const unsigned char*><char*>token.groups
                 for j in range(self.n_group_bytes):
