@@ -110,8 +110,9 @@ class Scorer:
         """Stream scored notes for ``(note_id, text)`` pairs, in input order.
 
         Notes are scored in batches (one model call per batch). With ``prefilter=True``, notes
-        the raw-text prefilter rules out skip the spaCy pipeline: their mentions are the same
-        (none), but their findings carry no vulnerability cues, cues or timeline.
+        the raw-text prefilter rules out skip the reading, and notes the lexicon finds no
+        hazard term in stop after matching: their mentions are the same (none), but their
+        findings carry no vulnerability cues, cues, equipment or timeline.
         """
         batch: list[tuple[str, str]] = []
         for note in notes:
@@ -128,9 +129,11 @@ class Scorer:
             passing = [not isinstance(text, str) or could_match(text) for _, text in batch]
         else:
             passing = [True] * len(batch)
+        # A note the lexicon finds no hazard term in needs no more reading, as one the
+        # prefilter rules out (the event reader, when on, reads every note's findings).
         analysed = iter(self.finder.analyse_many(
-            (note_id, text) for (note_id, text), keep in zip(batch, passing, strict=True)
-            if keep))
+            ((note_id, text) for (note_id, text), keep in zip(batch, passing, strict=True)
+             if keep), skip_hazard_free=prefilter and self.events is None))
         findings = [next(analysed) if keep else NoteFindings("" if note_id is None
                                                               else str(note_id), (), (), (), ())
                     for (note_id, _), keep in zip(batch, passing, strict=True)]

@@ -83,7 +83,7 @@ def test_no_command_prints_note_text_on_stderr(folder: Path, args: list[str]) ->
 def test_a_crash_inside_the_pipeline_shows_where_but_not_what(folder: Path) -> None:
     program = (
         "import sys, casenotes.nlp.pipeline as p\n"
-        "def explode(self, notes):\n"
+        "def explode(self, notes, **options):\n"
         "    for note_id, text in notes:\n"
         "        raise RuntimeError('cannot parse ' + text)\n"
         "    yield\n"

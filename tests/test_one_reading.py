@@ -18,6 +18,7 @@ from casenotes import MentionFinder
 from casenotes.features import note_features
 from casenotes.nlp.pipeline import build_nlp
 from casenotes.scoring import Scorer
+from casenotes.types import NoteFindings
 
 SPLITS = ("train.jsonl", "dev.jsonl", "test.jsonl")
 
@@ -87,3 +88,32 @@ def test_spacing_and_zero_width_variants_read_the_same_both_ways(
         finder: MentionFinder, pieces: list[tuple[str, str]], tricky: str) -> None:
     text = "".join(word + gap for word, gap in pieces) + tricky
     assert finder.findings_from_doc(finder.nlp(text), text) == finder.analyse(text)
+
+
+def test_a_note_without_a_hazard_term_can_stop_after_matching(finder: MentionFinder) -> None:
+    text = ("Gas engineer running late, electrician booked for the extractor fan. Tenant has "
+            "asthma.")
+    read = finder.reader.analyse(text, "n1")
+    stopped = finder.reader.analyse(text, "n1", skip_hazard_free=True)
+    assert not read.mentions and read.equipment and read.vulnerabilities
+    assert stopped == NoteFindings("n1", (), ())
+
+
+def test_stopping_hazard_free_notes_changes_no_note_that_names_a_hazard(
+        finder: MentionFinder, notes: list[tuple[str, str]]) -> None:
+    both = list(zip(finder.analyse_many(notes),
+                    finder.analyse_many(notes, skip_hazard_free=True), strict=True))
+    assert sum(bool(read.mentions) for read, _ in both) > len(notes) // 2
+    for read, stopped in both:
+        assert stopped == (read if read.mentions else NoteFindings(read.note_id, (), ()))
+
+
+def test_the_prefilter_changes_no_score(notes: list[tuple[str, str]]) -> None:
+    """Scoring with the prefilter (as casenotes score does) and without it gives every note
+    the same mentions, verdicts and priority."""
+    scorer = Scorer()
+    for full, filtered in zip(scorer.score_notes(notes), scorer.score_notes(notes, prefilter=True),
+                              strict=True):
+        assert (filtered.mentions, filtered.hazards, filtered.priority, filtered.urgency,
+                filtered.priority_reason) == (full.mentions, full.hazards, full.priority,
+                                              full.urgency, full.priority_reason)

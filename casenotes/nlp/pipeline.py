@@ -418,8 +418,11 @@ class MentionFinder:
         """Mentions, vulnerability cues, timeline entries, cues and equipment of one note."""
         return self.reader.analyse(text, note_id)
 
-    def analyse_many(self, notes: Iterable[tuple[str, str]]) -> Iterator[NoteFindings]:
-        """Stream findings for ``(note_id, text)`` pairs in input order.
+    def analyse_many(self, notes: Iterable[tuple[str, str]], *,
+                     skip_hazard_free: bool = False) -> Iterator[NoteFindings]:
+        """Stream findings for ``(note_id, text)`` pairs in input order; with
+        ``skip_hazard_free``, a note without a hazard term gets empty findings (see
+        :meth:`NoteReader.analyse`).
 
         Raises
         ------
@@ -428,7 +431,7 @@ class MentionFinder:
         NoteTooLongError
             If a text is longer than ``MAX_NOTE_LENGTH`` characters.
         """
-        yield from self.reader.analyse_many(notes)
+        yield from self.reader.analyse_many(notes, skip_hazard_free=skip_hazard_free)
 
     def findings_from_doc(self, doc: Doc, text: str | None = None,
                           note_id: str = "") -> NoteFindings:

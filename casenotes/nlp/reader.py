@@ -237,12 +237,19 @@ class NoteReader:
         return found
 
     def _read(self, original: str, normalised: str, offsets: OffsetMap) -> Reading:
+        return self._read_matched(original, offsets, *self._match(normalised))
+
+    def _match(self, normalised: str) -> tuple[Tokens, dict[str, list[TermHit]]]:
+        """The tokens of a normalised text and the lexicon's hits in them."""
         tokens = self.tokenizer(normalised)
-        joined = JoinedTokens.of(tokens)
-        hits = self.matcher(joined)
+        hits = self.matcher(JoinedTokens.of(tokens))
         if hits[HAZARDS]:
             hits[HAZARDS] = [hit for hit in hits[HAZARDS]
                              if not _acronym_defined_here(tokens, hit, hits[HAZARDS])]
+        return tokens, hits
+
+    def _read_matched(self, original: str, offsets: OffsetMap, tokens: Tokens,
+                      hits: dict[str, list[TermHit]]) -> Reading:
         sentence_starts, entries = segment(tokens.lowers, compiled=self.compiled)
         cue_hits, clauses, reaches = self.scopes(tokens, sentence_starts, hits)
         return Reading(original, offsets, tokens, tuple(sentence_starts), tuple(entries), hits,
@@ -298,15 +305,28 @@ class NoteReader:
 
     # ----------------------------------------------------------------------- findings
 
-    def analyse(self, text: str, note_id: str | None = None) -> NoteFindings:
-        """Mentions, vulnerability cues, timeline entries, cues and equipment of one note."""
-        note_id = "" if note_id is None else str(note_id)
-        return self.findings(self.read(text, note_id), note_id)
+    def analyse(self, text: str, note_id: str | None = None, *,
+                skip_hazard_free: bool = False) -> NoteFindings:
+        """Mentions, vulnerability cues, timeline entries, cues and equipment of one note.
 
-    def analyse_many(self, notes: Iterable[tuple[str, str]]) -> Iterator[NoteFindings]:
-        """Findings for ``(note_id, text)`` pairs, in input order."""
+        With ``skip_hazard_free``, a note in which the lexicon finds no hazard term stops
+        there: its findings are empty (no mentions, as always, but no cues, equipment or
+        timeline either), as for a note the prefilter rules out.
+        """
+        note_id = "" if note_id is None else str(note_id)
+        check_text(text, note_id)
+        normalised, offsets = normalise(text)
+        tokens, hits = self._match(normalised)
+        if skip_hazard_free and not hits[HAZARDS]:
+            return NoteFindings(note_id, (), ())
+        return self.findings(self._read_matched(text, offsets, tokens, hits), note_id)
+
+    def analyse_many(self, notes: Iterable[tuple[str, str]], *,
+                     skip_hazard_free: bool = False) -> Iterator[NoteFindings]:
+        """Findings for ``(note_id, text)`` pairs, in input order (``skip_hazard_free``: see
+        :meth:`analyse`)."""
         for note_id, text in notes:
-            yield self.analyse(text, note_id)
+            yield self.analyse(text, note_id, skip_hazard_free=skip_hazard_free)
 
     def findings(self, reading: Reading, note_id: str) -> NoteFindings:
         """The reading as plain records, offsets into the note as written."""
