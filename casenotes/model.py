@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata, resources
-from itertools import pairwise
+from itertools import chain, pairwise, repeat
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote, urlparse
@@ -238,20 +238,18 @@ class RiskModel:
 
         Unknown feature names are dropped, as the vectorizer drops them.
         """
-        vocabulary = self._vocabulary
-        indptr = [0]
-        indices: list[int] = []
-        values: list[float] = []
-        for row in features:
-            for name, value in row.items():
-                column = vocabulary.get(name)
-                if column is not None:
-                    indices.append(column)
-                    values.append(float(value))
-            indptr.append(len(indices))
-        matrix = csr_matrix((np.asarray(values, dtype=float),
-                             np.asarray(indices, dtype=np.intc), np.asarray(indptr)),
-                            shape=(len(features), len(vocabulary)))
+        names = list(chain.from_iterable(features))
+        columns = np.fromiter(map(self._vocabulary.get, names, repeat(-1)), dtype=np.intc,
+                              count=len(names))
+        values = np.fromiter(chain.from_iterable(row.values() for row in features),
+                             dtype=float, count=len(names))
+        known = columns >= 0
+        rows = np.repeat(np.arange(len(features)),
+                         np.fromiter(map(len, features), dtype=np.intp, count=len(features)))
+        indptr = np.zeros(len(features) + 1, dtype=np.intp)
+        np.cumsum(np.bincount(rows[known], minlength=len(features)), out=indptr[1:])
+        matrix = csr_matrix((values[known], columns[known], indptr),
+                            shape=(len(features), len(self._vocabulary)))
         matrix.sort_indices()
         return matrix
 
