@@ -52,6 +52,9 @@ _SHAPE_NAMES: Final = {name: tuple(f"note_{name}={amount}" for amount in ("none"
                        for name in SHAPE_CLASSES}
 #: Per outcome class, the name of its feature "later in the note, near the same hazard".
 _LATER_NAMES: Final = {name: f"later_same_category:{name}" for name in OUTCOME_CLASSES}
+#: Per cue kind, its feature names for a cue before and after the mention in its sentence.
+_SENTENCE_CUE_NAMES: Final[dict[str, tuple[str, str]]] = {
+    kind: (f"sentence_cue={kind}:before", f"sentence_cue={kind}:after") for kind in CUE_KINDS}
 #: The imperatives feature's name for 0, 1, 2 and 3 or more imperatives.
 _IMPERATIVE_NAMES: Final = tuple(f"note_imperatives={amount}"
                                  for amount in ("none", "few", "few", "many"))
@@ -239,12 +242,12 @@ def note_features(text: str, findings: NoteFindings) -> list[Features]:
     out = []
     for index, mention in enumerate(mentions):
         features = dict(note.shared)
-        features.update(_mention_features(mention))
-        features.update(_class_features(mention, classes, class_index))
-        features.update(note.later_features(mention, classes))
-        features.update(note.equipment_features(mention))
-        features.update(note.sentence_features(mention, findings))
-        features.update(_clause_features(text, mention, note.spans))
+        _add_mention_features(features, mention)
+        _add_class_features(features, mention, classes, class_index)
+        note.add_later_features(features, mention, classes)
+        note.add_equipment_features(features, mention)
+        note.add_sentence_features(features, mention, findings)
+        _add_clause_features(features, text, mention, note.spans)
         if note.categories[mention.category] > 1:
             features["category_repeated_in_note"] = 1.0
         if index == 0:
@@ -255,8 +258,8 @@ def note_features(text: str, findings: NoteFindings) -> list[Features]:
             if count > (category == mention.category):
                 features[f"sentence_also={category}"] = 1.0
         if note.entries:
-            features.update(_timeline_features(mention, note.entry_of[index], len(note.entries),
-                                               note.later))
+            _add_timeline_features(features, mention, note.entry_of[index], len(note.entries),
+                                   note.later)
         out.append(features)
     return out
 
@@ -328,24 +331,22 @@ class _NoteFacts:
                    equipment, [e[0] for e in equipment], [c.start for c in cues],
                    [v.start for v in findings.vulnerabilities], {}, {})
 
-    def later_features(self, mention: Mention, classes: dict[str, list[int]]) -> Features:
+    def add_later_features(self, features: Features, mention: Mention,
+                           classes: dict[str, list[int]]) -> None:
         """Outcome words later in the note, near the same hazard (its mentions or equipment)."""
-        features: Features = {}
-        later = [(a, b) for a, b in self.regions.get(mention.category, ())
-                 if a >= mention.sentence_end]
+        end = mention.sentence_end
+        later = [(a, b) for a, b in self.regions.get(mention.category, ()) if a >= end]
         if not later:
             features["later_same_category=none"] = 1.0
-            return features
+            return
         features["later_same_category=some"] = 1.0
         for name, feature in _LATER_NAMES.items():
             starts = classes[name]
             if starts and any(_in_range(starts, a, b) for a, b in later):
                 features[feature] = 1.0
-        return features
 
-    def equipment_features(self, mention: Mention) -> Features:
+    def add_equipment_features(self, features: Features, mention: Mention) -> None:
         """Equipment, trades and procedures in the mention's sentence and next to it."""
-        features: Features = {}
         low = bisect_left(self.equipment_starts, mention.sentence_start)
         high = bisect_left(self.equipment_starts, mention.sentence_end)
         for start, end, kind, category in self.equipment[low:high]:
@@ -359,23 +360,23 @@ class _NoteFacts:
                 side = "before" if end <= mention.start else "after"
                 features[f"equipment_adjacent:{kind}"] = 1.0
                 features[f"equipment_adjacent:{kind}:{side}"] = 1.0
-        return features
 
-    def sentence_features(self, mention: Mention, findings: NoteFindings) -> Features:
+    def add_sentence_features(self, features: Features, mention: Mention,
+                              findings: NoteFindings) -> None:
+        """Vulnerability cues in the mention's sentence, and the kinds of cue before and after
+        it there."""
         key = (mention.sentence_start, mention.sentence_end)
         sentence = self.sentences.get(key)
         if sentence is None:
             sentence = self.sentences[key] = _Sentence.of(key, findings, self.cue_starts,
                                                           self.vulnerable_starts)
-        features: Features = {}
         for nearby in sentence.vulnerability:
             features[f"vuln_sentence={nearby}"] = 1.0
         for kind, (first, last) in sentence.kinds.items():
             if first < mention.start:
-                features[f"sentence_cue={kind}:before"] = 1.0
+                features[_SENTENCE_CUE_NAMES[kind][0]] = 1.0
             if last >= mention.end:
-                features[f"sentence_cue={kind}:after"] = 1.0
-        return features
+                features[_SENTENCE_CUE_NAMES[kind][1]] = 1.0
 
 
 @dataclass(frozen=True)
@@ -399,13 +400,12 @@ class _Sentence:
         return cls(groups, kinds)
 
 
-def _class_features(mention: Mention, classes: dict[str, list[int]],
-                    index: Any = None) -> Features:
+def _add_class_features(features: Features, mention: Mention, classes: dict[str, list[int]],
+                        index: Any = None) -> None:
     """Word classes before and after the term: next to it, in its clause, in its sentence.
 
     ``index`` is the note's classes in the compiled core (``_core.ClassIndex``), which adds
     the same names as the loop below."""
-    features: Features = {}
     if index is not None:
         index.add_mention_features(features, mention.start, mention.end,
                                    mention.sentence_start, mention.sentence_end,
@@ -426,8 +426,7 @@ def _class_features(mention: Mention, classes: dict[str, list[int]],
             features[f"clause:{name}"] = 1.0
     past, present = "clause:past" in features, "clause:present" in features
     if past != present:
-        features[f"clause_tense={'past' if past else 'present'}"] = 1.0
-    return features
+        features["clause_tense=past" if past else "clause_tense=present"] = 1.0
 
 
 def _later_by_category(mentions: tuple[Mention, ...], entry_of: list[int],
@@ -450,13 +449,12 @@ def _later_by_category(mentions: tuple[Mention, ...], entry_of: list[int],
     return out
 
 
-def _mention_features(mention: Mention) -> Features:
-    features: Features = {
-        "bias": 1.0,
-        f"term_id={mention.term_id}": 1.0,
-        f"category={mention.category}": 1.0,
-        f"rule_context={mention.context}": 1.0,
-    }
+def _add_mention_features(features: Features, mention: Mention) -> None:
+    """The term, its category and rule context, and the cues that reach it."""
+    features["bias"] = 1.0
+    features[f"term_id={mention.term_id}"] = 1.0
+    features[f"category={mention.category}"] = 1.0
+    features[f"rule_context={mention.context}"] = 1.0
     if mention.term.isupper() and len(mention.term) > 1:
         features["term_upper"] = 1.0
     nearest: dict[str, int] = {}
@@ -479,7 +477,6 @@ def _mention_features(mention: Mention) -> Features:
         features["L_edge"] = 1.0
     if not mention.after:
         features["R_edge"] = 1.0
-    return features
 
 
 @lru_cache(maxsize=4096)
@@ -496,8 +493,8 @@ def _cue_word_name(text: str) -> str | None:
     return f"cue_word={word}" if word in cue_phrases() else None
 
 
-def _clause_features(text: str, mention: Mention,
-                     cache: dict[tuple[str, int, int], Features]) -> Features:
+def _add_clause_features(features: Features, text: str, mention: Mention,
+                         cache: dict[tuple[str, int, int], Features]) -> None:
     """The size of the mention's clause and facts of its sentence, cached per span."""
     clause_key = ("clause", mention.clause_start, mention.clause_end)
     clause_part = cache.get(clause_key)
@@ -516,15 +513,16 @@ def _clause_features(text: str, mention: Mention,
         if sentence.isupper():
             sentence_part["sentence_all_caps"] = 1.0
         cache[sentence_key] = sentence_part
-    features: Features = {**clause_part, **sentence_part}
+    features.update(clause_part)
+    features.update(sentence_part)
     if mention.start == mention.clause_start:
         features["clause_starts_with_term"] = 1.0
-    return features
 
 
-def _timeline_features(mention: Mention, entry: int, n_entries: int,
-                       later: dict[str, tuple[list[int], list[frozenset[str]]]]) -> Features:
-    features: Features = {}
+def _add_timeline_features(features: Features, mention: Mention, entry: int, n_entries: int,
+                           later: dict[str, tuple[list[int], list[frozenset[str]]]]) -> None:
+    """Where the mention's entry sits in the note's timeline, and what later entries say
+    about the same category."""
     if entry == n_entries - 1:
         features["timeline_last_entry"] = 1.0
     elif entry < 0:
@@ -540,7 +538,6 @@ def _timeline_features(mention: Mention, entry: int, n_entries: int,
                 features[f"timeline_later_same_category_cue={kind}"] = 1.0
     else:
         features["timeline_no_later_same_category"] = 1.0
-    return features
 
 
 #: What a feature name may be: a fixed name, or a template whose value comes from a closed
