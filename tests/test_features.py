@@ -65,7 +65,8 @@ def test_any_mix_of_words_and_gaps_gets_the_same_classes_both_ways(
 imperative_pieces = st.sampled_from(["Please", "please ", "open", "OPEN", "keep", "don't",
                                      "dont", "fitted", "test", "the", "window", ".", ". ",
                                      "\n", "\n\n", ":", "•", "*", "-", "?", "!", " ", "  ",
-                                     "K", "\u212a", "opened"])
+                                     "K", "\u212a", "opened", "\t", "\xa0", "\x85", "é",
+                                     "_", "keep1", "Do", "DON'T", "pLeAsE\n", "ſ"])
 
 
 @given(st.lists(imperative_pieces, max_size=25))

@@ -18,6 +18,8 @@ cdef extern from "Python.h":
     int PyObject_GenericSetAttr(object obj, object name, object value) except -1
     Py_ssize_t PyUnicode_GET_LENGTH(object text)
     Py_UCS4 PyUnicode_READ_CHAR(object text, Py_ssize_t index)
+    int PyUnicode_KIND(object text)
+    int PyUnicode_1BYTE_KIND
 
 cdef enum:
     OP_ONE = 0
@@ -811,6 +813,82 @@ def count_words(str text, Py_ssize_t begin, Py_ssize_t end, Py_ssize_t enough):
         count += 1
         if 0 <= enough < count:
             break
+    return count
+
+
+cdef inline bint _is_mark(Py_UCS4 c) noexcept:
+    return (c == u"." or c == u"!" or c == u"?" or c == u":" or c == u"\n" or c == u"*"
+            or c == u"-" or c == 0x2022)
+
+
+cdef inline Py_UCS4 _ascii_lower(Py_UCS4 c) noexcept:
+    cdef unsigned int code = <unsigned int>c
+    return <Py_UCS4>(code + 32) if 65 <= code <= 90 else c
+
+
+cdef Py_ssize_t _imperative_at(str text, Py_ssize_t n, Py_ssize_t q, tuple words) except -2:
+    """Where an imperative (``words``, lower-case ASCII) written at ``q`` ends, whole word
+    and case-blind, else -1."""
+    cdef Py_ssize_t k, m, end
+    cdef str word
+    for item in words:
+        word = <str>item
+        m = PyUnicode_GET_LENGTH(word)
+        end = q + m
+        if end > n:
+            continue
+        for k in range(m):
+            if _ascii_lower(PyUnicode_READ_CHAR(text, q + k)) != PyUnicode_READ_CHAR(word, k):
+                break
+        else:
+            if end == n or not (Py_UNICODE_ISALNUM(PyUnicode_READ_CHAR(text, end))
+                                or PyUnicode_READ_CHAR(text, end) == u"_"):
+                return end
+    return -1
+
+
+cdef Py_ssize_t _request_at(str text, Py_ssize_t n, Py_ssize_t q, tuple words) except -2:
+    """``(?:please\\s+)?`` then an imperative at ``q``: where it ends, else -1."""
+    cdef Py_ssize_t k, r
+    cdef Py_ssize_t end = _imperative_at(text, n, q, words)
+    if end >= 0:
+        return end
+    if q + 7 > n:
+        return -1
+    for k in range(6):
+        if _ascii_lower(PyUnicode_READ_CHAR(text, q + k)) != PyUnicode_READ_CHAR(u"please", k):
+            return -1
+    r = q + 6
+    if not Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(text, r)):
+        return -1
+    while r < n and Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(text, r)):
+        r += 1
+    return _imperative_at(text, n, r, words)
+
+
+def count_imperatives(str text, tuple words):
+    """``len(features._IMPERATIVE.findall(text))`` (the pattern is the reference): a request
+    at the note's start or after a mark and spaces, for a text of one-byte characters; -1 for
+    any other text, whose case-blind matching the pattern's rules decide."""
+    if PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND:
+        return -1
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0, q, end, count = 0
+    end = _request_at(text, n, 0, words)
+    if end >= 0:
+        count, i = 1, end
+    while i < n:
+        if not _is_mark(PyUnicode_READ_CHAR(text, i)):
+            i += 1
+            continue
+        q = i + 1
+        while q < n and Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(text, q)):
+            q += 1
+        end = _request_at(text, n, q, words)
+        if end >= 0:
+            count += 1
+            i = end
+        else:
+            i += 1
     return count
 
 
