@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from casenotes import ModelError
@@ -191,3 +193,22 @@ def test_a_loaded_model_gives_the_probabilities_of_its_rebuilt_pipeline() -> Non
     rebuilt = model.pipeline.predict_proba(features)[:, list(model.pipeline.classes_).index(
         "risk")]
     assert model.predict_proba(features).tolist() == rebuilt.tolist()
+
+
+_VOCABULARY = sorted(load_model().to_dict()["features"])
+_feature_rows = st.lists(st.dictionaries(
+    st.one_of(st.sampled_from(_VOCABULARY[:40] + _VOCABULARY[-40:]),
+              st.sampled_from(["unknown feature", "term_id=not_a_term", ""])),
+    st.sampled_from([1.0, 0.0, 2.5, -1.0]), max_size=12), min_size=1, max_size=6)
+
+
+@given(_feature_rows)
+def test_rows_are_vectorised_as_the_dict_vectorizer_does(rows: list[dict[str, float]]) -> None:
+    """The model's own vectoriser (no Python loop per feature) gives the rebuilt pipeline's
+    DictVectorizer rows: unknown names dropped, values kept, columns sorted."""
+    model = load_model()
+    ours = model._vectorize(rows)
+    theirs = model.pipeline.named_steps["vectorize"].transform(rows)
+    assert ours.shape == theirs.shape
+    assert np.array_equal(ours.toarray(), theirs.toarray())
+    assert ours.has_sorted_indices
