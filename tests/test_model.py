@@ -212,3 +212,35 @@ def test_rows_are_vectorised_as_the_dict_vectorizer_does(rows: list[dict[str, fl
     assert ours.shape == theirs.shape
     assert np.array_equal(ours.toarray(), theirs.toarray())
     assert ours.has_sorted_indices
+
+
+def _reasons_one_row_at_a_time(row: dict[str, float], top: int,
+                               toward: str | None) -> list[tuple[str, float]]:
+    """The reasons of one row as the definition reads: each known feature's (value - its
+    training mean) x weight, bias left out, only those pushing ``toward`` the label, largest
+    magnitude first, ties to the name first in order."""
+    data = load_model().to_dict()
+    names, weights = data["features"], np.asarray(data["weights"], dtype=float)
+    means = np.asarray(data["feature_means"], dtype=float)
+    sign = 1.0 if data["classes"].index("risk") == 1 else -1.0
+    column = {name: i for i, name in enumerate(names)}
+    found = []
+    for name, value in row.items():
+        if name in column and name != "bias":
+            i = column[name]
+            contribution = (float(value) - means[i]) * sign * weights[i]
+            if (toward is None or (toward == "risk" and contribution > 0)
+                    or (toward == "routine" and contribution < 0)):
+                found.append((-abs(contribution), i, name, float(contribution)))
+    return [(name, contribution) for _, _, name, contribution in sorted(found)[:top]]
+
+
+@given(_feature_rows, st.lists(st.sampled_from(["risk", "routine", None]), min_size=6,
+                               max_size=6), st.integers(0, 6))
+def test_reasons_of_many_rows_are_each_row_s_own(rows: list[dict[str, float]],
+                                                  toward: list[str | None], top: int) -> None:
+    model = load_model()
+    directions = toward[:len(rows)]
+    assert model.explain_many(rows, top=top, toward=directions) == [
+        _reasons_one_row_at_a_time(row, top, direction)
+        for row, direction in zip(rows, directions, strict=True)]
