@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from casenotes import score_text
-from casenotes.scoring import Scorer, default_scorer
+from casenotes.scoring import Scorer, default_scorer, verdicts_of
+from casenotes.triage.priority import note_priority
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +71,34 @@ def test_reasons_stay_records_until_a_table_writes_them(scorer: Scorer) -> None:
                               text="text", id="note_id", jobs=1)
     cell = mentions.loc[mentions.term == "CO alarm", "reasons"].iloc[0]
     assert cell == "; ".join(f"{r.what} ({r.weight:+.2f})" for r in scored.reasons)
+
+
+def test_a_batch_s_verdicts_and_priorities_are_each_note_s_own(samples: Path) -> None:
+    """Scoring calibrates a whole batch's hazards in one call and tiers each mention once;
+    every sample note gets the verdicts ``verdicts_of`` gives it alone (with each risk
+    verdict's urgency the highest tier of its evidence) and the priority ``note_priority``
+    gives it."""
+    scorer = default_scorer()
+    notes = [(str(record["note_id"]), record["text"])
+             for record in map(json.loads, (samples / "dev.jsonl").read_text(
+                 encoding="utf-8").splitlines())]
+    checked = 0
+    for (_, text), note in zip(notes, scorer.score_notes(notes), strict=True):
+        alone = verdicts_of(note.note_id, note.mentions,
+                            calibration=scorer._settings.hazard_calibration,
+                            threshold=scorer._settings.hazard_threshold)
+        assert [replace(h, urgency="", evidence=()) for h in note.hazards] == [
+            replace(h, evidence=()) for h in alone]
+        for hazard in note.hazards:
+            assert [s.mention for s in hazard.evidence] == [
+                s.mention for s in alone[note.hazards.index(hazard)].evidence]
+            assert bool(hazard.urgency) == (hazard.verdict == "risk")
+        if note.mentions:
+            ranked, tiers = note_priority(
+                note.mentions, note.findings.vulnerability_groups,
+                [text[m.mention.sentence_start:m.mention.sentence_end] for m in note.mentions])
+            assert (ranked.score, ranked.urgency, ranked.reason) == (
+                note.priority, note.urgency, note.priority_reason)
+            assert tiers == [m.urgency for m in note.mentions]
+            checked += 1
+    assert checked > 100
