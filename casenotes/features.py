@@ -51,8 +51,9 @@ _IMPERATIVE = re.compile(
 
 
 #: Per shape class, its feature names for none, some and many words of the class.
-_SHAPE_NAMES: Final = {name: tuple(f"note_{name}={amount}" for amount in ("none", "some", "many"))
-                       for name in SHAPE_CLASSES}
+_SHAPE_NAMES: Final = {
+    name: {amount: f"note_{name}={amount}" for amount in ("none", "some", "many")}
+    for name in SHAPE_CLASSES}
 #: Per outcome class, the name of its feature "later in the note, near the same hazard".
 _LATER_NAMES: Final = {name: f"later_same_category:{name}" for name in OUTCOME_CLASSES}
 #: Per cue kind, its feature names for a cue before and after the mention in its sentence.
@@ -312,10 +313,8 @@ class _NoteFacts:
             f"note_mentions={_size_bucket(len(mentions), (1, 2, 4, 8))}": 1.0,
             f"note_categories={_size_bucket(len(categories), (1, 2, 3))}": 1.0,
         }
-        for name, (none, some, many) in _SHAPE_NAMES.items():
-            count = len(classes[name])
-            shared[none if count == 0 else many if count * 100 >= 3 * max(words, 1)
-                   else some] = 1.0
+        for name, names in _SHAPE_NAMES.items():
+            shared[names[_density_bucket(len(classes[name]), words)]] = 1.0
         imperatives = _count_imperatives(text)
         shared[_IMPERATIVE_NAMES[min(imperatives, 3)]] = 1.0
         if entries:

@@ -219,7 +219,7 @@ class JoinedTokens:
     written, with the offset of each token's separator."""
 
     tokens: Tokens
-    lower: str
+    _lower: str | None = None
     _separators: list[int] | None = None
     _texts: list[str] | None = None
     _text_set: frozenset[str] | None = None
@@ -227,7 +227,15 @@ class JoinedTokens:
 
     @classmethod
     def of(cls, tokens: Tokens) -> JoinedTokens:
-        return cls(tokens, SEPARATOR + SEPARATOR.join(tokens.lowers) + SEPARATOR)
+        return cls(tokens)
+
+    @property
+    def lower(self) -> str:
+        """The lower-cased tokens joined with ``\\x00``, one before the first and after the last
+        (the compiled core walks the tokens themselves: only the Python path asks)."""
+        if self._lower is None:
+            self._lower = SEPARATOR + SEPARATOR.join(self.tokens.lowers) + SEPARATOR
+        return self._lower
 
     @property
     def separators(self) -> list[int]:
@@ -349,16 +357,18 @@ class LexiconMatcher:
             part.entries[key] = entry
 
     def _compiled(self) -> Any:
+        """Build what matching needs once: the compiled core, or for the Python path the
+        phrases' Aho-Corasick automaton (returned; None without phrases)."""
         if self._anchored is None:
-            if self._phrases:
+            self._anchored = _anchor_table(self.sections)
+            if self.compiled and MatcherCore is not None:
+                self._core = MatcherCore(self.sections, self._phrases, self._anchored, TermHit)
+            elif self._phrases:
                 automaton = ahocorasick.Automaton()
                 for key, targets in self._phrases.items():
                     automaton.add_word(key, (len(key), tuple(targets)))
                 automaton.make_automaton()
                 self._automaton = automaton
-            self._anchored = _anchor_table(self.sections)
-            if self.compiled and MatcherCore is not None:
-                self._core = MatcherCore(self.sections, self._phrases, self._anchored, TermHit)
         return self._automaton
 
     def __call__(self, tokens: Tokens | JoinedTokens) -> dict[str, list[TermHit]]:

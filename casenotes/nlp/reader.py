@@ -222,9 +222,14 @@ class NoteReader:
 
     def read(self, text: str, note_id: str = "") -> Reading:
         """Read one note as written (checked, then normalised)."""
+        return self._read_matched(text, *self._checked_match(text, note_id))
+
+    def _checked_match(self, text: str, note_id: str,
+                       ) -> tuple[OffsetMap, Tokens, dict[str, list[TermHit]]]:
+        """A note as written checked and normalised: its offset map, tokens and hits."""
         check_text(text, note_id)
         normalised, offsets = normalise(text)
-        return self._read(text, normalised, offsets)
+        return (offsets, *self._match(normalised))
 
     def read_normalised(self, text: str) -> Reading:
         """Read an already normalised text (a ``Doc``'s), remembering recent readings so the
@@ -314,9 +319,7 @@ class NoteReader:
         timeline either), as for a note the prefilter rules out.
         """
         note_id = "" if note_id is None else str(note_id)
-        check_text(text, note_id)
-        normalised, offsets = normalise(text)
-        tokens, hits = self._match(normalised)
+        offsets, tokens, hits = self._checked_match(text, note_id)
         if skip_hazard_free and not hits[HAZARDS]:
             return NoteFindings(note_id, (), ())
         return self.findings(self._read_matched(text, offsets, tokens, hits), note_id)
