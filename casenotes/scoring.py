@@ -23,7 +23,6 @@ from .model import RiskModel, calibrate_hazards, load_model
 from .nlp.pipeline import MentionFinder
 from .triage.priority import (
     TIER_WEIGHT,
-    Priority,
     Urgency,
     UrgencyTable,
     load_urgency,
@@ -194,8 +193,7 @@ class Scorer:
                 urgency = "" if probability < threshold else max(
                     (tier_of[id(s)] for s in group), key=TIER_WEIGHT.__getitem__)
                 hazards.append(_verdict(found.note_id, group, probability, threshold, urgency))
-            ranked = rank_note(kept, tiers, found.vulnerability_groups) if kept \
-                else Priority(0.0, "", "")
+            ranked = rank_note(kept, tiers, found.vulnerability_groups)
             note = ScoredNote(found.note_id, found, kept, tuple(hazards), ranked.urgency,
                               ranked.score, ranked.reason)
             if self.events is not None and isinstance(text, str):
