@@ -75,3 +75,27 @@ def test_memory_is_bounded_and_answers_survive_a_refresh(monkeypatch) -> None:  
     assert agree(tokenizer, text)
     assert len(tokenizer._pieces) <= 50
     assert tokenizer.inner is not first  # spaCy's tokenizer and its strings were let go
+
+
+def test_the_english_tokenizer_is_spacys_english_one_with_casenotes_rules() -> None:
+    """Built in one step, it keeps every rule of ``spacy.blank("en")``'s tokenizer but "co."
+    and adds housing shorthand and the splits notes need."""
+    import spacy
+
+    from casenotes.nlp.english import SHORTHAND
+
+    english = spacy.blank("en").tokenizer
+    assert set(SPACY.rules) == ({key for key in english.rules if key.lower() != "co."}
+                                | set(SHORTHAND))
+    expected = {
+        "t/c smell of gas": ["t/c", "smell", "of", "gas"],  # asked lower-cased
+        "bowing;no leak+mould": ["bowing", ";", "no", "leak", "+", "mould"],
+        "asbestos.ceiling": ["asbestos", ".", "ceiling"],
+        "see www.gov.uk/mould": ["see", "www.gov.uk/mould"],
+        "tested for co.": ["tested", "for", "co", "."],
+        "can't (gas) £1,200.50, 10am": ["ca", "n't", "(", "gas", ")", "£", "1,200.50", ",",
+                                        "10", "am"],
+    }
+    assert {text: [t.text for t in SPACY(text)] for text in expected} == expected
+    plain = "Tenant's boiler (Worcester) isn't working, £40 - see e.g. JOB-448213 at 10am!"
+    assert [t.text for t in SPACY(plain)] == [t.text for t in english(plain)]

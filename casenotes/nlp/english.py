@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
 
-import spacy
+from spacy.lang.en import English
 from spacy.tokenizer import Tokenizer
-from spacy.util import compile_infix_regex
+from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
+from spacy.vocab import create_vocab
 
 from .tokens import NoteTokenizer
 
@@ -23,35 +23,36 @@ _URL = re.compile(
 )
 
 
-def customise_tokenizer(tokenizer: Tokenizer, defaults: Any) -> Tokenizer:
-    """Teach spaCy's English tokenizer housing shorthand and a few splits notes need.
+def english_tokenizer() -> Tokenizer:
+    """A fresh spaCy English tokenizer, taught housing shorthand and a few splits notes need.
 
     "T/C", "w/c", "R&M" stay whole; "bowing;no" and "leak+mould" split; "asbestos.ceiling"
     (a missing space after a full stop) splits, and only real web addresses stay whole;
     "co." is no longer kept whole, so "tested for co." finds CO and the look-alike "& Co." is
-    written in the same tokens as the text.
+    written in the same tokens as the text. Built in one step, as ``spacy.blank("en")`` builds
+    its own: each setter of a built tokenizer loads its 1,300 special cases again (0.6 s
+    against 0.25 s for every scoring process).
     """
-    tokenizer.rules = {
-        key: value for key, value in (tokenizer.rules or {}).items() if key.lower() != "co."
-    }
-    for short in SHORTHAND:
-        tokenizer.add_special_case(short, [{"ORTH": short}])
+    defaults = English.Defaults
+    rules = {key: value for key, value in defaults.tokenizer_exceptions.items()
+             if key.lower() != "co."}
+    rules.update({short: [{"ORTH": short}] for short in SHORTHAND})
     infixes = [
         *(defaults.infixes or ()),
         r"(?<=[\w)])[;+](?=[\w(])",
         r"(?<=[a-zA-Z])/(?=[a-zA-Z]{3,})",
         r"(?<=[^\W\d_]{2})\.(?=[^\W\d_]{2})",
     ]
-    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-    # spaCy reads any "word.word" as a web address; in notes it is a missing space.
-    tokenizer.url_match = _URL.match
-    return tokenizer
-
-
-def english_tokenizer() -> Tokenizer:
-    """A fresh spaCy English tokenizer with casenotes' rules."""
-    nlp = spacy.blank("en")
-    return customise_tokenizer(nlp.tokenizer, nlp.Defaults)
+    return Tokenizer(
+        create_vocab("en", defaults),
+        rules=rules,
+        prefix_search=compile_prefix_regex(defaults.prefixes or ()).search,
+        suffix_search=compile_suffix_regex(defaults.suffixes or ()).search,
+        infix_finditer=compile_infix_regex(infixes).finditer,
+        token_match=defaults.token_match,
+        # spaCy reads any "word.word" as a web address; in notes it is a missing space.
+        url_match=_URL.match,
+    )
 
 
 @lru_cache(maxsize=1)
