@@ -306,7 +306,7 @@ def score_command(
     spec = ScorerSpec(model=str(model) if model else None, threshold=threshold,
                       lexicon=tuple(str(p) for p in lexicon or ()),
                       events=events_out is not None)
-    from .scoring import check_model
+    from .loading import check_model
 
     check_model(spec.model)  # before any output is opened or any worker starts
     writers = _open_writers(reader, notes_out, mentions_out, hazards_out, events_out)
@@ -834,7 +834,8 @@ def review_queue_command(
 
     table = read_table(scored)
     if threshold is None:  # the reader's own cut, without building a pipeline
-        from .scoring import load_models, reader_settings
+        from .loading import load_models
+        from .scoring import reader_settings
 
         threshold = reader_settings(*load_models(model)).mention_threshold
     queue = review_queue(table, size, threshold=threshold, check_share=check_share, seed=seed)

@@ -23,8 +23,6 @@ from typing import Any, Final
 from urllib.parse import unquote, urlparse
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.special import expit
 
 from .__about__ import __version__
 from .errors import CasenotesWarning, ModelError
@@ -86,7 +84,15 @@ def logit(p: np.ndarray) -> np.ndarray:
 
 def calibrate_hazards(strongest: np.ndarray, slope: float, offset: float) -> np.ndarray:
     """Platt scaling of the logit of each hazard's strongest mention P(risk)."""
-    return np.asarray(expit(slope * logit(strongest) + offset), dtype=float)
+    return _sigmoid(slope * logit(strongest) + offset)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """scipy's ``expit``. scipy is imported on first use (here and for the sparse rows), so
+    ``casenotes score`` checks a model before its workers start without loading it."""
+    from scipy.special import expit
+
+    return np.asarray(expit(x), dtype=float)
 
 
 def library_versions() -> dict[str, str]:
@@ -201,7 +207,7 @@ class RiskModel:
         way (``PlattLogisticRegression.predict_proba``), with numpy alone."""
         raw = np.asarray(rows @ self._coef.T).ravel() + self._intercept
         slope, offset = self._calibration
-        positive = np.asarray(expit(slope * raw + offset), dtype=float)
+        positive = _sigmoid(slope * raw + offset)
         return positive if self._risk_column == 1 else 1.0 - positive
 
     def explain(self, features: Features, *, top: int = 5,
@@ -246,6 +252,8 @@ class RiskModel:
         known = columns >= 0
         rows = np.repeat(np.arange(len(features)),
                          np.fromiter(map(len, features), dtype=np.intp, count=len(features)))
+        from scipy.sparse import csr_matrix
+
         indptr = np.zeros(len(features) + 1, dtype=np.intp)
         np.cumsum(np.bincount(rows[known], minlength=len(features)), out=indptr[1:])
         matrix = csr_matrix((values[known], columns[known], indptr),

@@ -11,14 +11,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Literal, get_args
+from typing import TYPE_CHECKING
 
 import numpy
 
-from .errors import ModelError
 from .events import EventReader, default_event_reader
 from .features import note_features
 from .lexicon import Lexicon
+from .loading import READERS, Reader, load_models
 from .model import RiskModel, calibrate_hazards, load_model
 from .nlp.pipeline import MentionFinder
 from .triage.priority import (
@@ -43,8 +43,6 @@ from .types import (
 if TYPE_CHECKING:
     from .encoder import EncoderModel, ReaderSettings
 
-Reader = Literal["fast", "accurate", "encoder"]
-READERS: Final[tuple[Reader, ...]] = get_args(Reader)
 
 
 class Scorer:
@@ -304,29 +302,6 @@ def reader_settings(model: RiskModel, encoder: EncoderModel | None, reader: Read
     return encoder.card.readers[reader]
 
 
-def load_models(model: str | Path | None = None, *, lexicon_sha256: str | None = None,
-                threads: int | None = None) -> tuple[RiskModel, EncoderModel | None, Reader]:
-    """The fast model, the encoder (or None) and the reader that ``model`` names: ``"fast"``
-    (or None), ``"accurate"`` or ``"encoder"`` with the bundled models, or a folder: a fast
-    model's, or an encoder's (read as the cascade). Every file's hash is checked."""
-    from .encoder import is_encoder_folder, load_encoder
-
-    if model is None or model == "fast":
-        return load_model(lexicon_sha256=lexicon_sha256), None, "fast"
-    if model in ("accurate", "encoder"):
-        return (load_model(lexicon_sha256=lexicon_sha256), load_encoder(threads=threads),
-                "accurate" if model == "accurate" else "encoder")
-    if not Path(model).is_dir():
-        raise ModelError(
-            f"model {str(model)!r} is neither a model name nor a folder; use fast, accurate "
-            "(the cascade, needs pip install 'casenotes[accurate]'), encoder, or a folder "
-            "written by `casenotes train -o` or scripts/release_encoder.py")
-    if is_encoder_folder(model):
-        return (load_model(lexicon_sha256=lexicon_sha256), load_encoder(model, threads=threads),
-                "accurate")
-    return load_model(model, lexicon_sha256=lexicon_sha256), None, "fast"
-
-
 def build_scorer(model: str | Path | None = None, *, threshold: float | None = None,
                  lexicon: Lexicon | None = None, threads: int | None = None,
                  events: bool = False) -> Scorer:
@@ -336,15 +311,6 @@ def build_scorer(model: str | Path | None = None, *, threshold: float | None = N
         model, lexicon_sha256=lexicon.hash if lexicon is not None else None, threads=threads)
     return Scorer(fast, lexicon=lexicon, threshold=threshold, encoder=encoder, reader=reader,
                   events=events)
-
-
-@lru_cache(maxsize=4)
-def check_model(model: str | Path | None) -> None:
-    """Load the models ``model`` names, with their hash checks, and let them go: a missing,
-    junk or tampered model fails here, in one line, before any worker starts or any output is
-    written. The spaCy pipeline is not built; a model that passed is not checked again in
-    this process."""
-    load_models(model, threads=1)
 
 
 @lru_cache(maxsize=1)

@@ -497,7 +497,7 @@ def score_chunks(chunks: Iterable[Chunk], spec: ScorerSpec = ScorerSpec(), *,
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     if worker is None and jobs > 1:
-        from ..scoring import check_model
+        from ..loading import check_model
 
         check_model(spec.model)  # a bad model fails here, not in every worker
     if jobs == 1 and worker is None:
