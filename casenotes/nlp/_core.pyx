@@ -11,8 +11,9 @@ bits, so a pattern runs as a small automaton over integers.
 from libc.stdlib cimport calloc, free, malloc, qsort, realloc
 
 from cpython.dict cimport PyDict_GetItem
-from cpython.object cimport PyObject
-from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_SET_ITEM
 
 cdef extern from "Python.h":
     int PyObject_GenericSetAttr(object obj, object name, object value) except -1
@@ -90,12 +91,12 @@ cdef int _by_start(const void* a, const void* b) noexcept nogil:
 
 cdef class _TokenType:
     """What the patterns ask of one distinct token: patterns it anchors, required-literal
-    groups it belongs to, and (worked out only when a pattern reaches it: a note's new job
-    refs and names mostly never are) the tests it passes; bit sets as bytes."""
+    groups it belongs to, and the tests it passes, each worked out only when a pattern asks
+    it of the token (a note's new job refs and names mostly never are); bit sets as bytes."""
 
     cdef str lower
     cdef str text
-    cdef object tests  # bytes, or None until asked
+    cdef bytearray tests  # None until a pattern reaches the token; see MatcherCore._tests_of
     cdef bytes groups
     cdef tuple anchored
 
@@ -148,6 +149,26 @@ cdef inline bint _passes(const unsigned char* bits, int test) noexcept nogil:
     return (bits[test >> 3] >> (test & 7)) & 1
 
 
+cdef extern from "Python.h":
+    object PyType_GenericAlloc(PyTypeObject* type, Py_ssize_t nitems)
+
+
+cdef inline object _hit(type hit_type, int start, int end, object label, object entry_id):
+    """A ``TermHit`` (a named tuple) made as ``tuple.__new__`` makes an instance of a tuple
+    subclass, without the Python-level ``__new__`` its class has (27 hits a passing note)."""
+    cdef object hit = PyType_GenericAlloc(<PyTypeObject*>hit_type, 4)
+    cdef object first = start, last = end
+    Py_INCREF(first)
+    PyTuple_SET_ITEM(hit, 0, first)
+    Py_INCREF(last)
+    PyTuple_SET_ITEM(hit, 1, last)
+    Py_INCREF(label)
+    PyTuple_SET_ITEM(hit, 2, label)
+    Py_INCREF(entry_id)
+    PyTuple_SET_ITEM(hit, 3, entry_id)
+    return hit
+
+
 cdef class MatcherCore:
     """Built from a :class:`~casenotes.nlp.matching.LexiconMatcher`'s compiled tables;
     :meth:`match` gives the same hits as the matcher's Python path."""
@@ -164,7 +185,7 @@ cdef class MatcherCore:
     cdef int* key_claim_kept
     cdef list key_label
     cdef list key_entry
-    cdef object hit_type
+    cdef type hit_type
     # Patterns: elements [element_first[p], element_first[p] + element_count[p]).
     cdef int n_patterns
     cdef int* pattern_key
@@ -318,21 +339,28 @@ cdef class MatcherCore:
         self.types[key] = token
         return token
 
-    cdef const unsigned char* _tests_of(self, _TokenType token) except NULL:
-        """The tests a token passes, as bits, worked out on first need."""
+    cdef unsigned char* _tests_of(self, _TokenType token) except NULL:
+        """A token's test bits: the tests worked out so far (the first ``n_test_bytes``) and
+        which of those it passes (the next)."""
         if token.tests is None:
-            tests = bytearray(self.n_test_bytes)
-            for index, test in enumerate(self.tests):
-                if test(token.lower, token.text):
-                    tests[index >> 3] |= 1 << (index & 7)
-            token.tests = bytes(tests)
-        return <const unsigned char*><char*>token.tests
+            token.tests = bytearray(2 * self.n_test_bytes)
+        return <unsigned char*><char*>token.tests
 
-    cdef inline int _passes_at(self, const unsigned char** bits, list types, Py_ssize_t q,
+    cdef inline int _passes_at(self, unsigned char** bits, list types, Py_ssize_t q,
                                int test) except -1:
+        """Whether token ``q`` passes ``test``, worked out once per distinct token (a new
+        token reached by a pattern is not put through every test of the lexicon)."""
+        cdef unsigned char* known
+        cdef _TokenType token
         if bits[q] == NULL:
             bits[q] = self._tests_of(<_TokenType>types[q])
-        return _passes(bits[q], test)
+        known = bits[q]
+        if not _passes(known, test):
+            token = <_TokenType>types[q]
+            known[test >> 3] |= 1 << (test & 7)
+            if self.tests[test](token.lower, token.text):
+                known[self.n_test_bytes + (test >> 3)] |= 1 << (test & 7)
+        return _passes(known + self.n_test_bytes, test)
 
     def match(self, joined):
         """Each section's hits (``TermHit``), in token order, for a ``JoinedTokens``."""
@@ -368,7 +396,7 @@ cdef class MatcherCore:
         cdef str text = tokens.text
         cdef tuple starts_at = tokens.starts, ends_at = tokens.ends
         cdef list types = [None] * count
-        cdef const unsigned char** bits = <const unsigned char**>calloc(
+        cdef unsigned char** bits = <unsigned char**>calloc(
             count or 1, sizeof(unsigned char*))
         cdef unsigned char* present = <unsigned char*>calloc(self.n_group_bytes, 1)
         cdef unsigned char* candidates = <unsigned char*>calloc(
@@ -443,7 +471,7 @@ cdef class MatcherCore:
             free(state_b)
 
     cdef int _run(self, Py_ssize_t p, Py_ssize_t start, Py_ssize_t count,
-                  const unsigned char** bits, list types, int* current, int* following,
+                  unsigned char** bits, list types, int* current, int* following,
                   int generation, _RawHits raw) except -1:
         """Every end of a match of pattern ``p`` from token ``start``: the positions reached
         after each element, as stamps (``current[q] == now``), with no clearing."""
@@ -589,10 +617,9 @@ cdef class MatcherCore:
                 chosen[n_chosen].rank = <int>n_chosen
                 n_chosen += 1
             qsort(chosen, n_chosen, sizeof(Chosen), _by_start)
-            hit_type = self.hit_type
             labels, entry_ids = self.key_label, self.key_entry
-            return [hit_type(chosen[i].start, chosen[i].end, labels[chosen[i].key],
-                             entry_ids[chosen[i].key]) for i in range(n_chosen)]
+            return [_hit(self.hit_type, chosen[i].start, chosen[i].end, labels[chosen[i].key],
+                         entry_ids[chosen[i].key]) for i in range(n_chosen)]
         finally:
             free(hits)
             free(blocks)
