@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import numpy
 
@@ -176,7 +176,7 @@ class Scorer:
                                               tier if label == "risk" else ""))
                 position += 1
             notes.append((found, tuple(mentions), tiers))
-        grouped = [_strongest_first(kept) for _, kept, _ in notes]
+        grouped = [_strongest_first(kept) if kept else [] for _, kept, _ in notes]
         strongest = [group[0].risk_probability for groups in grouped for group in groups]
         calibrated = iter(calibrate_hazards(numpy.asarray(strongest, dtype=float),
                                             *self._settings.hazard_calibration)
@@ -184,6 +184,10 @@ class Scorer:
         threshold = self._settings.hazard_threshold
         scored = []
         for (_, text), (found, kept, tiers), groups in zip(batch, notes, grouped, strict=True):
+            if not kept and self.events is None:  # most notes: nothing found, nothing to rank
+                scored.append(ScoredNote(found.note_id, found, (), (), _UNRANKED.urgency,
+                                         _UNRANKED.score, _UNRANKED.reason))
+                continue
             tier_of = {id(m): tier for m, (tier, _) in zip(kept, tiers, strict=True)}
             hazards = []
             for group in groups:
@@ -236,6 +240,10 @@ def verdicts_of(note_id: str, mentions: Sequence[ScoredMention], *,
         numpy.asarray([group[0].risk_probability for group in groups]), *calibration)
     return tuple(_verdict(note_id, group, float(probability), threshold)
                  for group, probability in zip(groups, calibrated, strict=True))
+
+
+#: The priority of a note without mentions, as ``rank_note`` ranks it.
+_UNRANKED: Final = rank_note((), (), ())
 
 
 def _strongest_first(mentions: Sequence[ScoredMention]) -> list[list[ScoredMention]]:
