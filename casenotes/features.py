@@ -101,6 +101,8 @@ class WordClasses:
     patterns: tuple[re.Pattern[str], ...]
     source_json: str
     automaton: Any
+    #: The compiled core's walk of the same phrases (``_core.ClassTrie``), None without it.
+    trie: Any = None
 
     def find(self, text: str) -> dict[str, list[int]]:
         """For each class, the sorted start offsets of its words in ``text``: whole words (no
@@ -109,12 +111,9 @@ class WordClasses:
         lowered = text.lower()
         if len(lowered) != len(text):
             return self.find_by_regex(text)
+        if self.trie is not None:
+            return dict(zip(self.names, self.trie.starts(lowered), strict=True))
         folded, offsets = _fold_spaces(lowered)
-        if _core is not None:
-            per_class = _core.class_starts(folded, self.automaton, len(self.names))
-            if offsets is not None:
-                per_class = [[offsets.start(s) for s in starts] for starts in per_class]
-            return dict(zip(self.names, per_class, strict=True))
         last = len(folded) - 1
         candidates: list[list[tuple[int, int]]] = [[] for _ in self.names]
         for end, (indices, length) in self.automaton.iter(folded):
@@ -196,7 +195,9 @@ def word_classes() -> WordClasses:
     for key, indices in classes_of.items():
         automaton.add_word(key, (tuple(sorted(set(indices))), len(key)))
     automaton.make_automaton()
-    return WordClasses(tuple(classes), tuple(patterns), raw, automaton)
+    trie = None if _core is None else _core.ClassTrie(
+        {key: tuple(sorted(set(indices))) for key, indices in classes_of.items()}, len(classes))
+    return WordClasses(tuple(classes), tuple(patterns), raw, automaton, trie)
 
 
 @lru_cache(maxsize=1)

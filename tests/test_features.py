@@ -51,7 +51,8 @@ def test_phrases_match_whole_words_across_any_spacing(text: str, name: str,
 
 words = st.sampled_from(["no", "access", "fixed", "re-sealed", "you", "should", "mould",
                          "%", "5", "follow-up", "t/c", "İ", "made", "safe", "\u00a0"])
-gaps = st.sampled_from([" ", "  ", "\n", "\t", " \n ", "", "-", "/", ". "])
+gaps = st.sampled_from([" ", "  ", "\n", "\t", " \n ", "", "-", "/", ". ", "\r\n", "\x0b",
+                        "\x85", "\u2003", " \u3000", "é", "'", "_", "%"])
 
 
 @given(st.lists(st.tuples(words, gaps), max_size=20))

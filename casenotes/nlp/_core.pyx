@@ -744,6 +744,20 @@ def segment(tuple lowers, object flag_table):
 
 cdef extern from "Python.h":
     bint Py_UNICODE_ISALNUM(Py_UCS4 ch)
+    void* PyUnicode_DATA(object text)
+    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index)
+
+
+#: ``Py_UNICODE_ISALNUM`` of the ASCII characters: the macro makes up to four calls into the
+#: Unicode database for every character, and notes are almost all ASCII.
+cdef unsigned char _ASCII_ALNUM[128]
+for _code in range(128):
+    _ASCII_ALNUM[_code] = Py_UNICODE_ISALNUM(_code)
+
+
+cdef inline bint _isalnum(Py_UCS4 c) noexcept:
+    """``str.isalnum`` of one character (a table for ASCII)."""
+    return _ASCII_ALNUM[c] if c < 128 else Py_UNICODE_ISALNUM(c)
 
 
 cdef struct ClassHit:
@@ -765,56 +779,138 @@ cdef int _by_class_then_start(const void* a, const void* b) noexcept nogil:
 
 
 cdef inline bint _joins_before(Py_UCS4 c) noexcept:
-    return Py_UNICODE_ISALNUM(c) or c == u"_" or c == u"/" or c == u"&" or c == u"%" or c == u"-"
+    return _isalnum(c) or c == u"_" or c == u"/" or c == u"&" or c == u"%" or c == u"-"
 
 
 cdef inline bint _joins_after(Py_UCS4 c) noexcept:
-    return Py_UNICODE_ISALNUM(c) or c == u"_" or c == u"/" or c == u"&" or c == u"-"
+    return _isalnum(c) or c == u"_" or c == u"/" or c == u"&" or c == u"-"
 
 
-def class_starts(str folded, object automaton, int n_classes):
-    """Per word class, the sorted starts of its whole words in ``folded`` (lower-cased, spaces
-    folded), leftmost-longest and non-overlapping: ``features.WordClasses.find``'s pass, whose
-    Python loop is the reference. ``automaton`` maps a phrase to (class indices, length)."""
-    cdef Py_ssize_t last = len(folded) - 1, start, end, length, count = 0, capacity = 64, i
-    cdef Py_ssize_t reached
-    cdef int index, current = -1
-    cdef ClassHit* hits = <ClassHit*>malloc(capacity * sizeof(ClassHit))
+cdef int _push_class_hit(ClassHit** hits, Py_ssize_t* count, Py_ssize_t* capacity,
+                         int word_class, Py_ssize_t start, Py_ssize_t length) except -1:
     cdef ClassHit* grown
-    if hits == NULL:
-        raise MemoryError()
-    try:
-        for end, value in automaton.iter(folded):
-            indices, length = value
-            start = end - length + 1
-            if start > 0 and _joins_before(folded[start - 1]):
-                continue
-            if end < last and _joins_after(folded[end + 1]):
-                continue
-            for index in indices:
-                if count == capacity:
-                    grown = <ClassHit*>realloc(hits, 2 * capacity * sizeof(ClassHit))
-                    if grown == NULL:
-                        raise MemoryError()
-                    hits, capacity = grown, 2 * capacity
-                hits[count].word_class = index
-                hits[count].start = start
-                hits[count].length = length
-                count += 1
-        qsort(hits, count, sizeof(ClassHit), _by_class_then_start)
-        out = [[] for _ in range(n_classes)]
-        reached = 0
-        for i in range(count):
-            if hits[i].word_class != current:
-                current = hits[i].word_class
-                reached = 0
-                starts = out[current]
-            if hits[i].start >= reached:
-                starts.append(hits[i].start)
-                reached = hits[i].start + hits[i].length
-        return out
-    finally:
-        free(hits)
+    if count[0] == capacity[0]:
+        grown = <ClassHit*>realloc(hits[0], 2 * capacity[0] * sizeof(ClassHit))
+        if grown == NULL:
+            raise MemoryError()
+        hits[0], capacity[0] = grown, 2 * capacity[0]
+    hits[0][count[0]].word_class = word_class
+    hits[0][count[0]].start = start
+    hits[0][count[0]].length = length
+    count[0] += 1
+    return 0
+
+
+cdef list _leftmost_longest(ClassHit* hits, Py_ssize_t count, int n_classes):
+    """Per class, the starts of its hits that do not overlap an earlier, longer one."""
+    cdef Py_ssize_t i, reached = 0
+    cdef int current = -1
+    qsort(hits, count, sizeof(ClassHit), _by_class_then_start)
+    out = [[] for _ in range(n_classes)]
+    for i in range(count):
+        if hits[i].word_class != current:
+            current = hits[i].word_class
+            reached = 0
+            starts = out[current]
+        if hits[i].start >= reached:
+            starts.append(hits[i].start)
+            reached = hits[i].start + hits[i].length
+    return out
+
+
+cdef class ClassTrie:
+    """The word classes' phrases (lower-case ASCII, words one space apart) as a trie with a
+    transition table, walked over a lower-cased note only from where a whole word can start.
+
+    :meth:`starts` gives what :func:`class_starts` gives for the note with its whitespace
+    folded, in the note's own offsets: a space in a phrase takes any run of whitespace, so
+    the note is not copied and no offset map is needed; and no walk begins inside a word,
+    where an Aho-Corasick pass meets every "i" of the first-person class.
+    """
+
+    cdef int* following  # node * 128 + character -> node (0: none; the root is node 0)
+    cdef int* ending  # node -> index into endings, or -1
+    cdef list endings  # tuples of class indices
+    cdef int n_classes
+
+    def __cinit__(self, dict phrases, int n_classes):
+        cdef Py_ssize_t size = 1, node, used = 1, code
+        cdef Py_UCS4 c
+        cdef str text
+        for phrase in phrases:
+            size += len(<str>phrase)
+        self.n_classes = n_classes
+        self.endings = []
+        self.following = <int*>calloc(size * 128, sizeof(int))
+        self.ending = <int*>malloc(size * sizeof(int))
+        if self.following == NULL or self.ending == NULL:
+            raise MemoryError()
+        for node in range(size):
+            self.ending[node] = -1
+        for phrase, indices in phrases.items():
+            if not phrase or not phrase.isascii() or phrase != " ".join(phrase.split()):
+                raise ValueError(f"not a lower-case ASCII phrase with single spaces: {phrase!r}")
+            node = 0
+            text = <str>phrase
+            for c in text:
+                code = node * 128 + <Py_ssize_t>c
+                if self.following[code] == 0:
+                    self.following[code] = <int>used
+                    used += 1
+                node = self.following[code]
+            self.ending[node] = len(self.endings)
+            self.endings.append(tuple(indices))
+
+    def __dealloc__(self):
+        free(self.following)
+        free(self.ending)
+
+    def starts(self, str lowered):
+        """Per class, the sorted starts of its whole words in ``lowered``, leftmost-longest
+        and non-overlapping."""
+        cdef Py_ssize_t n = PyUnicode_GET_LENGTH(lowered), start, j, k, count = 0
+        cdef Py_ssize_t capacity = 64
+        cdef int kind = PyUnicode_KIND(lowered), node, step
+        cdef void* data = PyUnicode_DATA(lowered)
+        cdef Py_UCS4 c
+        cdef ClassHit* hits = <ClassHit*>malloc(capacity * sizeof(ClassHit))
+        if hits == NULL:
+            raise MemoryError()
+        try:
+            for start in range(n):
+                c = PyUnicode_READ(kind, data, start)
+                if c >= 128 or self.following[<Py_ssize_t>c] == 0:
+                    continue
+                if start > 0 and _joins_before(PyUnicode_READ(kind, data, start - 1)):
+                    continue
+                node = self.following[<Py_ssize_t>c]
+                j = start  # the last character taken
+                while True:
+                    if self.ending[node] >= 0 and (
+                            j + 1 >= n or not _joins_after(PyUnicode_READ(kind, data, j + 1))):
+                        for index in <tuple>self.endings[self.ending[node]]:
+                            _push_class_hit(&hits, &count, &capacity, index, start,
+                                            j + 1 - start)
+                    if j + 1 >= n:
+                        break
+                    c = PyUnicode_READ(kind, data, j + 1)
+                    if Py_UNICODE_ISSPACE(c):
+                        step = self.following[node * 128 + 32]
+                        if step == 0:
+                            break
+                        k = j + 1
+                        while k < n and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, k)):
+                            k += 1
+                        j = k - 1
+                    else:
+                        step = self.following[node * 128 + <Py_ssize_t>c] if c < 128 else 0
+                        if step == 0:
+                            break
+                        j += 1
+                    node = step
+            return _leftmost_longest(hits, count, self.n_classes)
+        finally:
+            free(hits)
 
 
 def count_words(str text, Py_ssize_t begin, Py_ssize_t end, Py_ssize_t enough):
@@ -822,20 +918,22 @@ def count_words(str text, Py_ssize_t begin, Py_ssize_t end, Py_ssize_t enough):
     digits, with one apostrophe joining a second run: "tenant's"), stopping past ``enough``
     (negative: never)."""
     cdef Py_ssize_t i = begin, count = 0
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
     cdef Py_UCS4 c
-    if end > len(text):
-        end = len(text)
+    if end > PyUnicode_GET_LENGTH(text):
+        end = PyUnicode_GET_LENGTH(text)
     while i < end:
-        if not Py_UNICODE_ISALNUM(text[i]):
+        if not _isalnum(PyUnicode_READ(kind, data, i)):
             i += 1
             continue
-        while i < end and Py_UNICODE_ISALNUM(text[i]):
+        while i < end and _isalnum(PyUnicode_READ(kind, data, i)):
             i += 1
         if i + 1 < end:
-            c = text[i]
-            if (c == u"'" or c == u"\u2019") and Py_UNICODE_ISALNUM(text[i + 1]):
+            c = PyUnicode_READ(kind, data, i)
+            if (c == u"'" or c == u"\u2019") and _isalnum(PyUnicode_READ(kind, data, i + 1)):
                 i += 1
-                while i < end and Py_UNICODE_ISALNUM(text[i]):
+                while i < end and _isalnum(PyUnicode_READ(kind, data, i)):
                     i += 1
         count += 1
         if 0 <= enough < count:
@@ -868,7 +966,7 @@ cdef Py_ssize_t _imperative_at(str text, Py_ssize_t n, Py_ssize_t q, tuple words
             if _ascii_lower(PyUnicode_READ_CHAR(text, q + k)) != PyUnicode_READ_CHAR(word, k):
                 break
         else:
-            if end == n or not (Py_UNICODE_ISALNUM(PyUnicode_READ_CHAR(text, end))
+            if end == n or not (_isalnum(PyUnicode_READ_CHAR(text, end))
                                 or PyUnicode_READ_CHAR(text, end) == u"_"):
                 return end
     return -1
@@ -1364,7 +1462,7 @@ cdef inline bint _is_dropped_or_broken(Py_UCS4 c) noexcept:
 
 
 cdef inline bint _can_repeat_as_mark(Py_UCS4 c) noexcept:
-    return not (Py_UNICODE_ISALNUM(c) or c == u"_" or Py_UNICODE_ISSPACE(c)
+    return not (_isalnum(c) or c == u"_" or Py_UNICODE_ISSPACE(c)
                 or _is_control(c) or 0x09 <= c <= 0x0d or _is_dropped_or_broken(c))
 
 
