@@ -998,15 +998,16 @@ def count_imperatives(str text, tuple words):
     if PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND:
         return -1
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0, q, end, count = 0
+    cdef const unsigned char* data = <const unsigned char*>PyUnicode_DATA(text)  # one byte a char
     end = _request_at(text, n, 0, words)
     if end >= 0:
         count, i = 1, end
     while i < n:
-        if not _is_mark(PyUnicode_READ_CHAR(text, i)):
+        if not _is_mark(data[i]):
             i += 1
             continue
         q = i + 1
-        while q < n and Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(text, q)):
+        while q < n and Py_UNICODE_ISSPACE(data[q]):
             q += 1
         end = _request_at(text, n, q, words)
         if end >= 0:
