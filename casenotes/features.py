@@ -91,10 +91,11 @@ def _count_imperatives(text: str) -> int:
 class WordClasses:
     """The word classes of ``resources/wordclasses.json``, compiled once per process.
 
-    :meth:`find` is one Aho-Corasick pass over the lower-cased note for all classes;
-    ``patterns`` are the same classes as regular expressions, the definition the pass must
-    agree with (a test compares them on every sample note) and the path for the rare text
-    whose lower-casing changes its length.
+    :meth:`find` is one pass over the lower-cased note for all classes: the compiled core's
+    trie (``trie``), else an Aho-Corasick pass over the note with its whitespace folded;
+    ``patterns`` are the same classes as regular expressions, the definition both passes must
+    agree with (a test compares them on every sample note and under hypothesis) and the path
+    for the rare text whose lower-casing changes its length.
     """
 
     names: tuple[str, ...]
