@@ -11,6 +11,7 @@ bits, so a pattern runs as a small automaton over integers.
 from libc.stdlib cimport calloc, free, malloc, qsort, realloc
 
 from cpython.dict cimport PyDict_GetItem
+from cpython.list cimport PyList_GET_ITEM
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_SET_ITEM
@@ -634,6 +635,19 @@ cdef extern from "Python.h":
     bint Py_UNICODE_ISSPACE(Py_UCS4 ch)
 
 
+#: The ints 0..OFFSETS - 1, made once: a token's offsets are mostly above 256, the last int
+#: Python keeps, so each would otherwise be a new object (two a token).
+cdef Py_ssize_t OFFSETS = 1 << 16
+cdef list _OFFSET_INTS = list(range(OFFSETS))
+
+
+cdef inline object _offset(Py_ssize_t value):
+    """``value`` as a Python int, from the made ones when it is one of them."""
+    if value < OFFSETS:
+        return <object>PyList_GET_ITEM(_OFFSET_INTS, value)
+    return value
+
+
 def split_tokens(str folded, dict known, object pieces):
     """The tokens of a folded text as ``tokens.NoteTokenizer`` cuts them (its Python loop is
     the reference): starts, ends, trailing spaces and texts, as lists.
@@ -655,8 +669,8 @@ def split_tokens(str folded, dict known, object pieces):
                 spaces[len(spaces) - 1] = True
                 position += 1
             if position < i:
-                starts.append(position)
-                ends.append(i)
+                starts.append(_offset(position))
+                ends.append(_offset(i))
                 spaces.append(False)
                 lowers.append(folded[position:i])
         if i >= n:
@@ -670,14 +684,14 @@ def split_tokens(str folded, dict known, object pieces):
             found = pieces(run)
         offsets, texts = found
         if len(texts) == 1:
-            starts.append(begin)
-            ends.append(i)
+            starts.append(_offset(begin))
+            ends.append(_offset(i))
             spaces.append(False)
             lowers.append(run)
             continue
         for a, b in offsets:
-            starts.append(begin + <Py_ssize_t>a)
-            ends.append(begin + <Py_ssize_t>b)
+            starts.append(_offset(begin + <Py_ssize_t>a))
+            ends.append(_offset(begin + <Py_ssize_t>b))
             spaces.append(False)
         lowers.extend(texts)
     return starts, ends, spaces, lowers
