@@ -409,17 +409,21 @@ def test_an_interrupt_a_library_swallowed_still_stops_the_run_at_the_next_chunk(
 
     from casenotes.cli import _interruptible
 
-    with _interruptible() as check_interrupt:
-        check_interrupt()  # nothing yet
-        assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-        # What a library that catches too much does. raise_signal runs the handler before it
-        # returns: os.kill may hand the signal to another thread, and under a loaded CI the
-        # handler then ran only after this block.
-        with contextlib.suppress(KeyboardInterrupt):
-            signal.raise_signal(signal.SIGINT)
-        with pytest.raises(KeyboardInterrupt):
-            check_interrupt()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # A terminal's Ctrl-C: Python's own handler is in place (whatever an earlier test left).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with _interruptible() as check_interrupt:
+            check_interrupt()  # nothing yet
+            assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+            # What a library that catches too much does (raise_signal runs the handler
+            # before it returns).
+            with contextlib.suppress(KeyboardInterrupt):
+                signal.raise_signal(signal.SIGINT)
+            with pytest.raises(KeyboardInterrupt):
+                check_interrupt()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_an_ignored_interrupt_stays_ignored_while_scoring() -> None:
