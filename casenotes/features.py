@@ -92,18 +92,34 @@ class WordClasses:
     """The word classes of ``resources/wordclasses.json``, compiled once per process.
 
     :meth:`find` is one pass over the lower-cased note for all classes: the compiled core's
-    trie (``trie``), else an Aho-Corasick pass over the note with its whitespace folded;
-    ``patterns`` are the same classes as regular expressions, the definition both passes must
-    agree with (a test compares them on every sample note and under hypothesis) and the path
-    for the rare text whose lower-casing changes its length.
+    trie (``trie``), else an Aho-Corasick pass over the note with its whitespace folded
+    (``automaton``; each is built on first use); ``patterns`` are the same classes as regular
+    expressions, the definition both passes must agree with (a test compares them on every
+    sample note and under hypothesis) and the path for the rare text whose lower-casing
+    changes its length.
     """
 
     names: tuple[str, ...]
     patterns: tuple[re.Pattern[str], ...]
     source_json: str
-    automaton: Any
-    #: The compiled core's walk of the same phrases (``_core.ClassTrie``), None without it.
-    trie: Any = None
+    #: Each phrase, lower-cased with single spaces, and the indices of its classes.
+    phrases: dict[str, tuple[int, ...]]
+
+    @cached_property
+    def trie(self) -> Any:
+        """The compiled core's walk of the phrases (``_core.ClassTrie``)."""
+        assert _core is not None
+        return _core.ClassTrie(self.phrases, len(self.names))
+
+    @cached_property
+    def automaton(self) -> Any:
+        """The phrases' Aho-Corasick automaton, for the Python pass: phrase -> (class
+        indices, length)."""
+        automaton = ahocorasick.Automaton()
+        for key, indices in self.phrases.items():
+            automaton.add_word(key, (indices, len(key)))
+        automaton.make_automaton()
+        return automaton
 
     def find(self, text: str) -> dict[str, list[int]]:
         """For each class, the sorted start offsets of its words in ``text``: whole words (no
@@ -112,7 +128,7 @@ class WordClasses:
         lowered = text.lower()
         if len(lowered) != len(text):
             return self.find_by_regex(text)
-        if self.trie is not None:
+        if _core is not None:
             return dict(zip(self.names, self.trie.starts(lowered), strict=True))
         folded, offsets = _fold_spaces(lowered)
         last = len(folded) - 1
@@ -192,13 +208,8 @@ def word_classes() -> WordClasses:
                                    + r")(?![\w/&-])", re.IGNORECASE))
         for phrase in phrases:
             classes_of.setdefault(" ".join(phrase.lower().split()), []).append(index)
-    automaton = ahocorasick.Automaton()
-    for key, indices in classes_of.items():
-        automaton.add_word(key, (tuple(sorted(set(indices))), len(key)))
-    automaton.make_automaton()
-    trie = None if _core is None else _core.ClassTrie(
-        {key: tuple(sorted(set(indices))) for key, indices in classes_of.items()}, len(classes))
-    return WordClasses(tuple(classes), tuple(patterns), raw, automaton, trie)
+    return WordClasses(tuple(classes), tuple(patterns), raw,
+                       {key: tuple(sorted(set(indices))) for key, indices in classes_of.items()})
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,7 @@
 """Which models a name or folder means, loaded with every file's hash checked.
 
-Apart from scoring so that ``casenotes score`` can refuse a bad model, in one line and before
-any worker starts, without importing spaCy (a second on the run's critical path).
+Kept apart from scoring so that ``casenotes score`` can refuse a bad model, in one line and
+before any worker starts, without importing spaCy (a second on the run's critical path).
 """
 
 from __future__ import annotations

@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from .encoder import EncoderModel, ReaderSettings
 
 
-
 class Scorer:
     """Finds and scores hazard mentions with one pipeline and one model.
 

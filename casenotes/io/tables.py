@@ -98,22 +98,18 @@ def detect_encoding(path: Path) -> str:
     if that fails, once more to tell the other cases apart.
     """
     with _open_binary(path) as raw:
-        head = raw.read(4)
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
         try:
+            head = raw.read(4)
+            if head.startswith(codecs.BOM_UTF8):
+                return "utf-8-sig"
+            if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                return "utf-16"
             if _is_utf8(raw, head):
                 return "utf-8"  # the common case, told by the codec alone: 50 MB in 0.05 s
-        except (OSError, EOFError) as exc:
-            raise InputError(f"{path}: cannot be read ({exc}); is the file complete?") from None
-    with _open_binary(path) as raw:
-        head = raw.read(4)
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
-        invalid = wide = False
-        block = head
-        try:
+            raw.seek(0)
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+            invalid = wide = False
+            block = raw.read(_SCAN_BLOCK)
             # Regex searches, not a loop over characters: 128 MB in well under a second.
             while block and not (invalid and wide):
                 text = decoder.decode(block)

@@ -836,10 +836,11 @@ cdef class ClassTrie:
     """The word classes' phrases (lower-case ASCII, words one space apart) as a trie with a
     transition table, walked over a lower-cased note only from where a whole word can start.
 
-    :meth:`starts` gives what :func:`class_starts` gives for the note with its whitespace
-    folded, in the note's own offsets: a space in a phrase takes any run of whitespace, so
-    the note is not copied and no offset map is needed; and no walk begins inside a word,
-    where an Aho-Corasick pass meets every "i" of the first-person class.
+    :meth:`starts` gives what the Python pass of ``features.WordClasses.find`` gives for the
+    note with its whitespace folded, in the note's own offsets: a space in a phrase takes any
+    run of whitespace, so the note is not copied and no offset map is needed; and no walk
+    begins inside a word, where an Aho-Corasick pass meets every "i" of the first-person
+    class.
     """
 
     cdef int* following  # node * 128 + character -> node (0: none; the root is node 0)
@@ -862,7 +863,8 @@ cdef class ClassTrie:
         for node in range(size):
             self.ending[node] = -1
         for phrase, indices in phrases.items():
-            if not phrase or not phrase.isascii() or phrase != " ".join(phrase.split()):
+            if (not phrase or not phrase.isascii() or phrase != phrase.lower()
+                    or phrase != " ".join(phrase.split())):
                 raise ValueError(f"not a lower-case ASCII phrase with single spaces: {phrase!r}")
             node = 0
             text = <str>phrase
