@@ -22,7 +22,7 @@ import ahocorasick
 
 from .nlp.compiled import core as _core
 from .nlp.text import OffsetMap, fold
-from .types import CONTEXTS, CUE_KINDS, EQUIPMENT_KINDS, Mention, NoteFindings
+from .types import CONTEXT_RANK, CONTEXTS, CUE_KINDS, EQUIPMENT_KINDS, Mention, NoteFindings
 
 Features = dict[str, float]
 
@@ -59,6 +59,12 @@ _LATER_NAMES: Final = {name: f"later_same_category:{name}" for name in OUTCOME_C
 #: Per cue kind, its feature names for a cue before and after the mention in its sentence.
 _SENTENCE_CUE_NAMES: Final[dict[str, tuple[str, str]]] = {
     kind: (f"sentence_cue={kind}:before", f"sentence_cue={kind}:after") for kind in CUE_KINDS}
+#: The edges of the size buckets of a note's words, mentions and categories, and a clause's
+#: words (a clause is counted no further than its last edge).
+_NOTE_WORDS: Final = (20, 60, 150, 400)
+_NOTE_MENTIONS: Final = (1, 2, 4, 8)
+_NOTE_CATEGORIES: Final = (1, 2, 3)
+_CLAUSE_WORDS: Final = (3, 8, 15, 30)
 #: The imperatives feature's name for 0, 1, 2 and 3 or more imperatives.
 _IMPERATIVE_NAMES: Final = tuple(f"note_imperatives={amount}"
                                  for amount in ("none", "few", "few", "many"))
@@ -258,9 +264,13 @@ def note_features(text: str, findings: NoteFindings) -> list[Features]:
         return []
     known = word_classes()
     classes = known.find(text)
+    if _core is not None:
+        made: list[Features] = _feature_maker().note(
+            text, findings, [classes[name] for name in known.names], _word_count(text),
+            _count_imperatives(text))
+        return made
     note = _NoteFacts.of(text, findings, classes)
-    class_index = (None if _core is None else
-                   _core.ClassIndex([classes[name] for name in known.names], known.feature_names))
+    class_index = None
     out = []
     for index, mention in enumerate(mentions):
         features = dict(note.shared)
@@ -284,6 +294,39 @@ def note_features(text: str, findings: NoteFindings) -> list[Features]:
                                    note.later)
         out.append(features)
     return out
+
+
+@lru_cache(maxsize=1)
+def _feature_maker() -> Any:
+    """The compiled core's maker of the features below, with its tables of names."""
+    assert _core is not None
+    known = word_classes()
+    position = {name: index for index, name in enumerate(known.names)}
+    names: dict[str, Any] = {
+        "classes": known.feature_names,
+        "shapes": tuple((position[name], (amounts["none"], amounts["some"], amounts["many"]))
+                        for name, amounts in _SHAPE_NAMES.items()),
+        "later": tuple((position[name], feature) for name, feature in _LATER_NAMES.items()),
+        "imperatives": _IMPERATIVE_NAMES,
+        "note_words": _bucket_names("note_words", _NOTE_WORDS),
+        "note_mentions": _bucket_names("note_mentions", _NOTE_MENTIONS),
+        "note_categories": _bucket_names("note_categories", _NOTE_CATEGORIES),
+        "clause_words": _bucket_names("clause_words", _CLAUSE_WORDS),
+        "context_rank": dict(CONTEXT_RANK),
+        "near": NEAR_CHARS,
+        "reach": EQUIPMENT_REACH,
+        # Names made on first sight of their key: "term_id" -> {"asb-1": "term_id=asb-1"}.
+        **{family: {} for family in (
+            "vuln_note", "note_cue", "term_id", "category", "rule_context", "nearest_cue",
+            "sentence_also", "vuln_sentence", "cue", "equipment", "sentence_cue")},
+    }
+    return _core.FeatureMaker(names, _cue_word_name)
+
+
+def _bucket_names(prefix: str, edges: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """The edges of a size feature and its name for each bucket, smallest first."""
+    return edges, tuple(f"{prefix}={_size_bucket(count, edges)}"
+                        for count in (*edges, edges[-1] + 1))
 
 
 @dataclass
@@ -322,9 +365,9 @@ class _NoteFacts:
         entry_of = [bisect_right(entries, m.start) - 1 for m in mentions]
         words = _word_count(text)
         shared: Features = {
-            f"note_words={_size_bucket(words, (20, 60, 150, 400))}": 1.0,
-            f"note_mentions={_size_bucket(len(mentions), (1, 2, 4, 8))}": 1.0,
-            f"note_categories={_size_bucket(len(categories), (1, 2, 3))}": 1.0,
+            f"note_words={_size_bucket(words, _NOTE_WORDS)}": 1.0,
+            f"note_mentions={_size_bucket(len(mentions), _NOTE_MENTIONS)}": 1.0,
+            f"note_categories={_size_bucket(len(categories), _NOTE_CATEGORIES)}": 1.0,
         }
         for name, names in _SHAPE_NAMES.items():
             shared[names[_density_bucket(len(classes[name]), words)]] = 1.0
@@ -520,8 +563,8 @@ def _add_clause_features(features: Features, text: str, mention: Mention,
     clause_part = cache.get(clause_key)
     if clause_part is None:
         # Counting stops past 30: enough to know the size bucket is ">30".
-        count = _word_count(text, mention.clause_start, mention.clause_end, 30)
-        clause_part = {f"clause_words={_size_bucket(count, (3, 8, 15, 30))}": 1.0}
+        count = _word_count(text, mention.clause_start, mention.clause_end, _CLAUSE_WORDS[-1])
+        clause_part = {f"clause_words={_size_bucket(count, _CLAUSE_WORDS)}": 1.0}
         cache[clause_key] = clause_part
     sentence_key = ("sentence", mention.sentence_start, mention.sentence_end)
     sentence_part = cache.get(sentence_key)

@@ -169,7 +169,7 @@ def context_from_cues(cues: tuple[Cue, ...]) -> Context:
     chosen: Context = "present"
     for cue in cues:
         kind = cue.kind
-        index = _CONTEXT_RANK.get(kind)
+        index = CONTEXT_RANK.get(kind)
         if index is None:
             continue
         rank = (cue.distance, index)
@@ -180,7 +180,7 @@ def context_from_cues(cues: tuple[Cue, ...]) -> Context:
 
 #: Cue kinds that set a context, by priority at equal distance; a concern cue ranks last
 #: and keeps the mention present.
-_CONTEXT_RANK: Final[dict[str, int]] = {
+CONTEXT_RANK: Final[dict[str, int]] = {
     **{kind: index for index, kind in enumerate(CONTEXT_PRIORITY)},
     "concern": len(CONTEXT_PRIORITY)}
 

@@ -234,6 +234,25 @@ def test_every_sample_note_gets_the_same_features_both_ways(
     assert sum(map(len, python)) > 2_000
 
 
+WORD_CLASS_PIECES = st.sampled_from(sorted(
+    phrase for phrases in json.loads(features.word_classes().source_json)["classes"].values()
+    for phrase in phrases))
+
+
+@compiled_only
+@given(st.lists(st.tuples(st.one_of(PIECES, WORD_CLASS_PIECES), SPACING), max_size=40))
+def test_any_note_gets_the_same_features_both_ways(pieces: list[tuple[str, str]]) -> None:
+    """Lexicon words, word-class words, dates and marks in any order and spacing: the core's
+    feature maker names what the Python reference names, for every mention."""
+    text = "".join(piece + gap for piece, gap in pieces)
+    found = readers_both_ways()[0].analyse(text)
+    compiled = features.note_features(text, found)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(features, "_core", None)
+        python = features.note_features(text, found)
+    assert compiled == python
+
+
 # ------------------------------------------------------------------------------ findings
 
 

@@ -933,6 +933,11 @@ def count_words(str text, Py_ssize_t begin, Py_ssize_t end, Py_ssize_t enough):
     """How many words ``features._WORD`` finds in ``text[begin:end]`` (a run of letters and
     digits, with one apostrophe joining a second run: "tenant's"), stopping past ``enough``
     (negative: never)."""
+    return _count_words(text, begin, end, enough)
+
+
+cdef Py_ssize_t _count_words(str text, Py_ssize_t begin, Py_ssize_t end,
+                             Py_ssize_t enough) noexcept:
     cdef Py_ssize_t i = begin, count = 0
     cdef int kind = PyUnicode_KIND(text)
     cdef void* data = PyUnicode_DATA(text)
@@ -1088,6 +1093,12 @@ cdef class ClassIndex:
                              Py_ssize_t near):
         """Adds the word classes before and after a term: next to it, in its clause, in its
         sentence."""
+        self._add(features, start, end, sentence_start, sentence_end, clause_start, clause_end,
+                  near)
+
+    cdef void _add(self, dict features, Py_ssize_t start, Py_ssize_t end,
+                   Py_ssize_t sentence_start, Py_ssize_t sentence_end, Py_ssize_t clause_start,
+                   Py_ssize_t clause_end, Py_ssize_t near) except *:
         cdef int k
         cdef Py_ssize_t lower = start - near if start - near > sentence_start else sentence_start
         cdef Py_ssize_t upper = end + near if end + near < sentence_end else sentence_end
@@ -1106,6 +1117,382 @@ cdef class ClassIndex:
                 features[names[3]] = 1.0
             if self._any(k, clause_start, clause_end):
                 features[names[4]] = 1.0
+
+
+# ------------------------------------------------------------------------------ features
+
+cdef inline Py_ssize_t _bucket(Py_ssize_t count, tuple edges) except -1:
+    """The index of the first edge ``count`` is at most, else ``len(edges)``."""
+    cdef Py_ssize_t i, n = len(edges)
+    for i in range(n):
+        if count <= <Py_ssize_t>edges[i]:
+            return i
+    return n
+
+
+cdef Py_ssize_t _left(list values, Py_ssize_t x) except -1:
+    """``bisect.bisect_left(values, x)`` over a list of ints."""
+    cdef Py_ssize_t low = 0, high = len(values), middle
+    while low < high:
+        middle = (low + high) >> 1
+        if <Py_ssize_t>values[middle] < x:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+cdef Py_ssize_t _right(list values, Py_ssize_t x) except -1:
+    """``bisect.bisect_right(values, x)`` over a list of ints."""
+    cdef Py_ssize_t low = 0, high = len(values), middle
+    while low < high:
+        middle = (low + high) >> 1
+        if x < <Py_ssize_t>values[middle]:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+cdef inline int _distance_bucket(Py_ssize_t distance) noexcept:
+    # features.distance_bucket: 0-1, 2-3, 4-6, 7+
+    if distance <= 1:
+        return 0
+    if distance <= 3:
+        return 1
+    if distance <= 6:
+        return 2
+    return 3
+
+
+cdef class FeatureMaker:
+    """The features of every mention of a note, as ``features.note_features`` makes them in
+    Python (the reference: a test compares both on every sample note and under hypothesis),
+    with the note's facts in C ints and every name taken from a table made once, so a mention
+    costs dictionary stores, not string formatting.
+
+    ``names`` is the table ``features._feature_tables()`` makes; ``cue_word_name`` names a
+    cue's written words (``features._cue_word_name``), asked once per distinct cue text.
+    """
+
+    cdef dict names
+    cdef tuple class_names, shapes, later_classes, imperatives
+    cdef tuple words_edges, mentions_edges, categories_edges, clause_edges
+    cdef tuple words_names, mentions_names, categories_names, clause_names
+    cdef dict context_rank
+    cdef object cue_word_name
+    cdef dict cue_words
+    cdef Py_ssize_t near, reach
+
+    def __init__(self, dict names, object cue_word_name):
+        self.names = names
+        self.class_names = names["classes"]
+        self.shapes = names["shapes"]
+        self.later_classes = names["later"]
+        self.imperatives = names["imperatives"]
+        self.words_edges, self.words_names = names["note_words"]
+        self.mentions_edges, self.mentions_names = names["note_mentions"]
+        self.categories_edges, self.categories_names = names["note_categories"]
+        self.clause_edges, self.clause_names = names["clause_words"]
+        self.context_rank = names["context_rank"]
+        self.near = names["near"]
+        self.reach = names["reach"]
+        self.cue_word_name = cue_word_name
+        self.cue_words = {}
+
+    cdef str _name(self, str family, object key):
+        """The name of ``key``'s feature in ``family`` (made on first sight of the key)."""
+        cdef dict table = <dict>self.names[family]
+        found = table.get(key)
+        if found is None:
+            found = table[key] = f"{family}={key}"
+        return <str>found
+
+    def note(self, str text, object findings, list class_starts, Py_ssize_t words,
+             Py_ssize_t imperatives):
+        """The features of each of ``findings.mentions``, in order."""
+        cdef tuple mentions = findings.mentions
+        cdef Py_ssize_t n = len(mentions), i, count, start, end, sentence_start
+        cdef Py_ssize_t sentence_end, clause_start, clause_end, a, b, entry, after, gap
+        cdef Py_ssize_t n_entries
+        cdef int k, density
+        cdef dict shared, features, categories = {}, categories_at = {}, regions = {}
+        cdef dict here, sentences = {}, clauses = {}, spans = {}
+        cdef list entries, entry_of, equipment = [], equipment_starts = [], cue_starts
+        cdef list vulnerable_starts, out = [], region
+        cdef tuple names
+        cdef ClassIndex index
+        if n == 0:
+            return out
+        index = ClassIndex(class_starts, self.class_names)
+        for mention in mentions:
+            category = mention.category
+            categories[category] = categories.get(category, 0) + 1
+            sentence_start = mention.sentence_start
+            here = categories_at.get(sentence_start)
+            if here is None:
+                here = categories_at[sentence_start] = {}
+            here[category] = here.get(category, 0) + 1
+            region = regions.get(category)
+            if region is None:
+                region = regions[category] = []
+            region.append((sentence_start, mention.sentence_end))
+        entries = list(findings.timeline)
+        n_entries = len(entries)
+        entry_of = [_right(entries, mention.start) - 1 for mention in mentions]
+        shared = {
+            self.words_names[_bucket(words, self.words_edges)]: 1.0,
+            self.mentions_names[_bucket(n, self.mentions_edges)]: 1.0,
+            self.categories_names[_bucket(len(categories), self.categories_edges)]: 1.0,
+        }
+        for shape in self.shapes:
+            k = shape[0]
+            count = len(<list>class_starts[k])
+            if count == 0:
+                density = 0
+            else:
+                density = 2 if count * 100 >= 3 * (words if words > 1 else 1) else 1
+            shared[(<tuple>shape[1])[density]] = 1.0
+        shared[self.imperatives[imperatives if imperatives < 3 else 3]] = 1.0
+        if n_entries:
+            shared["note_has_timeline"] = 1.0
+        vulnerabilities = findings.vulnerabilities
+        for cue in vulnerabilities:
+            shared[self._name("vuln_note", cue.group)] = 1.0
+        cues = findings.cues
+        for cue in cues:
+            shared[self._name("note_cue", cue.kind)] = 1.0
+        for found in findings.equipment:
+            start, end, category = found.start, found.end, found.category
+            equipment.append((start, end, found.kind, category))
+            equipment_starts.append(start)
+            region = regions.get(category)
+            if region is None:
+                region = regions[category] = []
+            region.append((start - self.reach if start > self.reach else 0, end + self.reach))
+        for region in regions.values():
+            region.sort()
+        later = self._later_by_category(mentions, entry_of) if n_entries else None
+        cue_starts = [cue.start for cue in cues]
+        vulnerable_starts = [cue.start for cue in vulnerabilities]
+        for i in range(n):
+            mention = mentions[i]
+            start, end = mention.start, mention.end
+            sentence_start, sentence_end = mention.sentence_start, mention.sentence_end
+            clause_start, clause_end = mention.clause_start, mention.clause_end
+            category = mention.category
+            features = dict(shared)
+            self._add_mention(features, mention)
+            index._add(features, start, end, sentence_start, sentence_end, clause_start,
+                       clause_end, self.near)
+            past, present = "clause:past" in features, "clause:present" in features
+            if past != present:
+                features["clause_tense=past" if past else "clause_tense=present"] = 1.0
+            # Outcome words later in the note, near the same hazard.
+            later_regions = [span for span in regions.get(category, ())
+                             if <Py_ssize_t>span[0] >= sentence_end]
+            if not later_regions:
+                features["later_same_category=none"] = 1.0
+            else:
+                features["later_same_category=some"] = 1.0
+                for item in self.later_classes:
+                    k = item[0]
+                    for span in later_regions:
+                        if index._any(k, span[0], span[1]):
+                            features[item[1]] = 1.0
+                            break
+            # Equipment in the mention's sentence and next to it.
+            for j in range(_left(equipment_starts, sentence_start),
+                           _left(equipment_starts, sentence_end)):
+                a, b, kind, other = equipment[j]
+                if a < end and start < b:
+                    continue  # part of another mention that overlaps this one
+                names = self._equipment_names(kind)
+                features[names[0]] = 1.0
+                features[names[1] if other == category else names[2]] = 1.0
+                gap = start - b if b <= start else a - end
+                if 0 <= gap <= self.near:
+                    features[names[3]] = 1.0
+                    features[names[4] if b <= start else names[5]] = 1.0
+            # Vulnerability cues and cue kinds in the mention's sentence.
+            key = (sentence_start, sentence_end)
+            sentence = sentences.get(key)
+            if sentence is None:
+                sentence = sentences[key] = self._sentence(
+                    sentence_start, sentence_end, vulnerabilities, vulnerable_starts, cues,
+                    cue_starts)
+            for name in sentence[0]:
+                features[name] = 1.0
+            for kind, (a, b) in (<dict>sentence[1]).items():
+                names = self._sentence_cue_names(kind)
+                if a < start:
+                    features[names[0]] = 1.0
+                if b >= end:
+                    features[names[1]] = 1.0
+            # The clause's size and the sentence's shape.
+            key = (clause_start, clause_end)
+            name = clauses.get(key)
+            if name is None:
+                name = clauses[key] = self.clause_names[_bucket(
+                    _count_words(text, clause_start, clause_end, 30), self.clause_edges)]
+            features[name] = 1.0
+            key = (sentence_start, sentence_end)
+            flags = spans.get(key)
+            if flags is None:
+                piece = text[sentence_start:sentence_end]
+                flags = spans[key] = ("?" in piece, piece.isupper())
+            if flags[0]:
+                features["sentence_question"] = 1.0
+            if flags[1]:
+                features["sentence_all_caps"] = 1.0
+            if start == clause_start:
+                features["clause_starts_with_term"] = 1.0
+            if <Py_ssize_t>categories[category] > 1:
+                features["category_repeated_in_note"] = 1.0
+            if i == 0:
+                features["first_mention"] = 1.0
+            if i == n - 1:
+                features["last_mention"] = 1.0
+            for other, count in (<dict>categories_at[sentence_start]).items():
+                if count > (1 if other == category else 0):
+                    features[self._name("sentence_also", other)] = 1.0
+            if n_entries:
+                entry = entry_of[i]
+                if entry == n_entries - 1:
+                    features["timeline_last_entry"] = 1.0
+                elif entry < 0:
+                    features["timeline_before_first_entry"] = 1.0
+                else:
+                    features["timeline_earlier_entry"] = 1.0
+                ordered, suffix = (<dict>later)[category]
+                after = _right(ordered, entry)
+                if after < len(ordered):
+                    features["timeline_later_same_category"] = 1.0
+                    kinds = suffix[after]
+                    for kind in ("historical", "negated", "concern", "inspection"):
+                        if kind in kinds:
+                            features["timeline_later_same_category_cue=" + kind] = 1.0
+                else:
+                    features["timeline_no_later_same_category"] = 1.0
+            out.append(features)
+        return out
+
+    cdef void _add_mention(self, dict features, object mention) except *:
+        """The term, its category and rule context, and the cues that reach it."""
+        cdef tuple cues = mention.cues
+        cdef Py_ssize_t distance, negated = -1, concern = -1, best_distance = -1
+        cdef Py_ssize_t rank, best_rank = -1
+        cdef str term = mention.term
+        cdef str context = "present"
+        features["bias"] = 1.0
+        features[self._name("term_id", mention.term_id)] = 1.0
+        features[self._name("category", mention.category)] = 1.0
+        if len(term) > 1 and term.isupper():
+            features["term_upper"] = 1.0
+        for cue in cues:
+            kind = cue.kind
+            distance = cue.distance
+            for name in self._cue_names(kind, cue.position)[_distance_bucket(distance)]:
+                features[name] = 1.0
+            text = cue.text
+            word = self.cue_words.get(text, False)
+            if word is False:
+                if len(self.cue_words) > 100_000:
+                    self.cue_words.clear()
+                word = self.cue_words[text] = self.cue_word_name(text)
+            if word is not None:
+                features[word] = 1.0
+            if kind == "negated" and negated < 0:
+                negated = distance
+            elif kind == "concern" and concern < 0:
+                concern = distance
+            # types.context_from_cues: the nearest cue that names a context wins.
+            found = self.context_rank.get(kind)
+            if found is not None:
+                rank = found
+                if best_distance < 0 or distance < best_distance or (
+                        distance == best_distance and rank < best_rank):
+                    best_distance, best_rank = distance, rank
+                    context = "present" if kind == "concern" else kind
+        features[self._name("rule_context", context)] = 1.0
+        if cues:
+            features[self._name("nearest_cue", (<object>cues[0]).kind)] = 1.0
+        else:
+            features["no_cues"] = 1.0
+        if negated >= 0 and concern >= 0:
+            features["negated_and_concern:nearer=negated" if negated <= concern
+                     else "negated_and_concern:nearer=concern"] = 1.0
+        if not mention.before:
+            features["L_edge"] = 1.0
+        if not mention.after:
+            features["R_edge"] = 1.0
+
+    cdef tuple _cue_names(self, str kind, str position):
+        """Per distance bucket, a cue's kind, side and distance feature names."""
+        cdef dict table = <dict>self.names["cue"]
+        key = (kind, position)
+        found = table.get(key)
+        if found is None:
+            found = table[key] = tuple(
+                (f"cue={kind}", f"cue={kind}:{position}", f"cue={kind}:{position}:{bucket}")
+                for bucket in ("0-1", "2-3", "4-6", "7+"))
+        return <tuple>found
+
+    cdef tuple _equipment_names(self, str kind):
+        """An equipment kind's names: in the sentence (any, same and other category) and
+        next to the term (any, before, after)."""
+        cdef dict table = <dict>self.names["equipment"]
+        found = table.get(kind)
+        if found is None:
+            found = table[kind] = (
+                f"equipment_sentence:{kind}", f"equipment_sentence:{kind}:same_category",
+                f"equipment_sentence:{kind}:other_category", f"equipment_adjacent:{kind}",
+                f"equipment_adjacent:{kind}:before", f"equipment_adjacent:{kind}:after")
+        return <tuple>found
+
+    cdef tuple _sentence_cue_names(self, str kind):
+        cdef dict table = <dict>self.names["sentence_cue"]
+        found = table.get(kind)
+        if found is None:
+            found = table[kind] = (f"sentence_cue={kind}:before", f"sentence_cue={kind}:after")
+        return <tuple>found
+
+    cdef tuple _sentence(self, Py_ssize_t start, Py_ssize_t end, tuple vulnerabilities,
+                         list vulnerable_starts, tuple cues, list cue_starts):
+        """A sentence's vulnerability feature names, and per cue kind in it the first and
+        last cue start."""
+        cdef Py_ssize_t j, at
+        cdef dict kinds = {}
+        names = {self._name("vuln_sentence", (<object>vulnerabilities[j]).group)
+                 for j in range(_left(vulnerable_starts, start), _left(vulnerable_starts, end))}
+        for j in range(_left(cue_starts, start), _left(cue_starts, end)):
+            cue = cues[j]
+            kind = cue.kind
+            at = cue.start
+            span = kinds.get(kind)
+            if span is None:
+                kinds[kind] = (at, at)
+            else:
+                kinds[kind] = (min(<Py_ssize_t>span[0], at), max(<Py_ssize_t>span[1], at))
+        return (names, kinds)
+
+    cdef dict _later_by_category(self, tuple mentions, list entry_of):
+        """Per category: its entries in order, and for each, the cue kinds of the category's
+        mentions in that entry or any later one (``features._later_by_category``)."""
+        cdef dict by_category = {}, out = {}
+        for mention, entry in zip(mentions, entry_of):
+            per_entry = by_category.setdefault(mention.category, {})
+            kinds = per_entry.setdefault(entry, set())
+            kinds.update([cue.kind for cue in mention.cues])
+        for category, per_entry in by_category.items():
+            ordered = sorted(per_entry)
+            suffix = []
+            running = set()
+            for entry in reversed(ordered):
+                running |= per_entry[entry]
+                suffix.append(frozenset(running))
+            out[category] = (ordered, suffix[::-1])
+        return out
 
 
 # ------------------------------------------------------------------------------ findings
