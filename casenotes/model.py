@@ -27,6 +27,7 @@ import numpy as np
 from .__about__ import __version__
 from .errors import CasenotesWarning, ModelError
 from .features import FEATURES_VERSION, Features
+from .nlp.compiled import core as _core
 
 MODEL_FORMAT: Final = 1
 MODEL_FILE: Final = "model.json"
@@ -145,6 +146,7 @@ class RiskModel:
         sign = 1.0 if self._risk_column == 1 else -1.0
         self._weights = sign * weights
         self._names = np.asarray(names, dtype=object)
+        self._name_list: list[str] = list(names)
         self._vocabulary: dict[str, int] = {name: i for i, name in enumerate(names)}
         self._bias_column = self._vocabulary.get("bias", -1)
         means = data.get("feature_means")
@@ -242,8 +244,19 @@ class RiskModel:
     def _vectorize(self, features: Sequence[Features]) -> Any:
         """The rows as ``DictVectorizer.transform`` makes them (sorted CSR), without its checks.
 
-        Unknown feature names are dropped, as the vectorizer drops them.
+        Unknown feature names are dropped, as the vectorizer drops them. The compiled core,
+        when built, makes the same arrays in one pass (this numpy code is the reference).
         """
+        from scipy.sparse import csr_matrix
+
+        if _core is not None:
+            indptr, indices, data = _core.sparse_rows(list(features), self._vocabulary)
+            matrix = csr_matrix((np.frombuffer(data, dtype=float),
+                                 np.frombuffer(indices, dtype=np.intc),
+                                 np.frombuffer(indptr, dtype=np.intp)),
+                                shape=(len(features), len(self._vocabulary)))
+            matrix.has_sorted_indices = True
+            return matrix
         names = list(chain.from_iterable(features))
         columns = np.fromiter(map(self._vocabulary.get, names, repeat(-1)), dtype=np.intc,
                               count=len(names))
@@ -252,8 +265,6 @@ class RiskModel:
         known = columns >= 0
         rows = np.repeat(np.arange(len(features)),
                          np.fromiter(map(len, features), dtype=np.intp, count=len(features)))
-        from scipy.sparse import csr_matrix
-
         indptr = np.zeros(len(features) + 1, dtype=np.intp)
         np.cumsum(np.bincount(rows[known], minlength=len(features)), out=indptr[1:])
         matrix = csr_matrix((values[known], columns[known], indptr),
@@ -271,11 +282,18 @@ class RiskModel:
         Ties go to the alphabetically first name: the columns are in name order, so the
         lower column.
         """
+        signs = np.asarray([1.0 if d == "risk" else -1.0 if d == "routine" else 0.0
+                            for d in toward])
+        if _core is not None:  # the same, one row at a time in C (this numpy is the reference)
+            explained: list[list[tuple[str, float]]] = _core.top_contributions(
+                rows.indptr.astype(np.intp, copy=False), rows.indices.astype(np.intc, copy=False),
+                rows.data.astype(float, copy=False), self._means, self._weights,
+                self._name_list, self._bias_column, signs, top)
+            return explained
         columns = rows.indices
         contributions = (rows.data - self._means[columns]) * self._weights[columns]
         row_of = np.repeat(np.arange(len(toward)), np.diff(rows.indptr))
-        sign = np.asarray([1.0 if d == "risk" else -1.0 if d == "routine" else 0.0
-                           for d in toward])[row_of]
+        sign = signs[row_of]
         keep = (columns != self._bias_column) & ((sign == 0.0) | (sign * contributions > 0))
         row_of, columns, contributions = row_of[keep], columns[keep], contributions[keep]
         # By row, then largest magnitude, then column (name order): one sort for every row.

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from casenotes import ModelError
+from casenotes import model as model_module
 from casenotes.estimator import PlattLogisticRegression, make_model
 from casenotes.model import (
     CARD_FILE,
@@ -202,8 +203,20 @@ _feature_rows = st.lists(st.dictionaries(
     st.sampled_from([1.0, 0.0, 2.5, -1.0]), max_size=12), min_size=1, max_size=6)
 
 
+@pytest.fixture(params=["compiled core", "numpy"])
+def vectoriser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of vectorising and explaining: the compiled core's loops and the numpy
+    code they are checked against."""
+    if request.param == "numpy":
+        monkeypatch.setattr(model_module, "_core", None)
+    elif model_module._core is None:
+        pytest.skip("casenotes was built without its compiled core")
+    return str(request.param)
+
+
 @given(_feature_rows)
-def test_rows_are_vectorised_as_the_dict_vectorizer_does(rows: list[dict[str, float]]) -> None:
+def test_rows_are_vectorised_as_the_dict_vectorizer_does(vectoriser: str,
+                                                         rows: list[dict[str, float]]) -> None:
     """The model's own vectoriser (no Python loop per feature) gives the rebuilt pipeline's
     DictVectorizer rows: unknown names dropped, values kept, columns sorted."""
     model = load_model()
@@ -237,7 +250,7 @@ def _reasons_one_row_at_a_time(row: dict[str, float], top: int,
 
 @given(_feature_rows, st.lists(st.sampled_from(["risk", "routine", None]), min_size=6,
                                max_size=6), st.integers(0, 6))
-def test_reasons_of_many_rows_are_each_row_s_own(rows: list[dict[str, float]],
+def test_reasons_of_many_rows_are_each_row_s_own(vectoriser: str, rows: list[dict[str, float]],
                                                   toward: list[str | None], top: int) -> None:
     model = load_model()
     directions = toward[:len(rows)]

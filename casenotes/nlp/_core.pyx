@@ -8,6 +8,7 @@ What a token pattern asks of a token is answered once per distinct token and rem
 bits, so a pattern runs as a small automaton over integers.
 """
 
+from libc.math cimport fabs
 from libc.stdlib cimport calloc, free, malloc, qsort, realloc
 
 from cpython.dict cimport PyDict_GetItem
@@ -1493,6 +1494,103 @@ cdef class FeatureMaker:
                 suffix.append(frozenset(running))
             out[category] = (ordered, suffix[::-1])
         return out
+
+
+# ------------------------------------------------------------------------------ model
+
+cdef inline void _sort_columns(int* columns, double* values, Py_ssize_t n) noexcept:
+    """Insertion sort of one row's (column, value) pairs by column (rows are short)."""
+    cdef Py_ssize_t i, j
+    cdef int column
+    cdef double value
+    for i in range(1, n):
+        column, value = columns[i], values[i]
+        j = i - 1
+        while j >= 0 and columns[j] > column:
+            columns[j + 1], values[j + 1] = columns[j], values[j]
+            j -= 1
+        columns[j + 1], values[j + 1] = column, value
+
+
+def sparse_rows(list features, dict vocabulary):
+    """The rows of feature dicts as ``DictVectorizer.transform`` makes them with sorted
+    indices (unknown names dropped): ``(indptr, indices, data)`` as bytes of C ``Py_ssize_t``,
+    ``int`` and ``double`` (``model.RiskModel._vectorize`` is the reference)."""
+    cdef Py_ssize_t n_rows = len(features), total = 0, position = 0, r, first
+    cdef PyObject* found
+    for row in features:
+        total += len(<dict>row)
+    cdef bytearray indptr = bytearray((n_rows + 1) * sizeof(Py_ssize_t))
+    cdef bytearray indices = bytearray((total or 1) * sizeof(int))
+    cdef bytearray data = bytearray((total or 1) * sizeof(double))
+    cdef Py_ssize_t* starts = <Py_ssize_t*><char*>indptr
+    cdef int* columns = <int*><char*>indices
+    cdef double* values = <double*><char*>data
+    starts[0] = 0
+    for r in range(n_rows):
+        first = position
+        for name, value in (<dict>features[r]).items():
+            found = PyDict_GetItem(vocabulary, name)
+            if found == NULL:
+                continue
+            columns[position] = <int><object>found
+            values[position] = <double>value
+            position += 1
+        _sort_columns(columns + first, values + first, position - first)
+        starts[r + 1] = position
+    return (bytes(indptr), bytes(indices[:position * sizeof(int)]),
+            bytes(data[:position * sizeof(double)]))
+
+
+def top_contributions(const Py_ssize_t[:] indptr, const int[:] indices, const double[:] data,
+                      const double[:] means, const double[:] weights, list names,
+                      Py_ssize_t bias_column, const double[:] signs, Py_ssize_t top):
+    """Per row, its ``top`` contributions ``(value - mean) x weight`` as (name, contribution),
+    largest magnitude first, ties to the lower column, leaving out the bias and, where the
+    row's sign is not 0, contributions against it (``RiskModel._explain_rows``' numpy code
+    is the reference)."""
+    cdef Py_ssize_t n_rows = indptr.shape[0] - 1, r, k, i, j, kept, width = 0
+    cdef int column
+    cdef double contribution, sign
+    for r in range(n_rows):
+        if indptr[r + 1] - indptr[r] > width:
+            width = indptr[r + 1] - indptr[r]
+    cdef int* order_columns = <int*>malloc((width or 1) * sizeof(int))
+    cdef double* order_values = <double*>malloc((width or 1) * sizeof(double))
+    cdef list out = [], reasons
+    if order_columns == NULL or order_values == NULL:
+        free(order_columns)
+        free(order_values)
+        raise MemoryError()
+    try:
+        for r in range(n_rows):
+            sign = signs[r]
+            kept = 0
+            for k in range(indptr[r], indptr[r + 1]):
+                column = indices[k]
+                if column == bias_column:
+                    continue
+                contribution = (data[k] - means[column]) * weights[column]
+                if sign != 0.0 and not sign * contribution > 0:
+                    continue
+                # Insert by magnitude (largest first), then column (lowest first).
+                i = kept
+                while i > 0 and (
+                        fabs(order_values[i - 1]) < fabs(contribution)
+                        or (fabs(order_values[i - 1]) == fabs(contribution)
+                            and order_columns[i - 1] > column)):
+                    order_columns[i], order_values[i] = order_columns[i - 1], order_values[i - 1]
+                    i -= 1
+                order_columns[i], order_values[i] = column, contribution
+                kept += 1
+            reasons = []
+            for j in range(kept if kept < top else top):
+                reasons.append((names[order_columns[j]], order_values[j]))
+            out.append(reasons)
+    finally:
+        free(order_columns)
+        free(order_values)
+    return out
 
 
 # ------------------------------------------------------------------------------ findings
