@@ -100,7 +100,9 @@ cdef class _TokenType:
     cdef str text
     cdef bytearray tests  # None until a pattern reaches the token; see MatcherCore._tests_of
     cdef bytes groups
+    cdef bint has_groups  # any bit of ``groups`` set
     cdef tuple anchored
+    cdef object root  # the phrase trie's node for this text at the root, or None
 
 
 cdef class _RawHits:
@@ -337,7 +339,9 @@ cdef class MatcherCore:
             if regex.search(text) is not None:
                 anchored = anchored + (number,)
         token.groups = bytes(groups)
+        token.has_groups = any(groups)
         token.anchored = anchored
+        token.root = self.trie.get(lower)
         self.types[key] = token
         return token
 
@@ -374,9 +378,13 @@ cdef class MatcherCore:
         cdef PyObject* node
         cdef PyObject* children
         cdef object targets
+        # One lookup per token: its type carries its patterns' answers and its trie root.
+        cdef list types = self._types(tokens, lowers, count)
         if self.trie:
             for i in range(count):
-                node = PyDict_GetItem(self.trie, <object>PyTuple_GET_ITEM(lowers, i))
+                node = <PyObject*>(<_TokenType>types[i]).root
+                if <object>node is None:
+                    continue
                 j = i
                 while node != NULL:
                     targets = (<list>node)[1]
@@ -390,14 +398,27 @@ cdef class MatcherCore:
                         break
                     node = PyDict_GetItem(<dict>children, <object>PyTuple_GET_ITEM(lowers, j))
         if self.n_patterns:
-            self._patterns(tokens, lowers, count, raw)
+            self._patterns(count, raw, types)
         return self._choose_all(raw, count)
 
-    cdef int _patterns(self, tokens, tuple lowers, Py_ssize_t count, _RawHits raw) except -1:
-        """Token-pattern matches, each pattern tried only at starts its anchors allow."""
+    cdef list _types(self, tokens, tuple lowers, Py_ssize_t count):
+        """Each token's remembered type (keyed by its text as written when not lower case)."""
         cdef str text = tokens.text
         cdef tuple starts_at = tokens.starts, ends_at = tokens.ends
         cdef list types = [None] * count
+        cdef Py_ssize_t i, begin, end
+        cdef str lower
+        for i in range(count):
+            lower = <str>PyTuple_GET_ITEM(lowers, i)
+            begin, end = <Py_ssize_t>starts_at[i], <Py_ssize_t>ends_at[i]
+            if _written_as(text, begin, end, lower):  # in lower case: no new string
+                types[i] = self._type_of(lower, lower)
+            else:
+                types[i] = self._type_of(lower, text[begin:end])
+        return types
+
+    cdef int _patterns(self, Py_ssize_t count, _RawHits raw, list types) except -1:
+        """Token-pattern matches, each pattern tried only at starts its anchors allow."""
         cdef unsigned char** bits = <unsigned char**>calloc(
             count or 1, sizeof(unsigned char*))
         cdef unsigned char* present = <unsigned char*>calloc(self.n_group_bytes, 1)
@@ -411,20 +432,14 @@ cdef class MatcherCore:
         cdef int number, generation = 0
         cdef _TokenType token
         cdef const unsigned char* group_bits
-        cdef str lower
-        cdef Py_ssize_t begin, end
         try:
             if (bits == NULL or present == NULL or candidates == NULL or tried == NULL
                     or allowed == NULL or state_a == NULL or state_b == NULL):
                 raise MemoryError()
             for i in range(count):
-                lower = <str>PyTuple_GET_ITEM(lowers, i)
-                begin, end = <Py_ssize_t>starts_at[i], <Py_ssize_t>ends_at[i]
-                if _written_as(text, begin, end, lower):  # in lower case: no new string
-                    token = self._type_of(lower, lower)
-                else:
-                    token = self._type_of(lower, text[begin:end])
-                types[i] = token
+                token = <_TokenType>types[i]
+                if not token.has_groups:
+                    continue
                 group_bits = <const unsigned char*><char*>token.groups
                 for j in range(self.n_group_bytes):
                     present[j] |= group_bits[j]
