@@ -703,7 +703,9 @@ def split_tokens(str folded, dict known, object pieces):
             starts.append(_offset(begin))
             ends.append(_offset(i))
             spaces.append(False)
-            lowers.append(run)
+            # The remembered text, not the run just cut: its hash is already computed, and
+            # every later lookup of the token (types, flags, lemmas) finds it by identity.
+            lowers.append(<object>PyTuple_GET_ITEM(texts, 0))
             continue
         for a, b in offsets:
             starts.append(_offset(begin + <Py_ssize_t>a))
