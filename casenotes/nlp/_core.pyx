@@ -23,6 +23,8 @@ cdef extern from "Python.h":
     Py_UCS4 PyUnicode_READ_CHAR(object text, Py_ssize_t index)
     int PyUnicode_KIND(object text)
     int PyUnicode_1BYTE_KIND
+    void* PyUnicode_DATA(object text)
+    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index)
 
 cdef enum:
     OP_ONE = 0
@@ -675,13 +677,15 @@ def split_tokens(str folded, dict known, object pieces):
     cdef list starts = [], ends = [], spaces = [], lowers = []
     cdef tuple offsets, texts
     cdef str run
+    cdef int kind = PyUnicode_KIND(folded)
+    cdef void* data = PyUnicode_DATA(folded)
     while True:
         begin = i
-        while i < n and Py_UNICODE_ISSPACE(folded[i]):
+        while i < n and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)):
             i += 1
         if i > begin:  # a gap: its first plain space belongs to the token before
             position = begin
-            if folded[begin] == u" " and starts:
+            if PyUnicode_READ(kind, data, begin) == u" " and starts:
                 spaces[len(spaces) - 1] = True
                 position += 1
             if position < i:
@@ -692,7 +696,7 @@ def split_tokens(str folded, dict known, object pieces):
         if i >= n:
             break
         begin = i
-        while i < n and not Py_UNICODE_ISSPACE(folded[i]):
+        while i < n and not Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)):
             i += 1
         run = folded[begin:i]
         found = known.get(run)
@@ -776,8 +780,6 @@ def segment(tuple lowers, object flag_table):
 
 cdef extern from "Python.h":
     bint Py_UNICODE_ISALNUM(Py_UCS4 ch)
-    void* PyUnicode_DATA(object text)
-    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index)
 
 
 #: ``Py_UNICODE_ISALNUM`` of the ASCII characters: the macro makes up to four calls into the
@@ -1991,8 +1993,10 @@ def needs_normalising(str text, Py_ssize_t run):
     a line break other than ``\\n``, a lone surrogate, or one mark repeated ``run`` times."""
     cdef Py_ssize_t n = len(text), i = 0, j
     cdef Py_UCS4 c, previous = 0
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
     while i < n:
-        c = text[i]
+        c = PyUnicode_READ(kind, data, i)
         if c < 0x80 and (u"a" <= c <= u"z" or u"A" <= c <= u"Z" or u"0" <= c <= u"9"):
             previous = c
             i += 1
@@ -2003,7 +2007,7 @@ def needs_normalising(str text, Py_ssize_t run):
             return True
         if c != u" " and _can_repeat_as_mark(c):
             j = i + 1
-            while j < n and text[j] == c:
+            while j < n and PyUnicode_READ(kind, data, j) == c:
                 j += 1
             if j - i >= run:
                 return True
