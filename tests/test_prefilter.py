@@ -118,3 +118,16 @@ def test_the_prefilter_reads_any_string_as_its_normalised_form(finder: MentionFi
     answer = finder.prefilter.could_match(text)
     assert isinstance(answer, bool)
     assert answer == finder.prefilter.could_match(normalise(text)[0])
+
+
+@given(text=st.one_of(risky_text(), st.text(max_size=200)))
+def test_skipping_the_rewrites_for_a_note_that_needs_none_changes_no_answer(
+        finder: MentionFinder, text: str) -> None:
+    """The compiled core's scan lets a note without unusual spacing skip the rewrites; the
+    answer is the one the rewrites would give."""
+    from casenotes.nlp import prefilter
+
+    answer = finder.prefilter.could_match(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(prefilter, "_needs_normalising", None)
+        assert finder.prefilter.could_match(text) == answer

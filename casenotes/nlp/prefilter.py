@@ -25,6 +25,7 @@ from typing import Any, Final
 import ahocorasick
 
 from ..lexicon import Lexicon, TokenPattern
+from .compiled import core
 from .text import CONTROL, UNICODE_SPACES, ZERO_WIDTH
 
 _RUN = re.compile(r"[^\W_]+")
@@ -35,6 +36,11 @@ _UNICODE_SPACE = re.compile(f"[{UNICODE_SPACES}]")
 _UNUSUAL = re.compile(f"[{ZERO_WIDTH}{UNICODE_SPACES}]")
 _CONTROL = re.compile(f"[{CONTROL}]")
 _SPACE_RUN = re.compile(f"[ {CONTROL}{UNICODE_SPACES}]{{2,}}|[{CONTROL}{UNICODE_SPACES}]")
+#: The compiled core's scan for anything normalising changes (a control character, a space
+#: other than the plain one, a double space, a zero-width mark): a note without any of them
+#: needs none of the rewrites below. Asked with no limit on repeated marks, which are kept.
+_needs_normalising: Any = None if core is None else core.needs_normalising
+_NO_RUN_LIMIT: Final = 2**62
 
 Tokenize = Callable[[str], Sequence[str]]
 
@@ -109,6 +115,16 @@ def pattern_anchors(pattern: TokenPattern, tokenize: Tokenize) -> set[str]:
     return anchors
 
 
+def _single_spaced(text: str) -> str:
+    """``text`` without zero-width marks, with every run of spaces, tabs, control characters
+    and Unicode spaces as one plain space, as the tokenizer's normalising leaves it."""
+    if not text.isascii() and _UNUSUAL.search(text):
+        text = _UNICODE_SPACE.sub(" ", text.translate(_ZERO_WIDTH_TABLE))
+    if "  " in text or "\t" in text or _CONTROL.search(text):
+        text = _SPACE_RUN.sub(" ", text)
+    return text
+
+
 @dataclass(frozen=True)
 class Prefilter:
     """Says whether a note could hold a hazard term, from one pass over its lower-cased text.
@@ -157,10 +173,8 @@ class Prefilter:
         """False only when ``text`` cannot hold a hazard term."""
         if self.always:
             return True
-        if not text.isascii() and _UNUSUAL.search(text):
-            text = _UNICODE_SPACE.sub(" ", text.translate(_ZERO_WIDTH_TABLE))
-        if "  " in text or "\t" in text or _CONTROL.search(text):
-            text = _SPACE_RUN.sub(" ", text)
+        if _needs_normalising is None or _needs_normalising(text, _NO_RUN_LIMIT):
+            text = _single_spaced(text)
         lowered = text.lower()
         last = len(lowered) - 1
         for end, (length, check_left, check_right) in self.automaton.iter(lowered):
