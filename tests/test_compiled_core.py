@@ -22,12 +22,13 @@ from casenotes import MentionFinder, features
 from casenotes.errors import LexiconError
 from casenotes.lexicon import TokenPattern, default_lexicon
 from casenotes.nlp import matching
+from casenotes.nlp.context import CueHit, Reach
 from casenotes.nlp.english import note_tokenizer
 from casenotes.nlp.matching import JoinedTokens, LexiconMatcher
 from casenotes.nlp.reader import NoteReader, _add_lexicon, segment
 from casenotes.nlp.text import normalise
 from casenotes.nlp.tokens import NoteTokenizer
-from casenotes.types import CueMatch
+from casenotes.types import Cue, CueMatch, EquipmentMatch, Mention, VulnerabilityCue
 
 compiled_only = pytest.mark.skipif(matching.MatcherCore is None,
                                    reason="casenotes was built without its compiled core")
@@ -263,6 +264,43 @@ def test_every_sample_note_gets_the_same_findings_both_ways(samples: Path) -> No
     differing = [text[:60] for text in texts if compiled.read(text) != python.read(text)
                  or compiled.analyse(text) != python.analyse(text)]
     assert differing == []
+
+
+RECORD_VALUES = [
+    (CueMatch, ("negated", "neg-no", "no", 3, 5)),
+    (Cue, ("negated", "neg-no", "no", "before", 2, 3, 5)),
+    (EquipmentMatch, (4, 10, "boiler", "eq-boiler", "gas", "appliance")),
+    (VulnerabilityCue, (0, 7, "elderly", "vuln-elderly", "age")),
+    (Mention, ("n1", 0, 3, "gas", "gas", "gas", "fire", 0, 10, 0, 10,
+               (Cue("negated", "neg-no", "no", "before", 2, 3, 5),), ("smell", "of"), ("leak",),
+               ("smell", "of"), ("leak",))),
+    (CueHit, (1, 2, default_lexicon().cues[0])),
+    (Reach, ("hit", "before", 3)),
+]
+
+
+@compiled_only
+@pytest.mark.parametrize(("kind", "values"), RECORD_VALUES,
+                         ids=[kind.__name__ for kind, _ in RECORD_VALUES])
+def test_every_record_kind_made_by_the_core_is_the_one_init_makes(kind, values) -> None:  # type: ignore[no-untyped-def]
+    """Filled slot by slot, without the dataclass's __init__: equal, same hash and fields, and
+    each value held once (no reference leaked or lost)."""
+    import sys
+
+    from casenotes.nlp._core import Records
+
+    maker = Records(kind)
+    assert maker.fills_slots
+    marker = f"value-{kind.__name__}"  # a fresh object whose references can be counted
+    values = (*values[:-1], marker)
+    before = sys.getrefcount(marker)
+    made = [maker(*values) for _ in range(100)]
+    assert sys.getrefcount(marker) == before + 100
+    assert made[0] == kind(*values)
+    assert hash(made[0]) == hash(kind(*values))
+    assert [getattr(made[0], f.name) for f in dataclasses.fields(kind)] == list(values)
+    del made
+    assert sys.getrefcount(marker) == before
 
 
 @compiled_only

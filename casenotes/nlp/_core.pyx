@@ -19,6 +19,15 @@ from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_SET_ITEM
 
 cdef extern from "Python.h":
     int PyObject_GenericSetAttr(object obj, object name, object value) except -1
+    ctypedef struct PyMemberDef:
+        const char* name
+        int type
+        Py_ssize_t offset
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef* d_member
+
+cdef extern from "structmember.h":
+    int T_OBJECT_EX
     Py_ssize_t PyUnicode_GET_LENGTH(object text)
     Py_UCS4 PyUnicode_READ_CHAR(object text, Py_ssize_t index)
     int PyUnicode_KIND(object text)
@@ -1684,6 +1693,8 @@ cdef class Records:
 
     cdef object kind
     cdef tuple fields
+    cdef Py_ssize_t* offsets  # each field's slot in the instance, or NULL: set by name
+    cdef Py_ssize_t n_fields
 
     def __init__(self, object kind):
         import dataclasses
@@ -1692,12 +1703,41 @@ cdef class Records:
             raise TypeError(f"{kind.__name__} has a __post_init__; build it with its __init__")
         self.kind = kind
         self.fields = tuple(field.name for field in dataclasses.fields(kind))
+        self.n_fields = len(self.fields)
+        # A slotted class keeps each field at a fixed offset (a member descriptor of type
+        # object): the record is filled there, as the descriptor's setter would fill it.
+        descriptors = [getattr(kind, name, None) for name in self.fields]
+        if all(type(d).__name__ == "member_descriptor" and d.__objclass__ is kind
+               and (<PyMemberDescrObject*>d).d_member.type == T_OBJECT_EX
+               for d in descriptors):
+            self.offsets = <Py_ssize_t*>malloc((self.n_fields or 1) * sizeof(Py_ssize_t))
+            if self.offsets == NULL:
+                raise MemoryError()
+            for i, d in enumerate(descriptors):
+                self.offsets[i] = (<PyMemberDescrObject*>d).d_member.offset
+
+    def __dealloc__(self):
+        free(self.offsets)
+
+    @property
+    def fills_slots(self):
+        """Whether records are filled slot by slot (else through each field's setter)."""
+        return self.offsets != NULL
 
     cdef object make(self, tuple values):
         cdef object made = object.__new__(self.kind)
         cdef Py_ssize_t i
-        for i in range(len(self.fields)):
-            PyObject_GenericSetAttr(made, self.fields[i], values[i])
+        cdef PyObject** slot
+        cdef object value
+        if self.offsets == NULL:
+            for i in range(self.n_fields):
+                PyObject_GenericSetAttr(made, self.fields[i], values[i])
+            return made
+        for i in range(self.n_fields):
+            value = <object>PyTuple_GET_ITEM(values, i)
+            slot = <PyObject**>((<char*><PyObject*>made) + self.offsets[i])
+            Py_INCREF(value)
+            slot[0] = <PyObject*>value  # a new instance's slots are empty
         return made
 
     def __call__(self, *values):
