@@ -392,8 +392,12 @@ class NoteReader:
         hazard_hits = reading.hits[HAZARDS]
         if not self.senses or not hazard_hits:
             return ()
-        evidence = [Evidence(hit.start, hit.end, self._equipment[hit.entry_id], hit.label)
+        equipment = self._equipment
+
+        def evidence() -> list[Evidence]:
+            return [Evidence(hit.start, hit.end, equipment[hit.entry_id], hit.label)
                     for hit in reading.hits.get(EQUIPMENT, ())]
+
         return self.senses.read(reading.tokens.lowers, reading.sentence_starts,
                                 [(hit.start, hit.end, hit.entry_id) for hit in hazard_hits],
                                 evidence)

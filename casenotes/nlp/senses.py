@@ -9,7 +9,7 @@ each may take and which categories' hits count as evidence for it (docs/lexicon.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
@@ -62,18 +62,19 @@ class SenseReader:
         return bool(self._senses)
 
     def read(self, lowers: Sequence[str], sentence_starts: Sequence[int],
-             hazards: Sequence[tuple[int, int, str]], evidence: Sequence[Evidence],
-             ) -> tuple[Sense | None, ...]:
+             hazards: Sequence[tuple[int, int, str]],
+             evidence: Callable[[], Iterable[Evidence]]) -> tuple[Sense | None, ...]:
         """Per hazard hit ``(start, end, entry_id)``: the sense it takes, or None to keep its
-        entry's category. ``evidence`` holds the note's equipment hits; its unambiguous
-        hazard hits are added here."""
+        entry's category (an empty tuple when no hit is an ambiguous word). ``evidence()``
+        gives the note's equipment hits, asked only when some hit is ambiguous; its
+        unambiguous hazard hits are added here."""
         if not self._senses:
             return NO_SENSES
         words = [" ".join(lowers[start:end]) for start, end, _ in hazards]
         ambiguous = [w in self._senses for w in words]
         if not any(ambiguous):
             return NO_SENSES
-        found = sorted([*evidence, *(
+        found = sorted([*evidence(), *(
             Evidence(start, end, self._entries[entry_id].category, "hazard")
             for (start, end, entry_id), unclear in zip(hazards, ambiguous, strict=True)
             if not unclear)])
