@@ -74,7 +74,9 @@ def test_memory_is_bounded_and_answers_survive_a_refresh(monkeypatch) -> None:  
     text = " ".join(f"ref-{i} can't x{i}y" for i in range(200))
     assert agree(tokenizer, text)
     assert len(tokenizer._pieces) <= 50
+    assert tokenizer._runs is None or len(tokenizer._runs) <= 50  # the core's memory too
     assert tokenizer.inner is not first  # spaCy's tokenizer and its strings were let go
+    assert agree(tokenizer, text)  # cut again from what is remembered: the same tokens
 
 
 def test_the_english_tokenizer_is_spacys_english_one_with_casenotes_rules() -> None:

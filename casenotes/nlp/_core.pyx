@@ -10,11 +10,12 @@ bits, so a pattern runs as a small automaton over integers.
 
 from libc.math cimport fabs
 from libc.stdlib cimport calloc, free, malloc, qsort, realloc
+from libc.string cimport memcmp
 
 from cpython.dict cimport PyDict_GetItem
 from cpython.list cimport PyList_GET_ITEM
 from cpython.object cimport PyObject, PyTypeObject
-from cpython.ref cimport Py_INCREF
+from cpython.ref cimport Py_INCREF, Py_XDECREF
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_SET_ITEM
 
 cdef extern from "Python.h":
@@ -675,12 +676,95 @@ cdef inline object _offset(Py_ssize_t value):
     return value
 
 
-def split_tokens(str folded, dict known, object pieces):
+cdef struct _RunEntry:
+    Py_hash_t hash
+    PyObject* run  # a str of one-byte characters (owned)
+    PyObject* cut  # its (offsets, texts) (owned)
+
+
+cdef inline Py_hash_t _fnv1a(const unsigned char* data, Py_ssize_t n) noexcept nogil:
+    cdef unsigned long long h = 14695981039346656037ULL
+    cdef Py_ssize_t k
+    for k in range(n):
+        h = (h ^ data[k]) * 1099511628211ULL
+    return <Py_hash_t>(h >> 1)
+
+
+cdef class RunCache:
+    """The cuts of runs already seen, found by the run's characters inside the note, so a
+    run of one-byte characters met again costs a hash and a compare, not a new string and a
+    dictionary lookup. Holds at most ``limit`` runs, then starts again."""
+
+    cdef _RunEntry* entries
+    cdef Py_ssize_t mask, count, limit
+
+    def __cinit__(self, Py_ssize_t limit):
+        cdef Py_ssize_t size = 16
+        while size < 2 * limit:
+            size *= 2
+        self.entries = <_RunEntry*>calloc(size, sizeof(_RunEntry))
+        if self.entries == NULL:
+            raise MemoryError()
+        self.mask = size - 1
+        self.limit = limit
+        self.count = 0
+
+    def __dealloc__(self):
+        self.clear()
+        free(self.entries)
+
+    def __len__(self):
+        return self.count
+
+    def clear(self):
+        """Forget every run."""
+        cdef Py_ssize_t k
+        if self.entries == NULL:
+            return
+        for k in range(self.mask + 1):
+            if self.entries[k].run != NULL:
+                Py_XDECREF(self.entries[k].run)
+                Py_XDECREF(self.entries[k].cut)
+                self.entries[k].run = NULL
+                self.entries[k].cut = NULL
+        self.count = 0
+
+    cdef PyObject* find(self, const unsigned char* data, Py_ssize_t n, Py_hash_t h) noexcept:
+        """The cut of the run ``data[:n]`` (borrowed), or NULL."""
+        cdef Py_ssize_t k = h & self.mask
+        cdef _RunEntry* entry
+        while True:
+            entry = &self.entries[k]
+            if entry.run == NULL:
+                return NULL
+            if (entry.hash == h and PyUnicode_GET_LENGTH(<object>entry.run) == n
+                    and memcmp(PyUnicode_DATA(<object>entry.run), data, n) == 0):
+                return entry.cut
+            k = (k + 1) & self.mask
+
+    cdef int put(self, str run, object cut, Py_hash_t h) except -1:
+        cdef Py_ssize_t k
+        if self.count >= self.limit:
+            self.clear()
+        k = h & self.mask
+        while self.entries[k].run != NULL:
+            k = (k + 1) & self.mask
+        Py_INCREF(run)
+        Py_INCREF(cut)
+        self.entries[k].hash = h
+        self.entries[k].run = <PyObject*>run
+        self.entries[k].cut = <PyObject*>cut
+        self.count += 1
+        return 0
+
+
+def split_tokens(str folded, dict known, object pieces, RunCache runs=None):
     """The tokens of a folded text as ``tokens.NoteTokenizer`` cuts them (its Python loop is
     the reference): starts, ends, trailing spaces and texts, as lists.
 
     Whitespace is what ``\\s`` matches; a run of non-space characters is cut by ``known``
-    (run -> (offsets, texts)) or, the first time it is seen, by ``pieces(run)``.
+    (run -> (offsets, texts)) or, the first time it is seen, by ``pieces(run)``; ``runs``,
+    when given, remembers the cuts of a text of one-byte characters by their characters.
     """
     cdef Py_ssize_t n = len(folded), i = 0, begin, position
     cdef list starts = [], ends = [], spaces = [], lowers = []
@@ -688,6 +772,9 @@ def split_tokens(str folded, dict known, object pieces):
     cdef str run
     cdef int kind = PyUnicode_KIND(folded)
     cdef void* data = PyUnicode_DATA(folded)
+    cdef bint one_byte = runs is not None and kind == PyUnicode_1BYTE_KIND
+    cdef Py_hash_t h
+    cdef PyObject* cut
     while True:
         begin = i
         while i < n and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)):
@@ -707,10 +794,22 @@ def split_tokens(str folded, dict known, object pieces):
         begin = i
         while i < n and not Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)):
             i += 1
-        run = folded[begin:i]
-        found = known.get(run)
-        if not found:
-            found = pieces(run)
+        if one_byte:
+            h = _fnv1a(<const unsigned char*>data + begin, i - begin)
+            cut = runs.find(<const unsigned char*>data + begin, i - begin, h)
+            if cut != NULL:
+                found = <object>cut
+            else:
+                run = folded[begin:i]
+                found = known.get(run)
+                if not found:
+                    found = pieces(run)
+                runs.put(run, found, h)
+        else:
+            run = folded[begin:i]
+            found = known.get(run)
+            if not found:
+                found = pieces(run)
         offsets, texts = found
         if len(texts) == 1:
             starts.append(_offset(begin))

@@ -88,6 +88,15 @@ class NoteTokenizer:
         self.inner = make_inner()
         self._special = frozenset(self.inner.rules or ())
         self._pieces: dict[str, tuple[Pieces, tuple[str, ...]]] = {}
+        #: The compiled walk's memory of the same cuts, found by a run's characters.
+        self._runs: Any = (core.RunCache(CACHE_SIZE) if self.compiled and core is not None
+                           else None)
+
+    def _forget(self) -> None:
+        """Drop every remembered cut (the rules changed, or the memory is full)."""
+        self._pieces.clear()
+        if self._runs is not None:
+            self._runs.clear()
 
     def pieces(self, run: str) -> tuple[Pieces, tuple[str, ...]]:
         """Token ``(start, end)`` offsets inside one run of non-space characters, and the
@@ -95,7 +104,7 @@ class NoteTokenizer:
         found = self._pieces.get(run)
         if found is None:
             if len(self._pieces) >= CACHE_SIZE:
-                self._pieces.clear()
+                self._forget()
                 self.inner = self.make_inner()  # let go of the strings spaCy has kept
             if _ONE_WORD.match(run) and run not in self._special:
                 offsets: Pieces = ((0, len(run)),)
@@ -114,7 +123,8 @@ class NoteTokenizer:
         if len(folded) != len(text):
             folded = text  # a dotted capital I: tokenise as written, as spaCy would
         if self.compiled and _split_compiled is not None:
-            starts, ends, spaces, lowers = _split_compiled(folded, self._pieces, self.pieces)
+            starts, ends, spaces, lowers = _split_compiled(folded, self._pieces, self.pieces,
+                                                           self._runs)
         else:
             starts, ends, spaces, lowers = self._split(folded)
         if folded is text:
@@ -167,7 +177,7 @@ class NoteTokenizer:
     def from_disk(self, path: str | Path, **kwargs: Any) -> NoteTokenizer:
         self.inner.from_disk(path, **kwargs)
         self._special = frozenset(self.inner.rules or ())
-        self._pieces.clear()
+        self._forget()
         return self
 
     def to_bytes(self, **kwargs: Any) -> bytes:
@@ -176,5 +186,5 @@ class NoteTokenizer:
     def from_bytes(self, data: bytes, **kwargs: Any) -> NoteTokenizer:
         self.inner.from_bytes(data, **kwargs)
         self._special = frozenset(self.inner.rules or ())
-        self._pieces.clear()
+        self._forget()
         return self
