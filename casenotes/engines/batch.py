@@ -28,7 +28,6 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Final, Literal, NamedTuple, overload
 
-import joblib
 import numpy as np
 import pandas as pd
 
@@ -415,6 +414,8 @@ def _reasons_cell(reasons: Iterable[Reason], hidden: Mapping[str, str]) -> str:
 def default_jobs() -> int:
     """The cores this process may use: joblib reads CPU affinity and a container's CPU quota
     (cgroups), which ``os.cpu_count()`` ignores."""
+    import joblib  # here, not at the top: a scoring worker never asks, and it costs 0.2 s
+
     return max(1, int(joblib.cpu_count()))
 
 
