@@ -113,12 +113,14 @@ class _FlagTable(dict[str, int]):
     """Token text -> segmenter flags, computed on first sight (bounded)."""
 
     def __missing__(self, lower: str) -> int:
-        if len(self) > 100_000:
+        if len(self) > FLAG_MEMORY:
             self.clear()
         value = self[lower] = token_flags(lower)
         return value
 
 
+#: Token texts whose segmenter flags are remembered before the table starts again.
+FLAG_MEMORY: Final = 50_000
 _FLAGS: Final = _FlagTable()
 
 

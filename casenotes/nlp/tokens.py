@@ -31,8 +31,12 @@ _GAP_AND_RUN: Final = re.compile(r"(\s*)(\S+)")
 _ONE_WORD: Final = re.compile(r"(?:[a-z]+|[a-z0-9]*[0-9])\Z")
 #: Such a run with one full stop or comma after it, which spaCy splits off as a suffix.
 _WORD_AND_MARK: Final = re.compile(r"(?:[a-z]+|[a-z0-9]*[0-9])[.,]\Z")
-#: Distinct runs remembered before the cache starts again (a bound on memory).
-CACHE_SIZE: Final = 100_000
+#: Distinct runs remembered before the cache starts again (a bound on memory), reached
+#: within the first 100,000 notes of a realistic export so a long run's memory stays flat.
+CACHE_SIZE: Final = 50_000
+#: Strings spaCy's tokenizer may keep (it keeps every string it is asked about) before it is
+#: built afresh; it is asked only about runs the tokenizer cannot cut itself, so this is rare.
+SPACY_STRINGS: Final = 100_000
 
 Pieces = tuple[tuple[int, int], ...]
 
@@ -76,8 +80,9 @@ class NoteTokenizer:
     ``make_inner`` builds a spaCy ``Tokenizer`` (casenotes' customised English one); it is
     asked once per distinct lower-cased run of non-space characters, except runs of letters
     only or digits only that no special case names, which spaCy never splits. Memory stays
-    flat however many notes pass: the answers kept are bounded, and when they are dropped the
-    spaCy tokenizer is built afresh, since its vocabulary keeps every string it has seen.
+    flat however many notes pass: the answers kept are bounded, and the spaCy tokenizer is
+    built afresh once its vocabulary, which keeps every string it has seen, holds
+    ``SPACY_STRINGS``.
     """
 
     def __init__(self, make_inner: Callable[[], Tokenizer], *,
@@ -105,6 +110,7 @@ class NoteTokenizer:
         if found is None:
             if len(self._pieces) >= CACHE_SIZE:
                 self._forget()
+            if len(self.inner.vocab.strings) >= SPACY_STRINGS:
                 self.inner = self.make_inner()  # let go of the strings spaCy has kept
             if _ONE_WORD.match(run) and run not in self._special:
                 offsets: Pieces = ((0, len(run)),)
