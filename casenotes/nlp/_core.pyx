@@ -20,6 +20,7 @@ from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_SET_ITEM
 
 cdef extern from "Python.h":
     int PyObject_GenericSetAttr(object obj, object name, object value) except -1
+    Py_ssize_t PyLong_AsSsize_t(PyObject* value) noexcept
     ctypedef struct PyMemberDef:
         const char* name
         int type
@@ -1744,33 +1745,25 @@ cdef class _Spans:
     cdef Py_ssize_t* positions
     cdef Py_ssize_t* deltas
     cdef Py_ssize_t n_positions
-    cdef Py_ssize_t* starts
-    cdef Py_ssize_t* ends
+    cdef tuple starts  # the tokens' offsets, read only for the tokens asked about
+    cdef tuple ends
 
     def __cinit__(self, object offsets, object tokens):
         cdef tuple positions = offsets.positions, deltas = offsets.deltas
-        cdef tuple starts = tokens.starts, ends = tokens.ends
-        cdef Py_ssize_t i, count = len(starts)
+        cdef Py_ssize_t i
+        self.starts, self.ends = tokens.starts, tokens.ends
         self.n_positions = len(positions)
-        self.positions = <Py_ssize_t*>malloc(self.n_positions * sizeof(Py_ssize_t))
-        self.deltas = <Py_ssize_t*>malloc(self.n_positions * sizeof(Py_ssize_t))
-        self.starts = <Py_ssize_t*>malloc((count or 1) * sizeof(Py_ssize_t))
-        self.ends = <Py_ssize_t*>malloc((count or 1) * sizeof(Py_ssize_t))
-        if (self.positions == NULL or self.deltas == NULL or self.starts == NULL
-                or self.ends == NULL):
+        self.positions = <Py_ssize_t*>malloc((self.n_positions or 1) * sizeof(Py_ssize_t))
+        self.deltas = <Py_ssize_t*>malloc((self.n_positions or 1) * sizeof(Py_ssize_t))
+        if self.positions == NULL or self.deltas == NULL:
             raise MemoryError()
         for i in range(self.n_positions):
             self.positions[i] = positions[i]
             self.deltas[i] = deltas[i]
-        for i in range(count):
-            self.starts[i] = starts[i]
-            self.ends[i] = ends[i]
 
     def __dealloc__(self):
         free(self.positions)
         free(self.deltas)
-        free(self.starts)
-        free(self.ends)
 
     cdef inline Py_ssize_t start_of(self, Py_ssize_t offset) noexcept:
         return offset + self.deltas[_last_at_or_before(self.positions, self.n_positions, offset)]
@@ -1779,10 +1772,10 @@ cdef class _Spans:
         return self.start_of(offset - 1) + 1 if offset > 0 else 0
 
     cdef inline Py_ssize_t token_start(self, Py_ssize_t token) noexcept:
-        return self.start_of(self.starts[token])
+        return self.start_of(PyLong_AsSsize_t(PyTuple_GET_ITEM(self.starts, token)))
 
     cdef inline Py_ssize_t token_end(self, Py_ssize_t token) noexcept:
-        return self.end_of(self.ends[token])
+        return self.end_of(PyLong_AsSsize_t(PyTuple_GET_ITEM(self.ends, token)))
 
 
 cdef class Records:
@@ -1977,13 +1970,15 @@ cdef tuple _lemmas(list indices, tuple lowers, str text, tuple starts_at, tuple 
                    object lemma, dict cache):
     cdef list out = []
     cdef str lower, word
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, begin, end
     for i in indices:
         lower = <str>PyTuple_GET_ITEM(lowers, i)
         if lemma is None:
             out.append(lower)
             continue
-        word = text[<Py_ssize_t>starts_at[i]:<Py_ssize_t>ends_at[i]]
+        begin, end = <Py_ssize_t>starts_at[i], <Py_ssize_t>ends_at[i]
+        # A word written in lower case is its token text: no new string, its hash made.
+        word = lower if _written_as(text, begin, end, lower) else text[begin:end]
         found = cache.get(word)
         out.append(found if found is not None else lemma(word, lower))
     return tuple(out)
