@@ -51,15 +51,16 @@ def test_any_mix_of_tricky_words_gets_spacys_tokens(pieces: list[tuple[str, str]
 
 REFERENCE_PIECES = st.sampled_from(["wo", "jb", "r", "a", "km", "m", "am", "pm", "x", "st",
                                     "0", "12", "620842", "4", "cannot", "dont", "no", "etc",
-                                    "e", "g", ".", ",", "-", "/", "'"])
+                                    "e", "g", ".", ",", "-", "/", "'", ":", ";", "!", "?",
+                                    "£", "(", ")"])
 
 
 @given(st.lists(REFERENCE_PIECES, min_size=1, max_size=6))
 def test_words_and_references_the_tokenizer_cuts_without_spacy_are_cut_as_spacy_cuts_them(
         pieces: list[str]) -> None:
-    """Job refs, words and numbers, with or without a full stop or comma after them, are
+    """Job refs, words, numbers and sums in pounds, with or without a mark after them, are
     cut without asking spaCy (the fast paths of ``NoteTokenizer.pieces``): as spaCy cuts
-    them, and so are the runs that only look like them ("12km", "cannot,", "etc.")."""
+    them, and so are the runs that only look like them ("12km", "cannot:", "etc.", "£1.50")."""
     run = "".join(pieces)
     _, texts = NoteTokenizer(english_tokenizer).pieces(run)
     assert list(texts) == [token.text for token in SPACY(run)]

@@ -29,8 +29,12 @@ _GAP_AND_RUN: Final = re.compile(r"(\s*)(\S+)")
 #: or letters and digits ending in a digit ("wo620842": no prefix, suffix or infix rule
 #: matches; "12km" ends in a unit, which is split off).
 _ONE_WORD: Final = re.compile(r"(?:[a-z]+|[a-z0-9]*[0-9])\Z")
-#: Such a run with one full stop or comma after it, which spaCy splits off as a suffix.
-_WORD_AND_MARK: Final = re.compile(r"(?:[a-z]+|[a-z0-9]*[0-9])[.,]\Z")
+#: Such a run with one full stop, comma, colon, semicolon, exclamation or question mark
+#: after it, which spaCy splits off as a suffix.
+_WORD_AND_MARK: Final = re.compile(r"(?:[a-z]+|[a-z0-9]*[0-9])[.,:;!?]\Z")
+#: A sum in pounds ("£450", "£450,"): spaCy splits the sign off as a prefix and the mark as
+#: a suffix, and never cuts the digits.
+_POUNDS: Final = re.compile(r"£[0-9]+[.,:;!?]?\Z")
 #: Distinct runs remembered before the cache starts again (a bound on memory), reached
 #: within the first 100,000 notes of a realistic export so a long run's memory stays flat.
 CACHE_SIZE: Final = 50_000
@@ -117,6 +121,10 @@ class NoteTokenizer:
             elif (_WORD_AND_MARK.match(run) and run not in self._special
                   and run[:-1] not in self._special):
                 offsets = ((0, len(run) - 1), (len(run) - 1, len(run)))
+            elif _POUNDS.match(run) and run not in self._special:
+                digits_end = len(run) if run[-1].isdigit() else len(run) - 1
+                offsets = ((0, 1), (1, digits_end), *((digits_end, len(run)),)
+                           * (digits_end < len(run)))
             else:
                 doc = self.inner(run)
                 offsets = tuple((token.idx, token.idx + len(token.text)) for token in doc)
