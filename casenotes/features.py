@@ -313,12 +313,17 @@ def _feature_maker() -> Any:
         "note_categories": _bucket_names("note_categories", _NOTE_CATEGORIES),
         "clause_words": _bucket_names("clause_words", _CLAUSE_WORDS),
         "context_rank": dict(CONTEXT_RANK),
+        "sentence_cue": _SENTENCE_CUE_NAMES,
+        "cue_names": _cue_names,
+        "equipment_names": _equipment_names,
+        "later_by_category": _later_by_category,
+        "timeline": _add_timeline_features,
         "near": NEAR_CHARS,
         "reach": EQUIPMENT_REACH,
         # Names made on first sight of their key: "term_id" -> {"asb-1": "term_id=asb-1"}.
         **{family: {} for family in (
             "vuln_note", "note_cue", "term_id", "category", "rule_context", "nearest_cue",
-            "sentence_also", "vuln_sentence", "cue", "equipment", "sentence_cue")},
+            "sentence_also", "vuln_sentence", "cue", "equipment")},
     }
     return _core.FeatureMaker(names, _cue_word_name)
 
@@ -413,16 +418,15 @@ class _NoteFacts:
         low = bisect_left(self.equipment_starts, mention.sentence_start)
         high = bisect_left(self.equipment_starts, mention.sentence_end)
         for start, end, kind, category in self.equipment[low:high]:
-            same = "same" if category == mention.category else "other"
             if start < mention.end and mention.start < end:
                 continue  # part of another mention that overlaps this one
-            features[f"equipment_sentence:{kind}"] = 1.0
-            features[f"equipment_sentence:{kind}:{same}_category"] = 1.0
+            names = _equipment_names(kind)
+            features[names[0]] = 1.0
+            features[names[1] if category == mention.category else names[2]] = 1.0
             gap = mention.start - end if end <= mention.start else start - mention.end
             if 0 <= gap <= NEAR_CHARS:
-                side = "before" if end <= mention.start else "after"
-                features[f"equipment_adjacent:{kind}"] = 1.0
-                features[f"equipment_adjacent:{kind}:{side}"] = 1.0
+                features[names[3]] = 1.0
+                features[names[4] if end <= mention.start else names[5]] = 1.0
 
     def add_sentence_features(self, features: Features, mention: Mention,
                               findings: NoteFindings) -> None:
@@ -547,6 +551,15 @@ def _cue_names(kind: str, position: str, distance: int) -> tuple[str, ...]:
     """The names of a cue's kind, side and distance features (a few hundred in all)."""
     return (f"cue={kind}", f"cue={kind}:{position}",
             f"cue={kind}:{position}:{distance_bucket(distance)}")
+
+
+@lru_cache(maxsize=64)
+def _equipment_names(kind: str) -> tuple[str, str, str, str, str, str]:
+    """An equipment kind's feature names: in the mention's sentence (any, same category,
+    other category) and next to the term (any, before it, after it)."""
+    return (f"equipment_sentence:{kind}", f"equipment_sentence:{kind}:same_category",
+            f"equipment_sentence:{kind}:other_category", f"equipment_adjacent:{kind}",
+            f"equipment_adjacent:{kind}:before", f"equipment_adjacent:{kind}:after")
 
 
 @lru_cache(maxsize=4096)

@@ -1285,6 +1285,10 @@ cdef Py_ssize_t _right(list values, Py_ssize_t x) except -1:
     return low
 
 
+#: A distance in each of ``_distance_bucket``'s buckets, in order.
+cdef tuple _BUCKET_DISTANCES = (0, 2, 4, 7)
+
+
 cdef inline int _distance_bucket(Py_ssize_t distance) noexcept:
     # features.distance_bucket: 0-1, 2-3, 4-6, 7+
     if distance <= 1:
@@ -1302,16 +1306,19 @@ cdef class FeatureMaker:
     with the note's facts in C ints and every name taken from a table made once, so a mention
     costs dictionary stores, not string formatting.
 
-    ``names`` is the table ``features._feature_tables()`` makes; ``cue_word_name`` names a
-    cue's written words (``features._cue_word_name``), asked once per distinct cue text.
+    ``names`` is the table ``features._feature_maker`` makes: names made once, and the
+    Python functions that define the rest (a cue's names, an equipment kind's names, the
+    timeline features), asked once per distinct key or only for notes with a timeline, so each
+    name format exists once. ``cue_word_name`` names a cue's written words
+    (``features._cue_word_name``), asked once per distinct cue text.
     """
 
     cdef dict names
     cdef tuple class_names, shapes, later_classes, imperatives
     cdef tuple words_edges, mentions_edges, categories_edges, clause_edges
     cdef tuple words_names, mentions_names, categories_names, clause_names
-    cdef dict context_rank
-    cdef object cue_word_name
+    cdef dict context_rank, sentence_cue_names
+    cdef object cue_word_name, cue_names, equipment_names, later_by_category, add_timeline
     cdef dict cue_words
     cdef Py_ssize_t near, reach
 
@@ -1326,6 +1333,11 @@ cdef class FeatureMaker:
         self.categories_edges, self.categories_names = names["note_categories"]
         self.clause_edges, self.clause_names = names["clause_words"]
         self.context_rank = names["context_rank"]
+        self.sentence_cue_names = names["sentence_cue"]
+        self.cue_names = names["cue_names"]
+        self.equipment_names = names["equipment_names"]
+        self.later_by_category = names["later_by_category"]
+        self.add_timeline = names["timeline"]
         self.near = names["near"]
         self.reach = names["reach"]
         self.cue_word_name = cue_word_name
@@ -1344,7 +1356,7 @@ cdef class FeatureMaker:
         """The features of each of ``findings.mentions``, in order."""
         cdef tuple mentions = findings.mentions
         cdef Py_ssize_t n = len(mentions), i, count, start, end, sentence_start
-        cdef Py_ssize_t sentence_end, clause_start, clause_end, a, b, entry, after, gap
+        cdef Py_ssize_t sentence_end, clause_start, clause_end, a, b, gap
         cdef Py_ssize_t n_entries
         cdef int k, density
         cdef dict shared, features, categories = {}, categories_at = {}, regions = {}
@@ -1388,8 +1400,8 @@ cdef class FeatureMaker:
         if n_entries:
             shared["note_has_timeline"] = 1.0
         vulnerabilities = findings.vulnerabilities
-        for cue in vulnerabilities:
-            shared[self._name("vuln_note", cue.group)] = 1.0
+        for found in vulnerabilities:
+            shared[self._name("vuln_note", found.group)] = 1.0
         cues = findings.cues
         for cue in cues:
             shared[self._name("note_cue", cue.kind)] = 1.0
@@ -1403,9 +1415,9 @@ cdef class FeatureMaker:
             region.append((start - self.reach if start > self.reach else 0, end + self.reach))
         for region in regions.values():
             region.sort()
-        later = self._later_by_category(mentions, entry_of) if n_entries else None
+        later = self.later_by_category(mentions, entry_of) if n_entries else None
         cue_starts = [cue.start for cue in cues]
-        vulnerable_starts = [cue.start for cue in vulnerabilities]
+        vulnerable_starts = [found.start for found in vulnerabilities]
         for i in range(n):
             mention = mentions[i]
             start, end = mention.start, mention.end
@@ -1455,7 +1467,7 @@ cdef class FeatureMaker:
             for name in sentence[0]:
                 features[name] = 1.0
             for kind, (a, b) in (<dict>sentence[1]).items():
-                names = self._sentence_cue_names(kind)
+                names = <tuple>self.sentence_cue_names[kind]
                 if a < start:
                     features[names[0]] = 1.0
                 if b >= end:
@@ -1488,23 +1500,7 @@ cdef class FeatureMaker:
                 if count > (1 if other == category else 0):
                     features[self._name("sentence_also", other)] = 1.0
             if n_entries:
-                entry = entry_of[i]
-                if entry == n_entries - 1:
-                    features["timeline_last_entry"] = 1.0
-                elif entry < 0:
-                    features["timeline_before_first_entry"] = 1.0
-                else:
-                    features["timeline_earlier_entry"] = 1.0
-                ordered, suffix = (<dict>later)[category]
-                after = _right(ordered, entry)
-                if after < len(ordered):
-                    features["timeline_later_same_category"] = 1.0
-                    kinds = suffix[after]
-                    for kind in ("historical", "negated", "concern", "inspection"):
-                        if kind in kinds:
-                            features["timeline_later_same_category_cue=" + kind] = 1.0
-                else:
-                    features["timeline_no_later_same_category"] = 1.0
+                self.add_timeline(features, mention, entry_of[i], n_entries, later)
             out.append(features)
         return out
 
@@ -1564,28 +1560,15 @@ cdef class FeatureMaker:
         key = (kind, position)
         found = table.get(key)
         if found is None:
-            found = table[key] = tuple(
-                (f"cue={kind}", f"cue={kind}:{position}", f"cue={kind}:{position}:{bucket}")
-                for bucket in ("0-1", "2-3", "4-6", "7+"))
+            found = table[key] = tuple(self.cue_names(kind, position, distance)
+                                       for distance in _BUCKET_DISTANCES)
         return <tuple>found
 
     cdef tuple _equipment_names(self, str kind):
-        """An equipment kind's names: in the sentence (any, same and other category) and
-        next to the term (any, before, after)."""
         cdef dict table = <dict>self.names["equipment"]
         found = table.get(kind)
         if found is None:
-            found = table[kind] = (
-                f"equipment_sentence:{kind}", f"equipment_sentence:{kind}:same_category",
-                f"equipment_sentence:{kind}:other_category", f"equipment_adjacent:{kind}",
-                f"equipment_adjacent:{kind}:before", f"equipment_adjacent:{kind}:after")
-        return <tuple>found
-
-    cdef tuple _sentence_cue_names(self, str kind):
-        cdef dict table = <dict>self.names["sentence_cue"]
-        found = table.get(kind)
-        if found is None:
-            found = table[kind] = (f"sentence_cue={kind}:before", f"sentence_cue={kind}:after")
+            found = table[kind] = self.equipment_names(kind)
         return <tuple>found
 
     cdef tuple _sentence(self, Py_ssize_t start, Py_ssize_t end, tuple vulnerabilities,
@@ -1606,24 +1589,6 @@ cdef class FeatureMaker:
             else:
                 kinds[kind] = (min(<Py_ssize_t>span[0], at), max(<Py_ssize_t>span[1], at))
         return (names, kinds)
-
-    cdef dict _later_by_category(self, tuple mentions, list entry_of):
-        """Per category: its entries in order, and for each, the cue kinds of the category's
-        mentions in that entry or any later one (``features._later_by_category``)."""
-        cdef dict by_category = {}, out = {}
-        for mention, entry in zip(mentions, entry_of):
-            per_entry = by_category.setdefault(mention.category, {})
-            kinds = per_entry.setdefault(entry, set())
-            kinds.update([cue.kind for cue in mention.cues])
-        for category, per_entry in by_category.items():
-            ordered = sorted(per_entry)
-            suffix = []
-            running = set()
-            for entry in reversed(ordered):
-                running |= per_entry[entry]
-                suffix.append(frozenset(running))
-            out[category] = (ordered, suffix[::-1])
-        return out
 
 
 # ------------------------------------------------------------------------------ model
