@@ -122,9 +122,9 @@ class NoteTokenizer:
                   and run[:-1] not in self._special):
                 offsets = ((0, len(run) - 1), (len(run) - 1, len(run)))
             elif _POUNDS.match(run) and run not in self._special:
-                digits_end = len(run) if run[-1].isdigit() else len(run) - 1
-                offsets = ((0, 1), (1, digits_end), *((digits_end, len(run)),)
-                           * (digits_end < len(run)))
+                end = len(run)
+                offsets = (((0, 1), (1, end)) if run[-1].isdigit()
+                           else ((0, 1), (1, end - 1), (end - 1, end)))
             else:
                 doc = self.inner(run)
                 offsets = tuple((token.idx, token.idx + len(token.text)) for token in doc)
