@@ -16,6 +16,7 @@ from casenotes.nlp.prefilter import (
     Prefilter,
     UnanchoredPatternError,
     pattern_anchors,
+    pattern_options,
     phrase_anchors,
 )
 from casenotes.nlp.text import normalise
@@ -83,6 +84,32 @@ def test_an_unanchored_pattern_lets_every_note_through(finder: MentionFinder) ->
 def test_notes_with_a_hazard_pass(finder: MentionFinder, text: str) -> None:
     assert finder.find(text)
     assert finder.prefilter.could_match(text)
+
+
+def test_a_literal_the_tokenizer_cuts_in_two_is_no_token(finder: MentionFinder) -> None:
+    """"isn't" is always read as "is" + "n't", so no token is "isn't": the pattern's token is
+    known by its other literals, and a token known only by such literals matches nothing."""
+    tokenize = tokenize_with(finder)
+    cut = TokenPattern(json.dumps([{"LOWER": "boiler"}, {"LOWER": {"IN": ["isn't", "not"]}}]))
+    assert pattern_options(cut, tokenize) == [["boiler"], ["not"]]
+    never = TokenPattern(json.dumps([{"LOWER": "boiler"}, {"LOWER": "isn't"}]))
+    assert pattern_options(never, tokenize) is None
+    assert pattern_anchors(never, tokenize) == set()
+
+
+@pytest.mark.parametrize(("text", "passes"), [
+    ("heating not working since monday", True),
+    ("Heating and hot water working, job closed", False),
+    ("storage heater not working in the hall", True),
+    ("Storage heater in the hall not charging, electrician booked", False),
+    ("Boiler serviced. Heating working. Tenant not home for the follow-up", False),
+])
+def test_an_anchor_counts_only_with_the_rest_of_its_entry(finder: MentionFinder, text: str,
+                                                          passes: bool) -> None:
+    """An anchor from a phrase or pattern of several tokens lets a note through only when
+    the note also holds the entry's other known tokens (adjacent ones side by side)."""
+    assert bool(finder.find(text)) == passes
+    assert finder.prefilter.could_match(text) == passes
 
 
 @pytest.mark.parametrize("text", [

@@ -7,6 +7,13 @@ lexicon, its most selective token or pair of adjacent tokens ("come down" rather
 anchor cannot produce a mention, so the batch scorer skips the pipeline for it; the result is
 the same as running the pipeline (``tests/test_prefilter.py`` checks this as a property).
 
+An anchor is not always enough: "heating" anchors "heating not working", and most notes that
+say "heating" say it works. So an anchor found counts only if the note also holds the rest of
+one of the entries it stands for: each run of the entry's adjacent known tokens, glued or one
+space apart, on the same word edges as anchors (one regular expression per run, tried only
+when the anchor is found). A token pattern's literal that the tokenizer always cuts in two
+("isn't") is no token's text, so it is left out of both.
+
 An anchor is a whole token, so it counts only when no letter touches it ("co" in "could" does
 not), except on a side where the tokenizer can cut a word between two letters ("cannot" ->
 "can", "not"); such pieces are passed in as ``split_pieces``. The text is
@@ -20,7 +27,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import ahocorasick
 
@@ -43,6 +50,9 @@ _needs_normalising: Any = None if core is None else core.needs_normalising
 _NO_RUN_LIMIT: Final = 2**62
 
 Tokenize = Callable[[str], Sequence[str]]
+#: What an entry needs besides its anchor: its runs of adjacent known tokens, each token as
+#: the strings it may be.
+Needs = tuple[tuple[tuple[str, ...], ...], ...]
 
 
 class UnanchoredPatternError(ValueError):
@@ -66,16 +76,51 @@ def best_anchors(options: Sequence[Sequence[str] | None]) -> set[str] | None:
     optional). Candidates are each known token and each pair of adjacent known tokens (written
     glued and one space apart); the candidate with the longest shortest string wins.
     """
-    candidates = [set(o) for o in options if o and all(_RUN.search(x) for x in o)]
-    for left, right in pairwise(options):
+    best = _best_candidate(options)
+    return None if best is None else best[0]
+
+
+def _best_candidate(options: Sequence[Sequence[str] | None],
+                    ) -> tuple[set[str], tuple[int, ...]] | None:
+    """:func:`best_anchors` and the token positions the chosen anchors stand for."""
+    candidates: list[tuple[set[str], tuple[int, ...]]] = [
+        (set(o), (i,)) for i, o in enumerate(options) if o and all(_RUN.search(x) for x in o)]
+    for i, (left, right) in enumerate(pairwise(options)):
         if left and right:
-            candidates.append(_joined(left, right))
-    return max(candidates, key=_quality) if candidates else None
+            candidates.append((_joined(left, right), (i, i + 1)))
+    return max(candidates, key=lambda c: _quality(c[0])) if candidates else None
+
+
+def _needs(options: Sequence[Sequence[str] | None], used: tuple[int, ...]) -> Needs:
+    """The runs of adjacent known tokens of an entry, each token as the strings it may be;
+    a run standing only for the chosen anchor is left out (the anchor itself was found)."""
+    runs: list[tuple[tuple[str, ...], ...]] = []
+    run: list[int] = []
+    for i, option in enumerate((*options, None)):
+        if option:
+            run.append(i)
+            continue
+        if run and not set(run) <= set(used):
+            runs.append(tuple(tuple(sorted(set(cast(Sequence[str], options[j])))) for j in run))
+        run = []
+    return tuple(runs)
+
+
+def entry_anchors(options: Sequence[Sequence[str] | None]) -> tuple[set[str], Needs] | None:
+    """An entry's anchors and the runs of its other known tokens a note must also hold (see
+    :class:`Prefilter`), or None when no token is known."""
+    best = _best_candidate(options)
+    return None if best is None else (best[0], _needs(options, best[1]))
 
 
 def phrase_anchors(phrase: str, tokenize: Tokenize) -> set[str] | None:
     """Anchors for a phrase: every text matching it holds one of them, lower-cased."""
-    return best_anchors([[token.lower()] for token in tokenize(phrase) if token.strip()])
+    return best_anchors(phrase_options(phrase, tokenize))
+
+
+def phrase_options(phrase: str, tokenize: Tokenize) -> list[list[str] | None]:
+    """A phrase's tokens, lower-cased, as :func:`best_anchors` takes them."""
+    return [[token.lower()] for token in tokenize(phrase) if token.strip()]
 
 
 def pattern_anchors(pattern: TokenPattern, tokenize: Tokenize) -> set[str]:
@@ -83,8 +128,23 @@ def pattern_anchors(pattern: TokenPattern, tokenize: Tokenize) -> set[str]:
 
     A token with no ``OP`` (or ``OP: "+"``) matched on ``LOWER``/``ORTH``/``TEXT``/``NORM`` by a
     string or an ``IN`` list is known; others are not. Raises :class:`UnanchoredPatternError`
-    if no token is known.
+    if no token is known. A pattern no text can match has no anchors.
     """
+    options = pattern_options(pattern, tokenize)
+    if options is None:
+        return set()
+    anchors = best_anchors(options)
+    if anchors is None:
+        raise UnanchoredPatternError(
+            f"token pattern {pattern.pattern_json} has no required token matched by a literal "
+            "string (LOWER, ORTH or TEXT), so the prefilter cannot find it; add such a token"
+        )
+    return anchors
+
+
+def pattern_options(pattern: TokenPattern, tokenize: Tokenize) -> list[list[str] | None] | None:
+    """A token pattern's tokens as :func:`best_anchors` takes them; None if no text can match
+    it (a required token whose every literal the tokenizer cuts in two, such as "isn't")."""
     options: list[list[str] | None] = []
     for spec in pattern.tokens:
         literals: list[str] | None = None
@@ -99,20 +159,19 @@ def pattern_anchors(pattern: TokenPattern, tokenize: Tokenize) -> set[str]:
                     break
         if literals is not None:
             words = [[t.lower() for t in tokenize(x) if t.strip()] for x in literals]
-            literals = [w[0] for w in words if len(w) == 1] if all(
-                len(w) == 1 for w in words) else None
+            if any(not w for w in words):  # a blank literal: leave the token unknown
+                literals = None
+            else:
+                # A literal the tokenizer cuts into several tokens is never one token's text.
+                literals = [w[0] for w in words if len(w) == 1]
+                if not literals:
+                    return None
         if spec.get("OP") == "+":
             # "+" repeats the token: only the token itself is sure to appear next to others.
             options.extend([literals, None])
         else:
             options.append(literals)
-    anchors = best_anchors(options)
-    if anchors is None:
-        raise UnanchoredPatternError(
-            f"token pattern {pattern.pattern_json} has no required token matched by a literal "
-            "string (LOWER, ORTH or TEXT), so the prefilter cannot find it; add such a token"
-        )
-    return anchors
+    return options
 
 
 def _single_spaced(text: str) -> str:
@@ -125,12 +184,37 @@ def _single_spaced(text: str) -> str:
     return text
 
 
+def _run_pattern(run: tuple[tuple[str, ...], ...], free: set[str]) -> re.Pattern[str]:
+    """A run of adjacent tokens as the folded, lower-cased text holds it: one of each token's
+    strings, glued to the next or one space apart, on a word token's edges as anchors are."""
+    tokens = []
+    for position, strings in enumerate(run):
+        alternatives = []
+        for word in strings:
+            left = position == 0 and word[0].isalnum() and not any(
+                word.startswith(p) for p in free)
+            right = position == len(run) - 1 and word[-1].isalnum() and not any(
+                word.endswith(p) for p in free)
+            # The left edge is checked after the first character, so the regex engine can
+            # still skip ahead to the characters a run may start with.
+            alternatives.append(f"{re.escape(word[0])}{_NO_LETTER_BEFORE_FIRST if left else ''}"
+                                f"{re.escape(word[1:])}{_NO_LETTER_AFTER if right else ''}")
+        tokens.append(f"(?:{'|'.join(alternatives)})")
+    return re.compile(" ?".join(tokens))
+
+
+_NO_LETTER_BEFORE_FIRST: Final = r"(?<![^\W\d_].)"
+_NO_LETTER_AFTER: Final = r"(?![^\W\d_])"
+
+
 @dataclass(frozen=True)
 class Prefilter:
     """Says whether a note could hold a hazard term, from one pass over its lower-cased text.
 
     Build it with :meth:`from_lexicon`; call :meth:`could_match` per note or :meth:`mask` per
     batch. ``always`` is set when some lexicon entry yields no anchor: then every note passes.
+    ``automaton`` maps each anchor to its length, which of its edges must not touch a letter,
+    and the runs the rest of its entries need (None when some entry needs nothing more).
     """
 
     automaton: Any
@@ -144,30 +228,37 @@ class Prefilter:
         ``tokenize`` must split text exactly as the pipeline's tokenizer does; ``split_pieces``
         are the lower-cased pieces the tokenizer may cut from inside a word.
         """
-        anchors: set[str] = set()
+        needs: dict[str, set[Needs]] = {}
         always = False
+        entries: list[list[list[str] | None] | None] = []
         for term in lexicon.hazards:
-            for phrase in (*term.phrases, *term.misspellings, *term.abbreviations):
-                found = phrase_anchors(phrase, tokenize)
-                if found is None:
-                    always = True
-                else:
-                    anchors.update(found)
-            for pattern in term.patterns:
-                try:
-                    anchors.update(pattern_anchors(pattern, tokenize))
-                except UnanchoredPatternError:
-                    always = True
+            entries.extend(phrase_options(phrase, tokenize)
+                           for phrase in (*term.phrases, *term.misspellings, *term.abbreviations))
+            entries.extend(pattern_options(pattern, tokenize) for pattern in term.patterns)
+        for options in entries:
+            if options is None:  # a pattern no text can match
+                continue
+            found = entry_anchors(options)
+            if found is None:
+                always = True
+                continue
+            for anchor in found[0]:
+                needs.setdefault(anchor, set()).add(found[1])
         free = {piece.lower() for piece in split_pieces}
+        patterns: dict[tuple[tuple[str, ...], ...], re.Pattern[str]] = {}
         automaton = ahocorasick.Automaton()
-        for anchor in sorted(anchors):
+        for anchor, alternatives in sorted(needs.items()):
             # A letter may touch punctuation ("e-bikes"), but not a word token's edge.
             check_left = anchor[0].isalnum() and not any(anchor.startswith(p) for p in free)
             check_right = anchor[-1].isalnum() and not any(anchor.endswith(p) for p in free)
-            automaton.add_word(anchor, (len(anchor), check_left, check_right))
-        if anchors:
+            # An anchor some entry needs nothing more for passes on its own.
+            confirm = None if () in alternatives else tuple(
+                tuple(patterns.setdefault(run, _run_pattern(run, free)) for run in runs)
+                for runs in sorted(alternatives))
+            automaton.add_word(anchor, (len(anchor), check_left, check_right, confirm))
+        if needs:
             automaton.make_automaton()
-        return cls(automaton, always or not anchors)
+        return cls(automaton, always or not needs)
 
     def could_match(self, text: str) -> bool:
         """False only when ``text`` cannot hold a hazard term."""
@@ -177,13 +268,20 @@ class Prefilter:
             text = _single_spaced(text)
         lowered = text.lower()
         last = len(lowered) - 1
-        for end, (length, check_left, check_right) in self.automaton.iter(lowered):
+        tried: set[int] = set()
+        for end, (length, check_left, check_right, confirm) in self.automaton.iter(lowered):
             start = end - length + 1
             if check_left and start > 0 and lowered[start - 1].isalpha():
                 continue
             if check_right and end < last and lowered[end + 1].isalpha():
                 continue
-            return True
+            if confirm is None:
+                return True
+            if id(confirm) in tried:  # the same entries, anchored again further on
+                continue
+            tried.add(id(confirm))
+            if any(all(run.search(lowered) for run in runs) for runs in confirm):
+                return True
         return False
 
     def mask(self, texts: Iterable[object]) -> list[bool]:
