@@ -23,7 +23,8 @@ from casenotes.nlp.text import normalise
 
 LEXICON = default_lexicon()
 TERMS = sorted({p for t in LEXICON.hazards
-                for p in (*t.phrases, *t.misspellings, *t.abbreviations, *t.lookalikes)})
+                for p in (*t.phrases, *t.misspellings, *t.abbreviations, *t.lookalikes)}
+               | {p for item in LEXICON.equipment for p in item.phrases})
 PATTERN_WORDS = sorted({
     word
     for t in LEXICON.hazards for p in t.patterns for spec in p.tokens for value in spec.values()
@@ -36,7 +37,7 @@ TRICKY = ["cannot", "dunno", "gonna", "e-bikes", "x-ray", "could", "council", "i
           "pirates", "separate", "escort", "co-op", "Co.", "& Co", "c/o", "co2", "2co", "x",
           "s", "'s", "n't"]
 GAPS = [" ", "  ", "\t", "\x00", "\u00a0", "\u200b", "", "-", ".", "/", "\n", ",", "(", ")",
-        ";", "'"]
+        ";", "'", ":", "!", "?", ". ", ") ", '"']
 
 
 def tokenize_with(finder: MentionFinder):  # type: ignore[no-untyped-def]
@@ -45,7 +46,8 @@ def tokenize_with(finder: MentionFinder):  # type: ignore[no-untyped-def]
 
 @st.composite
 def risky_text(draw: st.DrawFn) -> str:
-    """Lexicon terms, pattern words and tricky words glued by every kind of gap, any case."""
+    """Lexicon terms and look-alikes, equipment phrases, pattern words and tricky words glued
+    by every kind of gap, any case."""
     parts = draw(st.lists(st.one_of(st.sampled_from(TERMS), st.sampled_from(PATTERN_WORDS),
                                     st.sampled_from(TRICKY), st.text(max_size=6)),
                           min_size=1, max_size=8))
@@ -108,6 +110,22 @@ def test_an_anchor_counts_only_with_the_rest_of_its_entry(finder: MentionFinder,
                                                           passes: bool) -> None:
     """An anchor from a phrase or pattern of several tokens lets a note through only when
     the note also holds the entry's other known tokens (adjacent ones side by side)."""
+    assert bool(finder.find(text)) == passes
+    assert finder.prefilter.could_match(text) == passes
+
+
+@pytest.mark.parametrize(("text", "passes"), [
+    ("Fire door closer on the communal landing adjusted", False),
+    ("Pest control contract renewed for the estate bin store.", False),
+    ("Fire door closer adjusted. Small fire in the bin store last night", True),
+    ("the fire door)x", True),  # ")x" is not cut off: "door)x" is one token
+    ("a bug going round \" fall into)cannot", True),
+])
+def test_a_one_word_term_inside_a_look_alike_does_not_count(finder: MentionFinder, text: str,
+                                                             passes: bool) -> None:
+    """The matcher drops a hit inside a look-alike or an equipment phrase ("fire" in "fire
+    door"); the prefilter drops such an anchor too, where the look-alike is sure to be read
+    as its own tokens."""
     assert bool(finder.find(text)) == passes
     assert finder.prefilter.could_match(text) == passes
 

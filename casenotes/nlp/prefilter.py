@@ -14,6 +14,11 @@ space apart, on the same word edges as anchors (one regular expression per run, 
 when the anchor is found). A token pattern's literal that the tokenizer always cuts in two
 ("isn't") is no token's text, so it is left out of both.
 
+And an anchor standing only for one-token terms does not count inside a look-alike or an
+equipment phrase ("fire" in "fire door", "gas" in "gas engineer"), which the matcher drops
+such a hit in, where the look-alike is sure to be read as its own tokens: after a space or the
+start, and before a space, the end, or a closing mark the tokenizer cuts off.
+
 An anchor is a whole token, so it counts only when no letter touches it ("co" in "could" does
 not), except on a side where the tokenizer can cut a word between two letters ("cannot" ->
 "can", "not"); such pieces are passed in as ``split_pieces``. The text is
@@ -24,9 +29,10 @@ so a phrase split by a double space or a tab is still seen.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from typing import Any, Final, cast
 
 import ahocorasick
@@ -50,9 +56,11 @@ _needs_normalising: Any = None if core is None else core.needs_normalising
 _NO_RUN_LIMIT: Final = 2**62
 
 Tokenize = Callable[[str], Sequence[str]]
-#: What an entry needs besides its anchor: its runs of adjacent known tokens, each token as
-#: the strings it may be.
-Needs = tuple[tuple[tuple[str, ...], ...], ...]
+#: A run of an entry's adjacent known tokens, each as the strings it may be, and, when it holds
+#: the anchor, how many characters of it may come before and after the anchor.
+Run = tuple[tuple[tuple[str, ...], ...], tuple[int, int] | None]
+#: What an entry needs besides its anchor: its runs.
+Needs = tuple[Run, ...]
 
 
 class UnanchoredPatternError(ValueError):
@@ -92,18 +100,26 @@ def _best_candidate(options: Sequence[Sequence[str] | None],
 
 
 def _needs(options: Sequence[Sequence[str] | None], used: tuple[int, ...]) -> Needs:
-    """The runs of adjacent known tokens of an entry, each token as the strings it may be;
-    a run standing only for the chosen anchor is left out (the anchor itself was found)."""
-    runs: list[tuple[tuple[str, ...], ...]] = []
+    """The runs of adjacent known tokens of an entry, each token as the strings it may be; a
+    run standing only for the chosen anchor is left out (the anchor itself was found). A run
+    holding the anchor also says how many characters of it may come before and after the
+    anchor, so it is looked for there only."""
+    runs: list[Run] = []
     run: list[int] = []
     for i, option in enumerate((*options, None)):
         if option:
             run.append(i)
             continue
         if run and not set(run) <= set(used):
-            runs.append(tuple(tuple(sorted(set(cast(Sequence[str], options[j])))) for j in run))
+            strings = {j: tuple(sorted(set(cast(Sequence[str], options[j])))) for j in run}
+            around = None
+            if set(run) & set(used):
+                around = (sum(max(map(len, strings[j])) + 1 for j in run if j < min(used)),
+                          sum(max(map(len, strings[j])) + 1 for j in run if j > max(used)))
+            runs.append((tuple(strings[j] for j in run), around))
         run = []
-    return tuple(runs)
+    # The runs around the anchor first: they are quick to look for, and the likeliest to fail.
+    return tuple(sorted(runs, key=lambda r: r[1] is None))
 
 
 def entry_anchors(options: Sequence[Sequence[str] | None]) -> tuple[set[str], Needs] | None:
@@ -184,17 +200,75 @@ def _single_spaced(text: str) -> str:
     return text
 
 
-def _run_pattern(run: tuple[tuple[str, ...], ...], free: set[str]) -> re.Pattern[str]:
+@dataclass(frozen=True)
+class _Lookalikes:
+    """Look-alike phrases, and whether the tokenizer cuts closing marks from each one's last
+    word, kept in one string too (a phrase a line) to find an anchor in all at once."""
+
+    phrases: tuple[str, ...]
+    marks_cut: tuple[bool, ...]
+    joined: str
+    starts: tuple[int, ...]
+
+    @classmethod
+    def of(cls, marks_cut: Mapping[str, bool]) -> _Lookalikes:
+        phrases = tuple(marks_cut)
+        starts = tuple(accumulate((len(p) + 1 for p in phrases[:-1]), initial=0))
+        return cls(phrases, tuple(marks_cut.values()), "\n".join(phrases), starts)
+
+    def holding(self, anchor: str) -> Iterator[tuple[str, bool, int]]:
+        """Each look-alike holding ``anchor``, whether marks are cut from it, and where."""
+        at = self.joined.find(anchor)
+        while at >= 0:
+            index = bisect_right(self.starts, at) - 1
+            yield self.phrases[index], self.marks_cut[index], at - self.starts[index]
+            at = self.joined.find(anchor, at + 1)
+
+
+def _lookalikes_holding(anchor: str, lookalikes: _Lookalikes,
+                        ) -> tuple[tuple[int, re.Pattern[str]], ...] | None:
+    """For each place ``anchor`` takes in some look-alikes, a regex matching those look-alikes
+    from their start where they are sure to be read as their own tokens: after a space (or the
+    start), and before a space or the end, or a closing mark there when ``lookalikes`` says the
+    tokenizer cuts it off (see :func:`_cut_from_marks`)."""
+    by_offset: dict[int, tuple[list[str], list[str]]] = {}
+    for lookalike, marks_cut, offset in lookalikes.holding(anchor):
+        # Where a letter touches it, the anchor is not the term's whole token.
+        end = offset + len(anchor)
+        if not (offset > 0 and lookalike[offset - 1].isalpha()) and not (
+                end < len(lookalike) and lookalike[end].isalpha()):
+            by_offset.setdefault(offset, ([], []))[marks_cut].append(re.escape(lookalike))
+    if not by_offset:
+        return None
+    found = []
+    for offset, (plain, marked) in sorted(by_offset.items()):
+        choices = [f"(?:{'|'.join(marked)})(?=[{re.escape(_CLOSING)}]?(?:\\s|$))"] if marked else []
+        if plain:
+            choices.append(f"(?:{'|'.join(plain)})(?=\\s|$)")
+        found.append((offset, re.compile(f"(?<!\\S)(?:{'|'.join(choices)})")))
+    return tuple(found)
+
+
+def _cut_from_marks(word: str, tokenize: Tokenize) -> bool:
+    """Whether the tokenizer cuts each closing mark from ``word`` (it does not where the two
+    make a special case, as "no." may), asked in one call."""
+    tokens = [t for t in tokenize(" ".join(f"{word}{mark}" for mark in _CLOSING)) if t.strip()]
+    return tokens == [piece for mark in _CLOSING for piece in (word, mark)]
+
+
+#: Marks that may end a sentence or clause right after a word.
+_CLOSING: Final = ",;:!?)."
+
+
+def _run_pattern(run: tuple[tuple[str, ...], ...], free: tuple[str, ...]) -> re.Pattern[str]:
     """A run of adjacent tokens as the folded, lower-cased text holds it: one of each token's
     strings, glued to the next or one space apart, on a word token's edges as anchors are."""
     tokens = []
     for position, strings in enumerate(run):
         alternatives = []
         for word in strings:
-            left = position == 0 and word[0].isalnum() and not any(
-                word.startswith(p) for p in free)
-            right = position == len(run) - 1 and word[-1].isalnum() and not any(
-                word.endswith(p) for p in free)
+            left = position == 0 and word[0].isalnum() and not word.startswith(free)
+            right = position == len(run) - 1 and word[-1].isalnum() and not word.endswith(free)
             # The left edge is checked after the first character, so the regex engine can
             # still skip ahead to the characters a run may start with.
             alternatives.append(f"{re.escape(word[0])}{_NO_LETTER_BEFORE_FIRST if left else ''}"
@@ -235,6 +309,9 @@ class Prefilter:
             entries.extend(phrase_options(phrase, tokenize)
                            for phrase in (*term.phrases, *term.misspellings, *term.abbreviations))
             entries.extend(pattern_options(pattern, tokenize) for pattern in term.patterns)
+        # The anchors standing only for one-token phrases: such a hit inside a look-alike is
+        # dropped by the matcher, so the anchor there can be too.
+        longer: set[str] = set()
         for options in entries:
             if options is None:  # a pattern no text can match
                 continue
@@ -244,18 +321,39 @@ class Prefilter:
                 continue
             for anchor in found[0]:
                 needs.setdefault(anchor, set()).add(found[1])
-        free = {piece.lower() for piece in split_pieces}
+                if len(options) > 1:
+                    longer.add(anchor)
+        # Look-alikes and equipment phrases block hazard hits inside them, as in
+        # ``reader._add_lexicon`` (the cased ones are left out: the text here is lower-cased).
+        phrases = sorted({phrase.lower() for phrase in (
+            *(p for term in lexicon.hazards for p in term.lookalikes),
+            *(p for item in lexicon.equipment for p in item.phrases))
+            if phrase[:1].isalnum() and phrase[-1:].isalnum()})
+        last_words = {phrase: tokenize(phrase)[-1] for phrase in phrases}
+        marks_cut = {word: _cut_from_marks(word, tokenize) for word in set(last_words.values())}
+        lookalikes = _Lookalikes.of({phrase: marks_cut[last_words[phrase]] for phrase in phrases})
+        # The pieces as a tuple, which str.startswith and str.endswith take in one call.
+        free = tuple(sorted({piece.lower() for piece in split_pieces}))
         patterns: dict[tuple[tuple[str, ...], ...], re.Pattern[str]] = {}
         automaton = ahocorasick.Automaton()
         for anchor, alternatives in sorted(needs.items()):
             # A letter may touch punctuation ("e-bikes"), but not a word token's edge.
-            check_left = anchor[0].isalnum() and not any(anchor.startswith(p) for p in free)
-            check_right = anchor[-1].isalnum() and not any(anchor.endswith(p) for p in free)
+            check_left = anchor[0].isalnum() and not anchor.startswith(free)
+            check_right = anchor[-1].isalnum() and not anchor.endswith(free)
             # An anchor some entry needs nothing more for passes on its own.
+            for runs in alternatives:
+                for tokens, _ in runs:
+                    if tokens not in patterns:
+                        patterns[tokens] = _run_pattern(tokens, free)
             confirm = None if () in alternatives else tuple(
-                tuple(patterns.setdefault(run, _run_pattern(run, free)) for run in runs)
-                for runs in sorted(alternatives))
-            automaton.add_word(anchor, (len(anchor), check_left, check_right, confirm))
+                tuple((patterns[tokens], around) for tokens, around in runs)
+                for runs in sorted(alternatives, key=repr))
+            # A confirmation looked for anywhere in the note gives the same answer each time.
+            anywhere = confirm is not None and all(
+                around is None for runs in confirm for _, around in runs)
+            blockers = None if anchor in longer else _lookalikes_holding(anchor, lookalikes)
+            automaton.add_word(anchor, (len(anchor), check_left, check_right, confirm, anywhere,
+                                        blockers))
         if needs:
             automaton.make_automaton()
         return cls(automaton, always or not needs)
@@ -269,18 +367,27 @@ class Prefilter:
         lowered = text.lower()
         last = len(lowered) - 1
         tried: set[int] = set()
-        for end, (length, check_left, check_right, confirm) in self.automaton.iter(lowered):
+        for end, (length, check_left, check_right, confirm, anywhere, blockers) in (
+                self.automaton.iter(lowered)):
             start = end - length + 1
             if check_left and start > 0 and lowered[start - 1].isalpha():
                 continue
             if check_right and end < last and lowered[end + 1].isalpha():
                 continue
+            if blockers and any(start >= offset and lookalike.match(lowered, start - offset)
+                                for offset, lookalike in blockers):
+                continue  # a one-token term inside a look-alike ("fire" in "fire door")
             if confirm is None:
                 return True
-            if id(confirm) in tried:  # the same entries, anchored again further on
-                continue
-            tried.add(id(confirm))
-            if any(all(run.search(lowered) for run in runs) for runs in confirm):
+            if anywhere:
+                if id(confirm) in tried:  # the same entries, anchored again further on
+                    continue
+                tried.add(id(confirm))
+            # Each run is looked for in the note, or around the anchor when it holds it (one
+            # character more on the right, for the regex to see what follows).
+            if any(all(run.search(lowered) if around is None else
+                       run.search(lowered, max(0, start - around[0]), end + 2 + around[1])
+                       for run, around in runs) for runs in confirm):
                 return True
         return False
 
