@@ -133,12 +133,13 @@ def test_the_next_run_clears_the_partial_file_a_killed_run_left(tmp_path: Path) 
 
 
 def test_the_fork_server_builds_the_bundled_reader_once_for_every_scoring_process() -> None:
-    """What the pool's fork server preloads: the scoring modules and the bundled reader, with
-    the collector told to leave them be, so each scoring process forks with them built."""
+    """What the pool's fork server preloads: the scoring modules and the bundled reader with
+    its prefilter, the collector told to leave them be, so each scoring process forks with
+    them built."""
     probe = ("import gc, sys; import casenotes._forkserver; "
              "from casenotes.nlp.reader import reader_for; "
-             "print(reader_for.cache_info().currsize, 'spacy' in sys.modules, "
-             "gc.get_freeze_count() > 0)")
+             "print(reader_for.cache_info().currsize, 'prefilter' in vars(reader_for()), "
+             "'spacy' in sys.modules, gc.get_freeze_count() > 0)")
     shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                            cwd=ROOT, timeout=120, check=True)
-    assert shown.stdout.split() == ["1", "True", "True"]
+    assert shown.stdout.split() == ["1", "True", "True", "True"]

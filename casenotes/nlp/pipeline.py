@@ -31,7 +31,7 @@ from ..errors import CasenotesWarning
 from ..lexicon import Lexicon, default_lexicon
 from ..types import Cue, Mention, NoteFindings
 from .context import CueHit
-from .english import letter_split_pieces, note_tokenizer
+from .english import note_tokenizer
 from .matching import TermHit
 from .prefilter import Prefilter
 from .reader import (
@@ -392,7 +392,6 @@ class MentionFinder:
         self.reader = (reader_for(self.lexicon) if lemmatize
                        else NoteReader(self.lexicon, lemmatize=False))
         self._nlp: Language | None = None
-        self._prefilter: Prefilter | None = None
 
     @property
     def nlp(self) -> Language:
@@ -403,12 +402,9 @@ class MentionFinder:
 
     @property
     def prefilter(self) -> Prefilter:
-        """The raw-text check that a note could hold one of this finder's hazard terms."""
-        if self._prefilter is None:
-            tokenizer = self.reader.tokenizer
-            self._prefilter = Prefilter.from_lexicon(
-                self.lexicon, tokenizer.words, split_pieces=letter_split_pieces(tokenizer))
-        return self._prefilter
+        """The raw-text check that a note could hold one of this finder's hazard terms (its
+        reader's, so built once per lexicon per process)."""
+        return self.reader.prefilter
 
     def find(self, text: str, note_id: str | None = None) -> list[Mention]:
         """The hazard mentions in one note, in text order."""

@@ -29,6 +29,7 @@ so a phrase split by a double space or a tab is still seen.
 from __future__ import annotations
 
 import re
+import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -200,6 +201,28 @@ def _single_spaced(text: str) -> str:
     return text
 
 
+class _LazyRegex:
+    """A regular expression compiled when first used: a lexicon yields hundreds of them, and
+    a run of notes asks for a few (compiling them all took a third of a second)."""
+
+    __slots__ = ("_compiled", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    def _pattern(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source)
+        return self._compiled
+
+    def search(self, text: str, start: int = 0, end: int = sys.maxsize) -> re.Match[str] | None:
+        return self._pattern().search(text, start, end)
+
+    def match(self, text: str, start: int = 0) -> re.Match[str] | None:
+        return self._pattern().match(text, start)
+
+
 @dataclass(frozen=True)
 class _Lookalikes:
     """Look-alike phrases, and whether the tokenizer cuts closing marks from each one's last
@@ -226,7 +249,7 @@ class _Lookalikes:
 
 
 def _lookalikes_holding(anchor: str, lookalikes: _Lookalikes,
-                        ) -> tuple[tuple[int, re.Pattern[str]], ...] | None:
+                        ) -> tuple[tuple[int, _LazyRegex], ...] | None:
     """For each place ``anchor`` takes in some look-alikes, a regex matching those look-alikes
     from their start where they are sure to be read as their own tokens: after a space (or the
     start), and before a space or the end, or a closing mark there when ``lookalikes`` says the
@@ -245,7 +268,7 @@ def _lookalikes_holding(anchor: str, lookalikes: _Lookalikes,
         choices = [f"(?:{'|'.join(marked)})(?=[{re.escape(_CLOSING)}]?(?:\\s|$))"] if marked else []
         if plain:
             choices.append(f"(?:{'|'.join(plain)})(?=\\s|$)")
-        found.append((offset, re.compile(f"(?<!\\S)(?:{'|'.join(choices)})")))
+        found.append((offset, _LazyRegex(f"(?<!\\S)(?:{'|'.join(choices)})")))
     return tuple(found)
 
 
@@ -260,7 +283,7 @@ def _cut_from_marks(word: str, tokenize: Tokenize) -> bool:
 _CLOSING: Final = ",;:!?)."
 
 
-def _run_pattern(run: tuple[tuple[str, ...], ...], free: tuple[str, ...]) -> re.Pattern[str]:
+def _run_pattern(run: tuple[tuple[str, ...], ...], free: tuple[str, ...]) -> _LazyRegex:
     """A run of adjacent tokens as the folded, lower-cased text holds it: one of each token's
     strings, glued to the next or one space apart, on a word token's edges as anchors are."""
     tokens = []
@@ -274,7 +297,7 @@ def _run_pattern(run: tuple[tuple[str, ...], ...], free: tuple[str, ...]) -> re.
             alternatives.append(f"{re.escape(word[0])}{_NO_LETTER_BEFORE_FIRST if left else ''}"
                                 f"{re.escape(word[1:])}{_NO_LETTER_AFTER if right else ''}")
         tokens.append(f"(?:{'|'.join(alternatives)})")
-    return re.compile(" ?".join(tokens))
+    return _LazyRegex(" ?".join(tokens))
 
 
 _NO_LETTER_BEFORE_FIRST: Final = r"(?<![^\W\d_].)"
@@ -334,7 +357,7 @@ class Prefilter:
         lookalikes = _Lookalikes.of({phrase: marks_cut[last_words[phrase]] for phrase in phrases})
         # The pieces as a tuple, which str.startswith and str.endswith take in one call.
         free = tuple(sorted({piece.lower() for piece in split_pieces}))
-        patterns: dict[tuple[tuple[str, ...], ...], re.Pattern[str]] = {}
+        patterns: dict[tuple[tuple[str, ...], ...], _LazyRegex] = {}
         automaton = ahocorasick.Automaton()
         for anchor, alternatives in sorted(needs.items()):
             # A letter may touch punctuation ("e-bikes"), but not a word token's edge.

@@ -15,7 +15,7 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Final, cast
 
 from ..lexicon import CueRule, Lexicon, default_lexicon
@@ -38,8 +38,9 @@ from .context import (
     cues_reaching,
     sentence_bounds,
 )
-from .english import note_tokenizer
+from .english import letter_split_pieces, note_tokenizer
 from .matching import JoinedTokens, LexiconMatcher, TermHit
+from .prefilter import Prefilter
 from .senses import Evidence, Sense, SenseReader
 from .text import IDENTITY, OffsetMap, check_text, normalise
 from .tokens import Tokens
@@ -219,6 +220,13 @@ class NoteReader:
         self._lemmas = lemma_table() if lemmatize else None
         self._lemma_cache: dict[str, str] = {}
         self._memory: OrderedDict[str, Reading] = OrderedDict()
+
+    @cached_property
+    def prefilter(self) -> Prefilter:
+        """The raw-text check that a note could hold one of this reader's hazard terms (built
+        on first use, once per reader)."""
+        return Prefilter.from_lexicon(self.lexicon, self.tokenizer.words,
+                                      split_pieces=letter_split_pieces(self.tokenizer))
 
     # ------------------------------------------------------------------------ reading
 
