@@ -143,3 +143,55 @@ def test_the_fork_server_builds_the_bundled_reader_once_for_every_scoring_proces
     shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                            cwd=ROOT, timeout=120, check=True)
     assert shown.stdout.split() == ["1", "True", "True", "True"]
+
+
+@pytest.mark.parametrize(("arguments", "pool"), [
+    (["score", "notes.csv", "--jobs", "2"], True),
+    (["score", "notes.csv", "-j", "4", "--notes", "out.csv"], True),
+    (["score", "notes.csv", "--jobs=3"], True),
+    (["score", "notes.csv", "--jobs", "1"], False),
+    (["score", "notes.csv", "-j", "1"], False),
+    (["score", "--help"], False),
+    (["report", "notes.csv", "-o", "r.html", "--jobs", "2"], True),
+    (["report", "notes.csv", "-o", "r.html", "--notes", "n.csv", "--mentions", "m.csv"], False),
+    (["mentions", "notes.csv", "-o", "m.csv"], False),
+    (["--version"], False),
+    ([], False),
+])
+def test_the_entry_point_starts_the_fork_server_only_for_runs_that_score_in_processes(
+        arguments: list[str], pool: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``casenotes`` starts the scoring processes' fork server before the command line loads,
+    so its loading overlaps the run's start-up, when the command will score in processes."""
+    from casenotes._entry import scores_in_processes
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
+    assert scores_in_processes(arguments) is pool
+
+
+def test_without_jobs_the_entry_point_counts_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    from casenotes._entry import scores_in_processes
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0}, raising=False)
+    assert not scores_in_processes(["score", "notes.csv"])
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
+    assert scores_in_processes(["score", "notes.csv"])
+
+
+@linux_only
+def test_a_scoring_run_has_its_fork_server_before_the_command_line_has_loaded(
+        tmp_path: Path) -> None:
+    """The fork server is a child of the run before the command's code runs: started by the
+    entry point, not when the first chunk is handed out."""
+    probe = ("import os, sys, casenotes.cli as cli\n"
+             "def report(*args, **kwargs):\n"
+             "    kids = open(f'/proc/{os.getpid()}/task/{os.getpid()}/children').read().split()\n"
+             "    print(len(kids))\n"
+             "cli.main = report\n"
+             "sys.argv = ['casenotes', 'score', 'notes.csv', '--jobs', '2']\n"
+             "from casenotes._entry import main\n"
+             "main()\n")
+    # casenotes.cli is imported first here only to replace main; the entry point still starts
+    # the server before it calls the command line.
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           cwd=tmp_path, timeout=120, check=True)
+    assert int(shown.stdout.split()[-1]) >= 1

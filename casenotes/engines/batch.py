@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import math
-import os
 import re
 import warnings
 from collections import Counter, deque
@@ -24,7 +23,6 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Final, Literal, NamedTuple, overload
 
@@ -49,7 +47,7 @@ from ..io.schema import (
     join_list,
     pick_column,
 )
-from ..lifetime import die_with_parent
+from ..lifetime import die_with_parent, pool_context
 from ..nlp.text import MAX_NOTE_LENGTH
 from ..privacy import hashed_reference, mask_personal_data, mask_reason, personal_words
 from ..types import Reason
@@ -508,9 +506,7 @@ def score_chunks(chunks: Iterable[Chunk], spec: ScorerSpec = ScorerSpec(), *,
                 yield score_rows(chunk, scorer, mask_pii=mask_pii)
         return
     task = worker or _score_in_worker
-    context = get_context("forkserver" if os.name == "posix" else "spawn")
-    if os.name == "posix":
-        context.set_forkserver_preload(["casenotes._forkserver"])
+    context = pool_context()
     if spec.threads is None:  # the processes share the cores, not each take them all
         spec = replace(spec, threads=max(1, default_jobs() // jobs))
 
