@@ -228,3 +228,44 @@ def test_the_collector_runs_less_often_while_scoring_and_as_before_afterwards() 
             assert gc.get_threshold() == (50_000, 10, 10)
     finally:
         gc.set_threshold(*before)
+
+
+_CELLS = {
+    "string": st.one_of(st.none(), st.text(max_size=12)),
+    "int64": st.integers(min_value=-2**62, max_value=2**62),
+    "float64": st.one_of(st.floats(allow_nan=True), st.just(float("nan"))),
+    "bool": st.booleans(),
+}
+
+
+@given(data=st.data(), dtype=st.sampled_from(sorted(_CELLS)))
+def test_a_typed_column_is_what_pandas_makes_of_the_values(data: st.DataObject,
+                                                           dtype: str) -> None:
+    """The tables' columns are made straight from Arrow or numpy, and equal pandas' own."""
+    from casenotes.engines.batch import typed_column
+
+    values = data.draw(st.lists(_CELLS[dtype], max_size=20))
+    made = pd.Series(typed_column(values, dtype))
+    expected = pd.Series(values, dtype=dtype)
+    assert made.dtype == expected.dtype
+    pd.testing.assert_series_equal(made, expected)
+
+
+def test_a_string_column_of_other_values_is_left_to_pandas() -> None:
+    from casenotes.engines.batch import typed_column
+
+    made = pd.Series(typed_column(["a", 3, None], "string"))
+    pd.testing.assert_series_equal(made, pd.Series(["a", 3, None], dtype="string"))
+
+
+def test_a_reasons_cell_reads_as_its_reasons_formatted() -> None:
+    """Reasons are formatted once per distinct (what, weight) in a process, and read as
+    ``str(Reason)`` each time."""
+    from casenotes.engines.batch import _reasons_cell
+    from casenotes.types import Reason
+
+    reasons = (Reason("cue=negated:before:0-1", -2.31), Reason("encoder P(risk)=0.91"),
+               Reason("term=gas", 0.5))
+    for _ in range(2):
+        assert _reasons_cell(reasons, {}) == ("cue=negated:before:0-1 (-2.31); "
+                                              "encoder P(risk)=0.91; term=gas (+0.50)")

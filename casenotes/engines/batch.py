@@ -28,6 +28,7 @@ from typing import Any, Final, Literal, NamedTuple, overload
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..errors import (
     CasenotesError,
@@ -84,6 +85,41 @@ def empty_notes(kept: Sequence[str] = ()) -> pd.DataFrame:
     columns.update({name: pd.Series(dtype=dtype) for name, dtype in NOTE_COLUMNS.items()
                     if name != "note_id"})
     return pd.DataFrame(columns)  # type: ignore[no-any-return]
+
+
+def _arrow_strings() -> bool:
+    """Whether pandas' "string" dtype is stored in Arrow here (pandas 3 with pyarrow), so a
+    string column can be made straight from an Arrow array."""
+    made: Any = pd.arrays.ArrowStringArray(
+        pa.chunked_array([pa.array(["x"], type=pa.large_string())]))
+    expected: Any = pd.StringDtype()
+    return bool(made.dtype == expected)
+
+
+_ARROW_STRINGS: Final = _arrow_strings()
+
+
+def typed_column(values: Sequence[Any], dtype: str) -> Any:
+    """Plain Python values as a column of the documented ``dtype``: numbers through numpy, and
+    strings through Arrow when pandas keeps them there (about a third of the time
+    ``pd.Series(values, dtype="string")`` takes)."""
+    if dtype in ("int64", "float64", "bool"):
+        return np.asarray(values, dtype=dtype)
+    if dtype == "string" and _ARROW_STRINGS:
+        try:
+            return pd.arrays.ArrowStringArray(
+                pa.chunked_array([pa.array(values, type=pa.large_string())]))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all str: let pandas convert
+            pass
+    return pd.array(values, dtype=dtype)  # type: ignore[call-overload]
+
+
+def typed_table(columns: Mapping[str, Sequence[Any]], dtypes: Mapping[str, str],
+                ) -> pd.DataFrame:
+    """A table of ``columns`` (plain lists), each as its dtype in ``dtypes``."""
+    table: pd.DataFrame = pd.DataFrame({name: typed_column(values, dtypes[name])
+                                        for name, values in columns.items()}, copy=False)
+    return table
 
 
 def empty_hazards() -> pd.DataFrame:
@@ -243,13 +279,9 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
     stats.failed = status.count("error")
     stats.mentions = sum(columns.n_mentions)
     notes = columns.frame(note_ids, chunk, status, errors, mask_pii=mask_pii)
-    mentions = pd.DataFrame({name: pd.Series(values, dtype=MENTION_COLUMNS[name])
-                             for name, values in mention_rows.items()})
-    hazards = pd.DataFrame({name: pd.Series(values, dtype=HAZARD_COLUMNS[name])
-                            for name, values in hazard_rows.items()})
-    events = pd.DataFrame({name: pd.Series(values, dtype=EVENT_COLUMNS[name])
-                           for name, values in event_rows.items()})
-    return ScoredChunk(notes, mentions, stats, hazards, events)
+    return ScoredChunk(notes, typed_table(mention_rows, MENTION_COLUMNS), stats,
+                       typed_table(hazard_rows, HAZARD_COLUMNS),
+                       typed_table(event_rows, EVENT_COLUMNS))
 
 
 def _row_status(chunk: Chunk) -> tuple[list[str], list[str]]:
@@ -328,22 +360,16 @@ class _NoteColumns:
     def frame(self, note_ids: list[str], chunk: Chunk, status: list[str], errors: list[str],
               *, mask_pii: bool) -> pd.DataFrame:
         """The notes table: id, kept columns (masked if asked), then these columns."""
-        notes = pd.DataFrame({"note_id": pd.array(note_ids, dtype="string")})
-        for name, values in chunk.kept.items():
-            notes[name] = ([mask_personal_data(v) if isinstance(v, str) else v for v in values]
-                           if mask_pii else values)
-        notes["n_mentions"] = np.asarray(self.n_mentions, dtype="int64")
-        notes["n_risk"] = np.asarray(self.n_risk, dtype="int64")
-        notes["risk_score"] = np.asarray(self.risk_score, dtype=float)
-        notes["flagged"] = np.asarray(self.flagged, dtype=bool)
-        notes["urgency"] = pd.array(self.urgency, dtype="string")
-        notes["priority"] = np.asarray(self.priority, dtype=float)
-        notes["priority_reason"] = pd.array(self.priority_reason, dtype="string")
-        notes["categories"] = pd.array(self.categories, dtype="string")
-        notes["vulnerability"] = pd.array(self.vulnerability, dtype="string")
-        notes["status"] = pd.array(status, dtype="string")
-        notes["error"] = pd.array(errors, dtype="string")
-        table: pd.DataFrame = notes
+        kept = {name: [mask_personal_data(v) if isinstance(v, str) else v for v in values]
+                if mask_pii else values for name, values in chunk.kept.items()}
+        computed: dict[str, Sequence[Any]] = {
+            "n_mentions": self.n_mentions, "n_risk": self.n_risk, "risk_score": self.risk_score,
+            "flagged": self.flagged, "urgency": self.urgency, "priority": self.priority,
+            "priority_reason": self.priority_reason, "categories": self.categories,
+            "vulnerability": self.vulnerability, "status": status, "error": errors}
+        table: pd.DataFrame = pd.DataFrame({"note_id": typed_column(note_ids, "string"), **kept,
+                              **{name: typed_column(values, NOTE_COLUMNS[name])
+                                 for name, values in computed.items()}}, copy=False)
         return table
 
 
@@ -403,7 +429,25 @@ def _event_rows(rows: dict[str, list[Any]], row: int, note_id: str, events: Sequ
 
 def _reasons_cell(reasons: Iterable[Reason], hidden: Mapping[str, str]) -> str:
     """A reasons cell: each reason formatted, personal data masked when ``hidden`` names it."""
-    return join_list(str(mask_reason(r, hidden) if hidden else r) for r in reasons)
+    if hidden:
+        return join_list(str(mask_reason(r, hidden)) for r in reasons)
+    return join_list(_reason_text(r) for r in reasons)
+
+
+#: Reasons as written, by (what, weight): a run meets a few hundred distinct reasons tens of
+#: thousands of times, and a lookup costs a fifth of formatting the weight again.
+_REASON_TEXTS: dict[tuple[str, float | None], str] = {}
+REASON_TEXTS_KEPT: Final = 20_000
+
+
+def _reason_text(reason: Reason) -> str:
+    key = (reason.what, reason.weight)
+    text = _REASON_TEXTS.get(key)
+    if text is None:
+        if len(_REASON_TEXTS) >= REASON_TEXTS_KEPT:
+            _REASON_TEXTS.clear()
+        text = _REASON_TEXTS[key] = str(reason)
+    return text
 
 
 # ------------------------------------------------------------------------- processes
