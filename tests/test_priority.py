@@ -15,6 +15,7 @@ from casenotes.lexicon import default_lexicon
 from casenotes.scoring import score_text
 from casenotes.triage.priority import (
     PRIORITY_GROUPS,
+    TIER_WEIGHT,
     URGENCIES,
     load_urgency,
     priority_of,
@@ -106,3 +107,43 @@ def test_the_scorer_gives_urgency_and_priority_as_the_tables_do() -> None:
     assert (row["urgency"], row["priority"], row["priority_reason"]) == (
         note.urgency, note.priority, note.priority_reason)
     assert mentions["urgency"].fillna("").tolist() == [m.urgency for m in note.mentions]
+
+
+_RULE_WORDS = sorted({w for rule in TABLE.rules for w in rule.words})
+
+
+def _tier_by_word_list(term_id: str, category: str, groups: frozenset[str],
+                       sentence: str) -> tuple[str, str | None]:
+    """The rules as written: a rule's words are looked up in the sentence's word list."""
+    import re
+
+    words = {w.lower() for w in re.findall(r"[^\W_]+(?:[&'’][^\W_]+)?", sentence)}
+    tier, rule_id = TABLE.tiers.get(term_id, "standard"), None
+    for rule in TABLE.rules:
+        if category not in rule.categories:
+            continue
+        if rule.vulnerability and rule.vulnerability.isdisjoint(groups):
+            continue
+        if rule.words and rule.words.isdisjoint(words):
+            continue
+        if TIER_WEIGHT[rule.raise_to] > TIER_WEIGHT[tier]:
+            tier, rule_id = rule.raise_to, rule.id
+    return tier, rule_id
+
+
+@given(words=st.lists(st.one_of(st.sampled_from(_RULE_WORDS), st.text(max_size=5)),
+                      max_size=6),
+       gaps=st.lists(st.sampled_from([" ", "", "'", "&", "-", "_", "K", "\u212a", "'s "]),
+                     min_size=6, max_size=6),
+       casing=st.sampled_from([str, str.upper, str.title]),
+       category=st.sampled_from(sorted({c for rule in TABLE.rules for c in rule.categories})),
+       groups=st.frozensets(st.sampled_from(sorted(PRIORITY_GROUPS))))
+def test_a_rule_word_counts_only_as_a_word_of_the_sentence(
+        words: list[str], gaps: list[str], casing: object, category: str,
+        groups: frozenset[str]) -> None:
+    """The quick check for a rule's words (anywhere in the lower-cased sentence) never
+    changes a tier: a word counts only as one of the sentence's words, as the rules say."""
+    joined = "".join(w + g for w, g in zip(words, gaps, strict=False))
+    sentence = casing(joined)  # type: ignore[operator]
+    assert TABLE.tier("term", category, groups, sentence) == _tier_by_word_list(
+        "term", category, groups, sentence)

@@ -105,10 +105,17 @@ class UrgencyTable:
         groups = vulnerability if isinstance(vulnerability, (set, frozenset)) \
             else set(vulnerability)
         words: set[str] | None = None
+        lowered: str | None = None
         for rule in self._rules_by_category.get(category, ()):
             if rule.vulnerability and rule.vulnerability.isdisjoint(groups):
                 continue
             if rule.words:
+                # A word of the sentence, lower-cased, is in the lower-cased sentence: most
+                # sentences hold none of the rule's words, and need no word list.
+                if lowered is None:
+                    lowered = sentence.lower()
+                if not self._any_rule_word[rule.id].search(lowered):
+                    continue
                 if words is None:
                     words = {w.lower() for w in _WORD.findall(sentence)}
                 if rule.words.isdisjoint(words):
@@ -116,6 +123,12 @@ class UrgencyTable:
             if TIER_WEIGHT[rule.raise_to] > TIER_WEIGHT[tier]:
                 tier, rule_id = rule.raise_to, rule.id
         return tier, rule_id
+
+    @cached_property
+    def _any_rule_word(self) -> dict[str, re.Pattern[str]]:
+        """For each rule with words, a regex finding any of them anywhere in a text."""
+        return {rule.id: re.compile("|".join(map(re.escape, sorted(rule.words))))
+                for rule in self.rules if rule.words}
 
     @cached_property
     def _rules_by_category(self) -> dict[str, tuple[UrgencyRule, ...]]:
