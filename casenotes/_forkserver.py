@@ -3,15 +3,19 @@ it (see :mod:`casenotes.lifetime`), and holds what every scoring process needs, 
 with it instead of building its own.
 
 Importing spaCy, pandas and the scorer takes about a second, and building the bundled lexicon's
-reader (tokenizer, automata, lemma table, prefilter) most of another, in every process: done
-once here, the pool's processes start in a few milliseconds. The reader holds no threads, so
-forking it is safe; the model and an encoder (whose onnxruntime threads would not survive a
-fork) are loaded by each process.
+reader (tokenizer, automata, lemma table, prefilter) and scoring a first note most of another,
+in every process: done once here, the pool's processes start in a few milliseconds. Nothing
+here holds a thread, so forking it is safe; each process loads its own model, and an encoder
+(whose onnxruntime threads would not survive a fork).
 """
 
 from .lifetime import die_with_parent
 
 die_with_parent()
+
+
+_WARM_UP = ("02/12/24 10:15 - T/C reports smell of gas in the kitchen and black mould in the "
+            "bedroom, baby in the flat; engineer booked, ref JB123456.")
 
 
 def _preload() -> None:
@@ -22,8 +26,12 @@ def _preload() -> None:
     try:
         from .engines import batch  # noqa: F401  (spaCy, pandas, the scorer)
         from .nlp.reader import reader_for
+        from .scoring import default_scorer
 
         reader_for().prefilter  # noqa: B018  (built on first use: here, once)
+        # One note scored loads what the first note of a run would (scipy's sparse matrices
+        # and special functions, the date parser): 0.3 s a process otherwise.
+        default_scorer().score_note(_WARM_UP)
     except Exception:  # the processes build their own and say why
         return
     # What is loaded lives as long as the server: its forks need never scan it again.

@@ -280,3 +280,12 @@ def test_a_spaced_dash_ends_a_cue_scope_but_a_glued_hyphen_does_not(finder: Ment
     assert [(m.term, m.context) for m in glued] == [("mould", "negated"), ("e-bike", "negated")]
     spaced = finder.find("No sign of mould - tenant reports damp")
     assert [(m.term, m.context) for m in spaced] == [("mould", "negated"), ("damp", "present")]
+
+
+def test_every_way_of_asking_for_the_bundled_reader_gets_the_same_one() -> None:
+    """One reader per lexicon per process: the default, None and the bundled lexicon itself
+    are the same lexicon."""
+    from casenotes.lexicon import default_lexicon
+    from casenotes.nlp.reader import reader_for
+
+    assert reader_for() is reader_for(None) is reader_for(default_lexicon())

@@ -549,9 +549,14 @@ def lemma_table() -> Any:
     return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
 
 
-@lru_cache(maxsize=8)
 def reader_for(lexicon: Lexicon | None = None) -> NoteReader:
-    """One reader per lexicon per process (the bundled one when None)."""
+    """One reader per lexicon per process (the bundled one when None, or when equal to it)."""
     if lexicon is not None and lexicon == default_lexicon():
-        return reader_for(None)
+        lexicon = None
+    return _reader_of(lexicon)
+
+
+@lru_cache(maxsize=8)
+def _reader_of(lexicon: Lexicon | None) -> NoteReader:
+    # Keyed by the lexicon alone: an lru_cache keeps reader_for() and reader_for(None) apart.
     return NoteReader(lexicon)
