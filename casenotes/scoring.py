@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy
 
@@ -20,6 +20,7 @@ from .features import note_features
 from .lexicon import Lexicon
 from .loading import READERS, Reader, load_models
 from .model import RiskModel, calibrate_hazards, load_model
+from .nlp.compiled import core
 from .nlp.pipeline import MentionFinder
 from .triage.priority import (
     TIER_WEIGHT,
@@ -130,8 +131,8 @@ class Scorer:
         analysed = iter(self.finder.analyse_many(
             ((note_id, text) for (note_id, text), keep in zip(batch, passing, strict=True)
              if keep), skip_hazard_free=prefilter and self.events is None))
-        findings = [next(analysed) if keep else NoteFindings("" if note_id is None
-                                                              else str(note_id), (), (), (), ())
+        findings = [next(analysed) if keep else _findings_record(
+                        "" if note_id is None else str(note_id), (), (), (), (), ())
                     for (note_id, _), keep in zip(batch, passing, strict=True)]
         rows = [note_features(text, found) if found.mentions else []
                 for (_, text), found in zip(batch, findings, strict=True)]
@@ -161,7 +162,7 @@ class Scorer:
             mentions = []
             for mention, (tier, _) in zip(found.mentions, tiers, strict=True):
                 named: tuple[Reason, ...] = tuple(
-                    Reason(name, weight) for name, weight in reasons[position])
+                    _reason(name, weight) for name, weight in reasons[position])
                 fast = float(probabilities[position])
                 if position in read_by_encoder:
                     probability, encoder_alone = read_by_encoder[position]
@@ -171,8 +172,8 @@ class Scorer:
                 else:
                     probability, decided_by = fast, self.model.model_id
                 label: Label = "risk" if probability >= self.threshold else "routine"
-                mentions.append(ScoredMention(mention, probability, label, named, decided_by,
-                                              tier if label == "risk" else ""))
+                mentions.append(_scored_mention(mention, probability, label, named,
+                                                decided_by, tier if label == "risk" else ""))
                 position += 1
             notes.append((found, tuple(mentions), tiers))
         grouped = [_strongest_first(kept) if kept else [] for _, kept, _ in notes]
@@ -184,8 +185,8 @@ class Scorer:
         scored = []
         for (_, text), (found, kept, tiers), groups in zip(batch, notes, grouped, strict=True):
             if not kept and self.events is None:  # most notes: nothing found, nothing to rank
-                scored.append(ScoredNote(found.note_id, found, (), (), _UNRANKED.urgency,
-                                         _UNRANKED.score, _UNRANKED.reason))
+                scored.append(_scored_note(found.note_id, found, (), (), _UNRANKED.urgency,
+                                           _UNRANKED.score, _UNRANKED.reason, ()))
                 continue
             tier_of = {id(m): tier for m, (tier, _) in zip(kept, tiers, strict=True)}
             hazards = []
@@ -195,8 +196,8 @@ class Scorer:
                     (tier_of[id(s)] for s in group), key=TIER_WEIGHT.__getitem__)
                 hazards.append(_verdict(found.note_id, group, probability, threshold, urgency))
             ranked = rank_note(kept, tiers, found.vulnerability_groups)
-            note = ScoredNote(found.note_id, found, kept, tuple(hazards), ranked.urgency,
-                              ranked.score, ranked.reason)
+            note = _scored_note(found.note_id, found, kept, tuple(hazards), ranked.urgency,
+                                ranked.score, ranked.reason, ())
             if self.events is not None and isinstance(text, str):
                 note = replace(note, events=self.events.read(text, note))
             scored.append(note)
@@ -263,9 +264,11 @@ def _verdict(note_id: str, group: list[ScoredMention], probability: float,
     """The verdict on one category from its mentions, strongest first, and its calibrated
     P(risk)."""
     strongest = group[0]
-    return HazardVerdict(note_id, strongest.mention.category, strongest.mention.hhsrs_hazard,
-                         "risk" if probability >= threshold else "routine", probability,
-                         tuple(group), strongest.reasons, urgency)
+    made: HazardVerdict = _verdict_record(
+        note_id, strongest.mention.category, strongest.mention.hhsrs_hazard,
+        "risk" if probability >= threshold else "routine", probability, tuple(group),
+        strongest.reasons, urgency)
+    return made
 
 
 #: A mention's tier were it a risk, and the urgency rule that set it (None: its term's own).
@@ -281,6 +284,35 @@ def _tiers(found: NoteFindings, text: object, table: UrgencyTable) -> list[_Tier
     return mention_tiers(found.mentions, found.vulnerability_groups,
                          [text[m.sentence_start:m.sentence_end] for m in found.mentions],
                          table)
+
+
+def _maker(kind: Any) -> Any:
+    """Makes ``kind``'s records from all their fields in order: the compiled core fills the
+    slots directly (a fifth of the frozen dataclass's ``__init__``), else ``kind`` itself."""
+    return kind if core is None else core.Records(kind)
+
+
+#: Per-note records, made once or more for every note scored.
+_findings_record: Final = _maker(NoteFindings)
+_scored_note: Final = _maker(ScoredNote)
+_scored_mention: Final = _maker(ScoredMention)
+_verdict_record: Final = _maker(HazardVerdict)
+
+
+#: The model's reasons by (feature, weight): a run meets a few hundred distinct ones tens of
+#: thousands of times, and a reason is immutable, so one record serves them all.
+_REASONS: dict[tuple[str, float], Reason] = {}
+REASONS_KEPT: Final = 20_000
+
+
+def _reason(name: str, weight: float) -> Reason:
+    key = (name, weight)
+    reason = _REASONS.get(key)
+    if reason is None:
+        if len(_REASONS) >= REASONS_KEPT:
+            _REASONS.clear()
+        reason = _REASONS[key] = Reason(name, weight)
+    return reason
 
 
 def _cue_reasons(mention: Mention) -> tuple[Reason, ...]:

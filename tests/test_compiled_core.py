@@ -28,7 +28,18 @@ from casenotes.nlp.matching import JoinedTokens, LexiconMatcher
 from casenotes.nlp.reader import NoteReader, _add_lexicon, segment
 from casenotes.nlp.text import normalise
 from casenotes.nlp.tokens import NoteTokenizer
-from casenotes.types import Cue, CueMatch, EquipmentMatch, Mention, VulnerabilityCue
+from casenotes.types import (
+    Cue,
+    CueMatch,
+    EquipmentMatch,
+    HazardVerdict,
+    Mention,
+    NoteFindings,
+    Reason,
+    ScoredMention,
+    ScoredNote,
+    VulnerabilityCue,
+)
 
 compiled_only = pytest.mark.skipif(matching.MatcherCore is None,
                                    reason="casenotes was built without its compiled core")
@@ -266,6 +277,8 @@ def test_every_sample_note_gets_the_same_findings_both_ways(samples: Path) -> No
     assert differing == []
 
 
+_MENTION = Mention("n1", 0, 3, "gas", "gas", "gas", "fire", 0, 10, 0, 10, (), (), (), (), ())
+
 RECORD_VALUES = [
     (CueMatch, ("negated", "neg-no", "no", 3, 5)),
     (Cue, ("negated", "neg-no", "no", "before", 2, 3, 5)),
@@ -276,6 +289,10 @@ RECORD_VALUES = [
                ("smell", "of"), ("leak",))),
     (CueHit, (1, 2, default_lexicon().cues[0])),
     (Reach, ("hit", "before", 3)),
+    (NoteFindings, ("n1", (), (), (), (), ())),
+    (ScoredMention, (_MENTION, 0.9, "risk", (Reason("term=gas", 0.5),), "fast-v2", "emergency")),
+    (HazardVerdict, ("n1", "gas", "Fire", "risk", 0.9, (), (Reason("term=gas", 0.5),), "")),
+    (ScoredNote, ("n1", NoteFindings("n1", (), ()), (), (), "", 0.0, "", ())),
 ]
 
 

@@ -331,7 +331,8 @@ class NoteReader:
         note_id = "" if note_id is None else str(note_id)
         offsets, tokens, hits = self._checked_match(text, note_id)
         if skip_hazard_free and not hits[HAZARDS]:
-            return NoteFindings(note_id, (), ())
+            made: NoteFindings = _findings_record(note_id, (), (), (), (), ())
+            return made
         return self.findings(self._read_matched(text, offsets, tokens, hits), note_id)
 
     def analyse_many(self, notes: Iterable[tuple[str, str]], *,
@@ -361,7 +362,9 @@ class NoteReader:
                 reading, original, *_record_makers(), self._equipment)
         else:
             vulnerabilities, timeline, cues, equipment = self._context_records(reading)
-        return NoteFindings(note_id, mentions, vulnerabilities, timeline, cues, equipment)
+        found: NoteFindings = _findings_record(note_id, mentions, vulnerabilities, timeline,
+                                               cues, equipment)
+        return found
 
     def _context_records(self, reading: Reading) -> tuple[
             tuple[VulnerabilityCue, ...], tuple[int, ...], tuple[CueMatch, ...],
@@ -525,6 +528,11 @@ def _record_makers() -> tuple[Any, Any, Any]:
     """The compiled core's makers of cue, equipment and vulnerability records."""
     assert core is not None
     return core.Records(CueMatch), core.Records(EquipmentMatch), core.Records(VulnerabilityCue)
+
+
+#: A note's findings record, from all its fields in order (the compiled core fills the slots
+#: directly, a fifth of the frozen dataclass's ``__init__``).
+_findings_record: Final[Any] = NoteFindings if core is None else core.Records(NoteFindings)
 
 
 @lru_cache(maxsize=1)
