@@ -141,6 +141,10 @@ def _is_utf8(raw: IO[bytes], head: bytes) -> bool:
     return True
 
 
+#: Rows read between updates of ``TableReader.bytes_read``.
+_BYTES_EVERY: Final = 256
+
+
 @dataclass
 class TableReader:
     """Streams one export as chunks; ``columns``, ``text_column`` and ``id_column`` are known
@@ -219,7 +223,9 @@ class TableReader:
             if junk and any(_SURROGATE.search(field) for field in row):
                 return ([_SURROGATE.sub("\ufffd", f) for f in row[:width]]
                         + [None] * (width - len(row)), NOT_UTF8)
-            if len(row) == width or (len(row) > width and not any(row[width:])):
+            if len(row) == width:
+                return row, None
+            if len(row) > width and not any(row[width:]):
                 return row[:width], None
             if not row:
                 return [None] * width, "blank line"
@@ -256,13 +262,16 @@ class TableReader:
                         yield from salvage(list(consumed), _broken(str(exc)))
                         continue
                     line += 1
-                    self.bytes_read = tell()
+                    if not line % _BYTES_EVERY:  # for the progress bar; tell() is not free
+                        self.bytes_read = tell()
                     yield checked(row)
             except UnicodeDecodeError:
                 raise InputError(
                     f"{self.path.name}: bytes near row {line} are not {encoding}; pass "
                     "--encoding cp1252 (or the export's encoding)") from None
             finally:
+                if not handle.closed:
+                    self.bytes_read = tell()
                 handle.close()
         return generate()
 
@@ -481,7 +490,8 @@ class TableWriter:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            batch = pa.Table.from_pandas(table, preserve_index=False)
+            # One thread: the scoring processes have the other cores.
+            batch = pa.Table.from_pandas(table, preserve_index=False, nthreads=1)
             if self._parquet is None:
                 self._parquet = pq.ParquetWriter(self.partial, batch.schema)
             self._parquet.write_table(batch.cast(self._parquet.schema))
