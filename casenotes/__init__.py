@@ -41,15 +41,16 @@ from .types import (
 if TYPE_CHECKING:
     from .engines.batch import score_frame
     from .model import RiskModel, load_model
-    from .nlp.pipeline import MentionFinder, analyse_notes, build_nlp, find_mentions
+    from .nlp.finder import MentionFinder, analyse_notes, find_mentions
+    from .nlp.pipeline import build_nlp
     from .scoring import Scorer, score_hazards, score_text
     from .training import train_model
 
 #: Names served lazily, so ``import casenotes`` imports neither spaCy, pandas nor scikit-learn
 #: (``casenotes --version`` answers at once).
 _LAZY = {
-    "MentionFinder": "nlp.pipeline", "analyse_notes": "nlp.pipeline",
-    "build_nlp": "nlp.pipeline", "find_mentions": "nlp.pipeline",
+    "MentionFinder": "nlp.finder", "analyse_notes": "nlp.finder",
+    "build_nlp": "nlp.pipeline", "find_mentions": "nlp.finder",
     "RiskModel": "model", "load_model": "model",
     "Scorer": "scoring", "score_text": "scoring", "score_hazards": "scoring",
     "train_model": "training", "score_frame": "engines.batch",

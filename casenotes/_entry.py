@@ -1,6 +1,6 @@
 """The ``casenotes`` command's entry point: before the command line loads (a third of a
 second), a run that will score in several processes starts their fork server, whose loading
-(about 2 s: spaCy, pandas, the reader) then overlaps the run's own start-up."""
+(about 0.7 s: pandas, the reader) then overlaps the run's own start-up."""
 
 from __future__ import annotations
 

@@ -2,9 +2,10 @@
 it (see :mod:`casenotes.lifetime`), and holds what every scoring process needs, so each forks
 with it instead of building its own.
 
-Importing spaCy, pandas and the scorer takes about a second, and building the bundled lexicon's
-reader (tokenizer, automata, lemma table, prefilter) and scoring a first note most of another,
-in every process: done once here, the pool's processes start in a few milliseconds. Nothing
+Importing pandas and the scorer (not spaCy: scoring cuts words with the stored tokenizer rules)
+takes about a quarter of a second, and building the bundled lexicon's reader (tokenizer,
+automata, lemma table, prefilter) and scoring a first note about as long again, in every
+process: done once here, the pool's processes start in a few milliseconds. Nothing
 here holds a thread, so forking it is safe; each process loads its own model, and an encoder
 (whose onnxruntime threads would not survive a fork).
 """
@@ -24,7 +25,7 @@ def _preload() -> None:
     import gc
 
     try:
-        from .engines import batch  # noqa: F401  (spaCy, pandas, the scorer)
+        from .engines import batch  # noqa: F401  (pandas, the scorer)
         from .nlp.reader import reader_for
         from .scoring import default_scorer
 

@@ -21,7 +21,7 @@ from .lexicon import Lexicon
 from .loading import READERS, Reader, load_models
 from .model import RiskModel, calibrate_hazards, load_model
 from .nlp.compiled import core
-from .nlp.pipeline import MentionFinder
+from .nlp.finder import MentionFinder
 from .triage.priority import (
     TIER_WEIGHT,
     Urgency,

@@ -19,7 +19,7 @@ from .estimator import converged_logistic, make_model
 from .evaluation import LabelledNote, gold_hazards, gold_label_of, overlaps
 from .features import Features, note_features
 from .model import ModelCard, RiskModel, calibrate_hazards, library_versions, logit
-from .nlp.pipeline import MentionFinder
+from .nlp.finder import MentionFinder
 from .types import Label, Mention
 
 

@@ -44,7 +44,7 @@ from casenotes.types import (
 compiled_only = pytest.mark.skipif(matching.MatcherCore is None,
                                    reason="casenotes was built without its compiled core")
 TOKENIZER = note_tokenizer()
-PYTHON_TOKENIZER = NoteTokenizer(TOKENIZER.make_inner, compiled=False)
+PYTHON_TOKENIZER = NoteTokenizer(TOKENIZER.splitter, compiled=False)
 
 
 def lexicon_matcher(*, compiled: bool) -> LexiconMatcher:

@@ -133,11 +133,12 @@ def test_the_next_run_clears_the_partial_file_a_killed_run_left(tmp_path: Path) 
 
 
 def test_the_fork_server_builds_the_bundled_reader_once_for_every_scoring_process() -> None:
-    """What the pool's fork server preloads: the scoring modules and the bundled reader with
-    its prefilter, the collector told to leave them be, so each scoring process forks with
-    them built."""
+    """What the pool's fork server preloads: the scoring modules (not spaCy, which scoring
+    does not use) and the bundled reader with its prefilter, the collector told to leave them
+    be, so each scoring process forks with them built."""
     probe = ("import gc, sys; import casenotes._forkserver; "
-             "preloaded = 'spacy' in sys.modules, gc.get_freeze_count() > 0; "
+             "preloaded = ('casenotes.engines.batch' in sys.modules and 'spacy' not in "
+             "sys.modules), gc.get_freeze_count() > 0; "
              "from casenotes.nlp.reader import reader_for; reader = reader_for(); "
              "built = 'prefilter' in vars(reader); "
              "from casenotes.engines.batch import ScorerSpec, scorer_for; "

@@ -1,16 +1,28 @@
-"""spaCy's English tokenizer rules, with the splits case notes need; asked once per new word."""
+"""casenotes' English tokenizer rules: spaCy's English ones with the splits case notes need.
+
+Scoring cuts words with these rules through :class:`~casenotes.nlp.affixes.AffixSplitter`,
+without importing spaCy: the rules are stored in ``english_rules.json`` beside this module,
+read from the spaCy they were made with (``python scripts/english_rules.py`` writes them
+again; a test checks they are what the installed spaCy gives). With another spaCy version
+installed they are read from it at start-up instead. :func:`english_tokenizer` is the same
+rules as a spaCy ``Tokenizer``: the reference the splitter is tested against.
+"""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from importlib import metadata, resources
+from typing import TYPE_CHECKING, Final
 
-from spacy.lang.en import English
-from spacy.tokenizer import Tokenizer
-from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
-from spacy.vocab import create_vocab
-
+from .affixes import AffixSplitter, TokenizerRules, rules_of
 from .tokens import NoteTokenizer
+
+if TYPE_CHECKING:
+    from spacy.tokenizer import Tokenizer
+
+#: The stored rules, beside this module.
+RULES_FILE: Final = "english_rules.json"
 
 #: Housing shorthand the default English tokenizer would split ("T/C" -> "T", "/", "C").
 SHORTHAND = (
@@ -33,6 +45,11 @@ def english_tokenizer() -> Tokenizer:
     its own: each setter of a built tokenizer loads its 1,300 special cases again (0.6 s
     against 0.25 s for every scoring process).
     """
+    from spacy.lang.en import English
+    from spacy.tokenizer import Tokenizer
+    from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
+    from spacy.vocab import create_vocab
+
     defaults = English.Defaults
     rules = {key: value for key, value in defaults.tokenizer_exceptions.items()
              if key.lower() != "co."}
@@ -55,11 +72,31 @@ def english_tokenizer() -> Tokenizer:
     )
 
 
+def rules_from_spacy() -> TokenizerRules:
+    """The rules of :func:`english_tokenizer`, read from the installed spaCy."""
+    from spacy.about import __version__
+
+    return rules_of(english_tokenizer(), __version__)
+
+
+@lru_cache(maxsize=1)
+def english_rules() -> TokenizerRules:
+    """The English rules: the stored ones when the installed spaCy is the version they were
+    read from (no spaCy import), else read from spaCy."""
+    try:
+        stored = TokenizerRules.from_json(
+            resources.files(__package__).joinpath(RULES_FILE).read_bytes())
+        installed = metadata.version("spacy")
+    except (OSError, ValueError, KeyError, metadata.PackageNotFoundError):
+        return rules_from_spacy()
+    return stored if stored.spacy_version == installed else rules_from_spacy()
+
+
 @lru_cache(maxsize=1)
 def note_tokenizer(*, compiled: bool | None = None) -> NoteTokenizer:
     """A note tokenizer with casenotes' English rules (``compiled``: walk the text in the
     compiled core, in Python, or None for the core when it was built)."""
-    return NoteTokenizer(english_tokenizer, compiled=compiled)
+    return NoteTokenizer(AffixSplitter(english_rules()), compiled=compiled)
 
 
 def letter_split_pieces(tokenizer: NoteTokenizer) -> set[str]:
@@ -68,18 +105,14 @@ def letter_split_pieces(tokenizer: NoteTokenizer) -> set[str]:
     "cannot" -> "can", "not" and "gonna" -> "gon", "na": such a piece can match a lexicon token
     with a letter right beside it, which the prefilter must allow for.
     """
-    from spacy.attrs import ORTH
-
-    rules = getattr(tokenizer.inner, "rules", None) or {}
     pieces: set[str] = set()
-    for text, parts in rules.items():
-        forms = [part.get("ORTH", part.get(ORTH)) for part in parts]
-        if len(forms) < 2 or "".join(map(str, forms)) != text:
+    for text, forms in tokenizer.splitter.special_cases.items():
+        if len(forms) < 2:
             continue
         position = 0
         for form in forms[:-1]:
             position += len(form)
             if text[position - 1].isalpha() and text[position].isalpha():
-                pieces.update(str(f).lower() for f in forms)
+                pieces.update(form.lower() for form in forms)
                 break
     return pieces

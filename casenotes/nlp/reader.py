@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any, Final, cast
@@ -202,7 +202,7 @@ class NoteReader:
     """Reads notes with one lexicon: tokens, sentences, lexicon hits, cue scopes, findings.
 
     Build one and reuse it (``default_reader()`` keeps one per process); it holds compiled
-    automata and a spaCy tokenizer consulted once per distinct word.
+    automata and a tokenizer with spaCy's rules, consulted once per distinct word.
     """
 
     def __init__(self, lexicon: Lexicon | None = None, *, lemmatize: bool = True,
@@ -456,8 +456,7 @@ class NoteReader:
         if lemma is None:
             if len(self._lemma_cache) > 200_000:
                 self._lemma_cache.clear()
-            lemma = self._lemma_cache[text] = cast(
-                str, self._lemmas.get(text, text) or lower).lower()
+            lemma = self._lemma_cache[text] = (self._lemmas.get(text, text) or lower).lower()
         return lemma
 
 
@@ -550,11 +549,16 @@ def _mention_makers() -> tuple[Any, Any]:
 
 
 @lru_cache(maxsize=1)
-def lemma_table() -> Any:
-    """spaCy's English lookup lemma table (from ``spacy-lookups-data``), loaded once."""
-    from spacy.lookups import load_lookups
+def lemma_table() -> Mapping[str, str]:
+    """spaCy's English lookup lemma table (from ``spacy-lookups-data``), loaded once: read from
+    the package's file as spaCy's ``load_lookups`` reads it, without importing spaCy."""
+    import gzip
+    import json
+    from importlib import resources
 
-    return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+    stored = resources.files("spacy_lookups_data").joinpath("data/en_lemma_lookup.json.gz")
+    table: dict[str, str] = json.loads(gzip.decompress(stored.read_bytes()))
+    return table
 
 
 def reader_for(lexicon: Lexicon | None = None) -> NoteReader:

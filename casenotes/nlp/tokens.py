@@ -2,27 +2,24 @@
 
 spaCy's tokenizer reads a text as runs of whitespace and non-whitespace and tokenises each
 non-whitespace run on its own; one space after a token is that token's trailing space, any
-other whitespace is a token. :class:`NoteTokenizer` does the same walk in one regular
-expression and asks spaCy's (case-folded, housing-aware) tokenizer only about runs it has not
-seen before, so a note costs a dictionary lookup per word, and the tokens are exactly the
-ones ``build_nlp()`` gives (a test checks it on every sample note).
+other whitespace is a token. :class:`NoteTokenizer` does the same walk and asks its splitter
+(spaCy's algorithm over casenotes' English rules, see :mod:`casenotes.nlp.affixes`) only about
+runs it has not seen before, so a note costs a dictionary lookup per word, and the tokens are
+exactly the ones spaCy's tokenizer gives (a test checks it on every sample note).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import Any, Final
 
+from .affixes import AffixSplitter, TokenizerRules
 from .compiled import core
 from .text import normalise
 
 _split_compiled: Any = None if core is None else core.split_tokens
-
-if TYPE_CHECKING:
-    from spacy.tokenizer import Tokenizer
 
 _GAP_AND_RUN: Final = re.compile(r"(\s*)(\S+)")
 #: Runs spaCy's English rules never split (no special case naming them): ASCII letters only,
@@ -38,9 +35,6 @@ _POUNDS: Final = re.compile(r"£[0-9]+[.,:;!?]?\Z")
 #: Distinct runs remembered before the cache starts again (a bound on memory), reached
 #: within the first 100,000 notes of a realistic export so a long run's memory stays flat.
 CACHE_SIZE: Final = 50_000
-#: Strings spaCy's tokenizer may keep (it keeps every string it is asked about) before it is
-#: built afresh; it is asked only about runs the tokenizer cannot cut itself, so this is rare.
-SPACY_STRINGS: Final = 100_000
 
 Pieces = tuple[tuple[int, int], ...]
 
@@ -81,21 +75,17 @@ def _gap_token(gap: str, position: int, starts: list[int], ends: list[int], spac
 class NoteTokenizer:
     """Cuts normalised text into the tokens spaCy's tokenizer would give, case-blind.
 
-    ``make_inner`` builds a spaCy ``Tokenizer`` (casenotes' customised English one); it is
+    ``splitter`` cuts a run as spaCy's tokenizer with casenotes' English rules would; it is
     asked once per distinct lower-cased run of non-space characters, except runs of letters
     only or digits only that no special case names, which spaCy never splits. Memory stays
-    flat however many notes pass: the answers kept are bounded, and the spaCy tokenizer is
-    built afresh once its vocabulary, which keeps every string it has seen, holds
-    ``SPACY_STRINGS``.
+    flat however many notes pass: the answers kept are bounded (``CACHE_SIZE``).
     """
 
-    def __init__(self, make_inner: Callable[[], Tokenizer], *,
-                 compiled: bool | None = None) -> None:
-        self.make_inner = make_inner
+    def __init__(self, splitter: AffixSplitter, *, compiled: bool | None = None) -> None:
+        self.splitter = splitter
         #: Walk the text in the compiled core (when built) or in Python; both cut the same.
         self.compiled = _split_compiled is not None if compiled is None else compiled
-        self.inner = make_inner()
-        self._special = frozenset(self.inner.rules or ())
+        self._special = frozenset(splitter.special_cases)
         self._pieces: dict[str, tuple[Pieces, tuple[str, ...]]] = {}
         #: The compiled walk's memory of the same cuts, found by a run's characters.
         self._runs: Any = (core.RunCache(CACHE_SIZE) if self.compiled and core is not None
@@ -114,8 +104,6 @@ class NoteTokenizer:
         if found is None:
             if len(self._pieces) >= CACHE_SIZE:
                 self._forget()
-            if len(self.inner.vocab.strings) >= SPACY_STRINGS:
-                self.inner = self.make_inner()  # let go of the strings spaCy has kept
             if _ONE_WORD.match(run) and run not in self._special:
                 offsets: Pieces = ((0, len(run)),)
             elif (_WORD_AND_MARK.match(run) and run not in self._special
@@ -126,8 +114,7 @@ class NoteTokenizer:
                 offsets = (((0, 1), (1, end)) if run[-1].isdigit()
                            else ((0, 1), (1, end - 1), (end - 1, end)))
             else:
-                doc = self.inner(run)
-                offsets = tuple((token.idx, token.idx + len(token.text)) for token in doc)
+                offsets = _offsets(self.splitter(run))
             found = self._pieces[run] = (offsets, tuple(run[a:b] for a, b in offsets))
         return found
 
@@ -184,21 +171,28 @@ class NoteTokenizer:
         """Token texts of a raw text, as the lexicon's phrases are cut (normalised first)."""
         return self(normalise(text)[0]).texts
 
-    # spaCy serialisation: the inner tokenizer carries the rules.
+    # spaCy serialisation: the splitter's rules, as JSON.
     def to_disk(self, path: str | Path, **kwargs: Any) -> None:
-        self.inner.to_disk(path, **kwargs)
+        Path(path).write_bytes(self.to_bytes())
 
     def from_disk(self, path: str | Path, **kwargs: Any) -> NoteTokenizer:
-        self.inner.from_disk(path, **kwargs)
-        self._special = frozenset(self.inner.rules or ())
-        self._forget()
-        return self
+        return self.from_bytes(Path(path).read_bytes())
 
     def to_bytes(self, **kwargs: Any) -> bytes:
-        return cast(bytes, self.inner.to_bytes(**kwargs))
+        return self.splitter.rules.to_json().encode("utf-8")
 
     def from_bytes(self, data: bytes, **kwargs: Any) -> NoteTokenizer:
-        self.inner.from_bytes(data, **kwargs)
-        self._special = frozenset(self.inner.rules or ())
+        self.splitter = AffixSplitter(TokenizerRules.from_json(data))
+        self._special = frozenset(self.splitter.special_cases)
         self._forget()
         return self
+
+
+def _offsets(texts: tuple[str, ...]) -> Pieces:
+    """The ``(start, end)`` offsets of consecutive token texts inside the run they join to."""
+    offsets = []
+    position = 0
+    for text in texts:
+        offsets.append((position, position + len(text)))
+        position += len(text)
+    return tuple(offsets)
