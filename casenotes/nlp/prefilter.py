@@ -370,7 +370,9 @@ class Prefilter:
                         patterns[tokens] = _run_pattern(tokens, free)
             confirm = None if () in alternatives else tuple(
                 tuple((patterns[tokens], around) for tokens, around in runs)
-                for runs in sorted(alternatives, key=repr))
+                # (sorted so the build is the same every time; most anchors have one)
+                for runs in (alternatives if len(alternatives) == 1
+                             else sorted(alternatives, key=repr)))
             # A confirmation looked for anywhere in the note gives the same answer each time.
             anywhere = confirm is not None and all(
                 around is None for runs in confirm for _, around in runs)
