@@ -171,19 +171,3 @@ def test_with_another_spacy_installed_the_rules_are_read_from_it(monkeypatch) ->
         assert read == [True]
     finally:
         english.english_rules.cache_clear()
-
-
-def test_scoring_a_note_does_not_import_spacy() -> None:
-    """A scoring process reads with the stored rules and the lemma file: spaCy (half a second
-    and 50 MB a process) is loaded only for the spaCy view."""
-    import subprocess
-    import sys
-
-    script = ("import sys\n"
-              "from casenotes.scoring import default_scorer\n"
-              "scored = default_scorer().score_note('T/C: smell of gas (not isolated)')\n"
-              "assert scored.mentions, scored\n"
-              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('spacy', 'thinc')))\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=True)
-    assert done.stdout.strip() == "[]"
