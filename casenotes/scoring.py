@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import numpy
 
@@ -20,7 +20,7 @@ from .features import note_features
 from .lexicon import Lexicon
 from .loading import READERS, Reader, load_models
 from .model import RiskModel, calibrate_hazards, load_model
-from .nlp.compiled import core
+from .nlp.compiled import record_maker
 from .nlp.finder import MentionFinder
 from .triage.priority import (
     TIER_WEIGHT,
@@ -286,17 +286,11 @@ def _tiers(found: NoteFindings, text: object, table: UrgencyTable) -> list[_Tier
                          table)
 
 
-def _maker(kind: Any) -> Any:
-    """Makes ``kind``'s records from all their fields in order: the compiled core fills the
-    slots directly (a fifth of the frozen dataclass's ``__init__``), else ``kind`` itself."""
-    return kind if core is None else core.Records(kind)
-
-
 #: Per-note records, made once or more for every note scored.
-_findings_record: Final = _maker(NoteFindings)
-_scored_note: Final = _maker(ScoredNote)
-_scored_mention: Final = _maker(ScoredMention)
-_verdict_record: Final = _maker(HazardVerdict)
+_findings_record: Final = record_maker(NoteFindings)
+_scored_note: Final = record_maker(ScoredNote)
+_scored_mention: Final = record_maker(ScoredMention)
+_verdict_record: Final = record_maker(HazardVerdict)
 
 
 #: The model's reasons by (feature, weight): a run meets a few hundred distinct ones tens of

@@ -29,7 +29,7 @@ from ..types import (
     VulnerabilityCue,
     VulnerabilityGroup,
 )
-from .compiled import core
+from .compiled import core, record_maker
 from .context import (
     CueHit,
     Reach,
@@ -529,9 +529,8 @@ def _record_makers() -> tuple[Any, Any, Any]:
     return core.Records(CueMatch), core.Records(EquipmentMatch), core.Records(VulnerabilityCue)
 
 
-#: A note's findings record, from all its fields in order (the compiled core fills the slots
-#: directly, a fifth of the frozen dataclass's ``__init__``).
-_findings_record: Final[Any] = NoteFindings if core is None else core.Records(NoteFindings)
+#: A note's findings record, from all its fields in order.
+_findings_record: Final[Any] = record_maker(NoteFindings)
 
 
 @lru_cache(maxsize=1)
