@@ -85,7 +85,6 @@ class NoteTokenizer:
         self.splitter = splitter
         #: Walk the text in the compiled core (when built) or in Python; both cut the same.
         self.compiled = _split_compiled is not None if compiled is None else compiled
-        self._special = frozenset(splitter.special_cases)
         self._pieces: dict[str, tuple[Pieces, tuple[str, ...]]] = {}
         #: The compiled walk's memory of the same cuts, found by a run's characters.
         self._runs: Any = (core.RunCache(CACHE_SIZE) if self.compiled and core is not None
@@ -104,12 +103,13 @@ class NoteTokenizer:
         if found is None:
             if len(self._pieces) >= CACHE_SIZE:
                 self._forget()
-            if _ONE_WORD.match(run) and run not in self._special:
+            special = self.splitter.special_cases
+            if _ONE_WORD.match(run) and run not in special:
                 offsets: Pieces = ((0, len(run)),)
-            elif (_WORD_AND_MARK.match(run) and run not in self._special
-                  and run[:-1] not in self._special):
+            elif (_WORD_AND_MARK.match(run) and run not in special
+                  and run[:-1] not in special):
                 offsets = ((0, len(run) - 1), (len(run) - 1, len(run)))
-            elif _POUNDS.match(run) and run not in self._special:
+            elif _POUNDS.match(run) and run not in special:
                 end = len(run)
                 offsets = (((0, 1), (1, end)) if run[-1].isdigit()
                            else ((0, 1), (1, end - 1), (end - 1, end)))
@@ -183,7 +183,6 @@ class NoteTokenizer:
 
     def from_bytes(self, data: bytes, **kwargs: Any) -> NoteTokenizer:
         self.splitter = AffixSplitter(TokenizerRules.from_json(data))
-        self._special = frozenset(self.splitter.special_cases)
         self._forget()
         return self
 
