@@ -230,6 +230,34 @@ def test_the_collector_runs_less_often_while_scoring_and_as_before_afterwards() 
         gc.set_threshold(*before)
 
 
+def _score_and_count_collections(chunk: Chunk) -> tuple[bool, int]:
+    """In a scoring process: whether the automatic collector is on, and how many collections
+    scoring one chunk made."""
+    from casenotes.engines.batch import _score_in_worker
+
+    before = sum(generation["collections"] for generation in gc.get_stats())
+    _score_in_worker(chunk)
+    after = sum(generation["collections"] for generation in gc.get_stats())
+    return gc.isenabled(), after - before
+
+
+def test_a_scoring_process_collects_once_after_each_chunk_and_never_inside_one() -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from casenotes.engines.batch import _start_worker
+    from casenotes.lifetime import pool_context
+
+    texts = [f"T/C smell of gas in flat {n}, mould in the bathroom, baby at home"
+             for n in range(300)]
+    chunk = Chunk(ids=list(range(300)), texts=texts, kept={})
+    with ProcessPoolExecutor(1, mp_context=pool_context(), initializer=_start_worker,
+                             initargs=(ScorerSpec(), False)) as pool:
+        for _ in range(2):
+            automatic, collections = pool.submit(_score_and_count_collections, chunk).result()
+            assert not automatic
+            assert collections == 1
+
+
 _CELLS = {
     "string": st.one_of(st.none(), st.text(max_size=12)),
     "int64": st.integers(min_value=-2**62, max_value=2**62),
