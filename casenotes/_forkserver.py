@@ -30,8 +30,8 @@ def _preload() -> None:
         from .scoring import default_scorer
 
         reader_for().prefilter  # noqa: B018  (built on first use: here, once)
-        # One note scored loads what the first note of a run would (scipy's sparse matrices
-        # and special functions, the date parser): 0.3 s a process otherwise.
+        # One note scored loads what the first note of a run would (the model, the urgency
+        # table, the date parser), and fills the first caches.
         default_scorer().score_note(_WARM_UP)
     except Exception:  # the processes build their own and say why
         return

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata, resources
 from itertools import chain, pairwise, repeat
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from urllib.parse import unquote, urlparse
 
 import numpy as np
@@ -89,11 +89,32 @@ def calibrate_hazards(strongest: np.ndarray, slope: float, offset: float) -> np.
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """scipy's ``expit``. scipy is imported on first use (here and for the sparse rows), so
-    ``casenotes score`` checks a model before its workers start without loading it."""
+    """scipy's ``expit``, computed by the compiled core to the same bit where it is built (so
+    scoring never imports scipy, a tenth of a second a process); else scipy's, imported on
+    first use."""
+    values = np.asarray(x, dtype=float)
+    if _core is not None:
+        return np.frombuffer(_core.expit(values.ravel()), dtype=float).reshape(values.shape)
     from scipy.special import expit
 
-    return np.asarray(expit(x), dtype=float)
+    return np.asarray(expit(values), dtype=float)
+
+
+class SparseRows(NamedTuple):
+    """Mentions' features as the model's columns: CSR arrays, each row's columns sorted, as
+    ``DictVectorizer.transform`` makes them."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    n_columns: int
+
+    def to_csr(self) -> Any:
+        """The rows as a scipy CSR matrix."""
+        from scipy.sparse import csr_matrix
+
+        return csr_matrix((self.data, self.indices, self.indptr),
+                          shape=(len(self.indptr) - 1, self.n_columns))
 
 
 def library_versions() -> dict[str, str]:
@@ -204,10 +225,16 @@ class RiskModel:
             return np.zeros(0)
         return self._risk_probability(self._vectorize(features))
 
-    def _risk_probability(self, rows: Any) -> np.ndarray:
+    def _risk_probability(self, rows: SparseRows) -> np.ndarray:
         """P(risk) of vectorised rows: the estimator's calibrated sigmoid, computed the same
-        way (``PlattLogisticRegression.predict_proba``), with numpy alone."""
-        raw = np.asarray(rows @ self._coef.T).ravel() + self._intercept
+        way (``PlattLogisticRegression.predict_proba``) to the last bit, without scikit-learn
+        (and, with the compiled core, without scipy)."""
+        if _core is not None:
+            dots = np.frombuffer(_core.row_dots(rows.indptr, rows.indices, rows.data,
+                                                self._coef[0]), dtype=float)
+        else:
+            dots = np.asarray(rows.to_csr() @ self._coef.T).ravel()
+        raw = dots + self._intercept
         slope, offset = self._calibration
         positive = _sigmoid(slope * raw + offset)
         return positive if self._risk_column == 1 else 1.0 - positive
@@ -241,22 +268,18 @@ class RiskModel:
         toward = ["risk" if p >= threshold else "routine" for p in probabilities]
         return probabilities, self._explain_rows(rows, top, toward)
 
-    def _vectorize(self, features: Sequence[Features]) -> Any:
+    def _vectorize(self, features: Sequence[Features]) -> SparseRows:
         """The rows as ``DictVectorizer.transform`` makes them (sorted CSR), without its checks.
 
         Unknown feature names are dropped, as the vectorizer drops them. The compiled core,
         when built, makes the same arrays in one pass (this numpy code is the reference).
         """
-        from scipy.sparse import csr_matrix
-
+        width = len(self._vocabulary)
         if _core is not None:
             indptr, indices, data = _core.sparse_rows(list(features), self._vocabulary)
-            matrix = csr_matrix((np.frombuffer(data, dtype=float),
-                                 np.frombuffer(indices, dtype=np.intc),
-                                 np.frombuffer(indptr, dtype=np.intp)),
-                                shape=(len(features), len(self._vocabulary)))
-            matrix.has_sorted_indices = True
-            return matrix
+            return SparseRows(np.frombuffer(indptr, dtype=np.intp),
+                              np.frombuffer(indices, dtype=np.intc),
+                              np.frombuffer(data, dtype=float), width)
         names = list(chain.from_iterable(features))
         columns = np.fromiter(map(self._vocabulary.get, names, repeat(-1)), dtype=np.intc,
                               count=len(names))
@@ -265,14 +288,13 @@ class RiskModel:
         known = columns >= 0
         rows = np.repeat(np.arange(len(features)),
                          np.fromiter(map(len, features), dtype=np.intp, count=len(features)))
+        rows, columns, values = rows[known], columns[known], values[known]
+        order = np.lexsort((columns, rows))  # by row, then column
         indptr = np.zeros(len(features) + 1, dtype=np.intp)
-        np.cumsum(np.bincount(rows[known], minlength=len(features)), out=indptr[1:])
-        matrix = csr_matrix((values[known], columns[known], indptr),
-                            shape=(len(features), len(self._vocabulary)))
-        matrix.sort_indices()
-        return matrix
+        np.cumsum(np.bincount(rows, minlength=len(features)), out=indptr[1:])
+        return SparseRows(indptr, columns[order], values[order], width)
 
-    def _explain_rows(self, rows: Any, top: int, toward: Sequence[str | None],
+    def _explain_rows(self, rows: SparseRows, top: int, toward: Sequence[str | None],
                       ) -> list[list[tuple[str, float]]]:
         """Per row, the ``top`` contributions of the features it has, largest magnitude first:
         (value - the training mean) x weight, so that features most mentions share (a note
@@ -286,8 +308,7 @@ class RiskModel:
                             for d in toward])
         if _core is not None:  # the same, one row at a time in C (this numpy is the reference)
             explained: list[list[tuple[str, float]]] = _core.top_contributions(
-                rows.indptr.astype(np.intp, copy=False), rows.indices.astype(np.intc, copy=False),
-                rows.data.astype(float, copy=False), self._means, self._weights,
+                rows.indptr, rows.indices, rows.data, self._means, self._weights,
                 self._name_list, self._bias_column, signs, top)
             return explained
         columns = rows.indices

@@ -8,7 +8,7 @@ What a token pattern asks of a token is answered once per distinct token and rem
 bits, so a pattern runs as a small automaton over integers.
 """
 
-from libc.math cimport fabs
+from libc.math cimport exp, fabs
 from libc.stdlib cimport calloc, free, malloc, qsort, realloc
 from libc.string cimport memcmp
 
@@ -1635,6 +1635,34 @@ def sparse_rows(list features, dict vocabulary):
         starts[r + 1] = position
     return (bytes(indptr), bytes(indices[:position * sizeof(int)]),
             bytes(data[:position * sizeof(double)]))
+
+
+def row_dots(const Py_ssize_t[:] indptr, const int[:] indices, const double[:] data,
+             const double[:] weights):
+    """Each CSR row's dot product with ``weights``, as bytes of C doubles: summed from 0.0 in
+    the row's order, as scipy's ``csr_matrix @ dense`` sums it, so to the last bit the same
+    (``RiskModel._risk_probability``' scipy product is the reference)."""
+    cdef Py_ssize_t n_rows = indptr.shape[0] - 1, r, k
+    cdef double total
+    cdef bytearray out = bytearray((n_rows or 1) * sizeof(double))
+    cdef double* values = <double*><char*>out
+    for r in range(n_rows):
+        total = 0.0
+        for k in range(indptr[r], indptr[r + 1]):
+            total += data[k] * weights[indices[k]]
+        values[r] = total
+    return bytes(out[:n_rows * sizeof(double)])
+
+
+def expit(const double[:] x):
+    """The logistic function of each value, as bytes of C doubles: ``1 / (1 + exp(-x))`` with
+    the C library's ``exp``, the formula of scipy's ``special.expit`` (its reference)."""
+    cdef Py_ssize_t n = x.shape[0], i
+    cdef bytearray out = bytearray((n or 1) * sizeof(double))
+    cdef double* values = <double*><char*>out
+    for i in range(n):
+        values[i] = 1.0 / (1.0 + exp(-x[i]))
+    return bytes(out[:n * sizeof(double)])
 
 
 def top_contributions(const Py_ssize_t[:] indptr, const int[:] indices, const double[:] data,

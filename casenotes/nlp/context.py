@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Final
 
-import srsly
-
 from ..lexicon import CueRule, TokenPattern
 from ..types import Position
 
@@ -104,7 +102,8 @@ Chain = Callable[[Any], Any] | None
 def encode_reach(obj: Any, chain: Chain = None) -> Any:
     """msgpack encoder for a :class:`Reach`, whole (its rule included), so a Doc whose hazard
     spans carry ``span._.casenotes_cues`` survives ``Doc.to_bytes``, ``DocBin`` and spaCy's
-    ``n_process``; registered with srsly when this module is imported."""
+    ``n_process``; :mod:`casenotes.nlp.pipeline` registers it with srsly (here it would
+    cost scoring, which builds no Doc, srsly's import)."""
     if isinstance(obj, Reach):
         rule = obj.hit.rule
         return {REACH_KEY: [
@@ -130,6 +129,3 @@ def decode_reach(obj: Any, chain: Chain = None) -> Any:
         return Reach(CueHit(start, end, rule), position, distance)
     return obj if chain is None else chain(obj)
 
-
-srsly.msgpack_encoders.register("casenotes_reach", func=encode_reach)
-srsly.msgpack_decoders.register("casenotes_reach", func=decode_reach)

@@ -21,6 +21,7 @@ from typing import Any, Final, cast
 
 import numpy
 import spacy
+import srsly
 from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -28,7 +29,7 @@ from spacy.util import registry
 
 from ..errors import CasenotesWarning
 from ..lexicon import Lexicon, default_lexicon
-from .context import CueHit
+from .context import CueHit, decode_reach, encode_reach
 from .english import note_tokenizer
 from .finder import MentionFinder, analyse_notes, default_finder, find_mentions
 from .matching import TermHit
@@ -63,6 +64,10 @@ CUES_EXTENSION: Final = "casenotes_cues"
 CLAUSE_EXTENSION: Final = "casenotes_clause"
 #: ``doc.user_data`` key of the map from the Doc's (normalised) text back to the note.
 OFFSETS_KEY: Final = "casenotes_offsets"
+
+# A Doc's cue attributes (``Reach`` records) survive Doc.to_bytes, DocBin and n_process.
+srsly.msgpack_encoders.register("casenotes_reach", func=encode_reach)
+srsly.msgpack_decoders.register("casenotes_reach", func=decode_reach)
 
 
 # ------------------------------------------------------------------------------ tokenizer
