@@ -259,7 +259,7 @@ def test_a_scoring_process_collects_once_after_each_chunk_and_never_inside_one()
 
 
 _CELLS = {
-    "string": st.one_of(st.none(), st.text(max_size=12)),
+    "string": st.text(max_size=12),  # the computed columns hold no missing text
     "int64": st.integers(min_value=-2**62, max_value=2**62),
     "float64": st.one_of(st.floats(allow_nan=True), st.just(float("nan"))),
     "bool": st.booleans(),
@@ -267,23 +267,58 @@ _CELLS = {
 
 
 @given(data=st.data(), dtype=st.sampled_from(sorted(_CELLS)))
-def test_a_typed_column_is_what_pandas_makes_of_the_values(data: st.DataObject,
-                                                           dtype: str) -> None:
-    """The tables' columns are made straight from Arrow or numpy, and equal pandas' own."""
-    from casenotes.engines.batch import typed_column
+def test_a_column_made_through_arrow_is_what_pandas_makes_of_the_values(
+        data: st.DataObject, dtype: str) -> None:
+    """Scoring builds its tables in Arrow; as pandas they equal pandas' own of the values."""
+    from casenotes.engines.batch import arrow_table, pandas_table
 
     values = data.draw(st.lists(_CELLS[dtype], max_size=20))
-    made = pd.Series(typed_column(values, dtype))
-    expected = pd.Series(values, dtype=dtype)
+    made = pandas_table(arrow_table({"column": values}, {"column": dtype}))["column"]
+    expected = pd.Series(values, dtype=dtype, name="column")
     assert made.dtype == expected.dtype
     pd.testing.assert_series_equal(made, expected)
 
 
-def test_a_string_column_of_other_values_is_left_to_pandas() -> None:
-    from casenotes.engines.batch import typed_column
+def test_a_lone_surrogate_in_an_id_is_written_as_its_escape_and_the_run_goes_on() -> None:
+    """Only a JSON escape makes one ("\\ud800"); Arrow and the writers take UTF-8 only."""
+    chunk = score_rows(Chunk(ids=["n\ud800", "n2"], texts=["smell of gas \ud800 in flat", "Rent"]),
+                       scorer_for(ScorerSpec()))
+    chunk.arrow["notes"].validate(full=True)
+    assert chunk.notes["note_id"].tolist() == ["n\\ud800", "n2"]
+    assert chunk.mentions["note_id"].tolist() == ["n\\ud800"]
 
-    made = pd.Series(typed_column(["a", 3, None], "string"))
-    pd.testing.assert_series_equal(made, pd.Series(["a", 3, None], dtype="string"))
+
+def test_a_scoring_process_never_imports_pandas() -> None:
+    """A pool's processes score and build their tables in Arrow: pandas (a sixth of a second
+    a process) is left to the process that reads the tables."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from casenotes.engines.batch import ScorerSpec, _score_in_worker, _start_worker\n"
+            "from casenotes.io.schema import Chunk\n"
+            "import casenotes.engines.batch as batch\n"
+            "batch.die_with_parent = lambda: None\n"
+            "_start_worker(ScorerSpec(), False)\n"
+            "scored = _score_in_worker(Chunk(ids=[1, 2], texts=['T/C smell of gas, baby in the "
+            "flat', None], kept={'ward': ['N', 'S']}))\n"
+            "assert scored.stats.scored == 1 and scored.stats.empty == 1, scored.stats\n"
+            "print('pandas' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_a_chunks_frames_are_its_arrow_tables_with_the_kept_columns_after_the_id() -> None:
+    chunk = score_rows(Chunk(ids=["a", "b"], texts=["Smell of gas in hall", "Rent paid"],
+                             kept={"ward": ["N", None], "floor": [1, 2]}), scorer_for(ScorerSpec()))
+    assert list(chunk.notes.columns) == ["note_id", "ward", "floor", *list(NOTE_COLUMNS)[1:]]
+    assert chunk.notes["ward"].iloc[0] == "N" and pd.isna(chunk.notes["ward"].iloc[1])
+    assert chunk.notes["floor"].tolist() == [1, 2]
+    assert chunk.notes["n_mentions"].tolist() == chunk.arrow["notes"].column(
+        "n_mentions").to_pylist() == [1, 0]
+    assert chunk.mentions["note_id"].tolist() == ["a"]
+    assert chunk.mention_slices() == [slice(0, 1), slice(1, 1)]
 
 
 def test_a_reasons_cell_reads_as_its_reasons_formatted() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import math
 import re
+import sys
 import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -22,12 +23,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Final, Literal, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, overload
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from ..errors import (
@@ -52,6 +52,9 @@ from ..lifetime import die_with_parent, pool_context
 from ..nlp.text import MAX_NOTE_LENGTH
 from ..privacy import hashed_reference, mask_personal_data, mask_reason, personal_words
 from ..types import Reason
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: scoring processes never need it
+    import pandas as pd
 
 DEFAULT_CHUNK_SIZE: Final = 2_000
 #: Control characters that do not occur in typed text (tab, line breaks excepted).
@@ -80,64 +83,86 @@ def frame_columns(columns: Sequence[str], text: str | None, id: str | None,
 
 def empty_notes(kept: Sequence[str] = ()) -> pd.DataFrame:
     """A notes table with no rows and the documented dtypes."""
+    import pandas as pd
+
     columns = {"note_id": pd.Series(dtype="string")}
     columns.update({name: pd.Series(dtype="object") for name in kept})
     columns.update({name: pd.Series(dtype=dtype) for name, dtype in NOTE_COLUMNS.items()
                     if name != "note_id"})
-    return pd.DataFrame(columns)  # type: ignore[no-any-return]
-
-
-def _arrow_strings() -> bool:
-    """Whether pandas' "string" dtype is stored in Arrow here (pandas 3 with pyarrow), so a
-    string column can be made straight from an Arrow array."""
-    made: Any = pd.arrays.ArrowStringArray(
-        pa.chunked_array([pa.array(["x"], type=pa.large_string())]))
-    expected: Any = pd.StringDtype()
-    return bool(made.dtype == expected)
-
-
-_ARROW_STRINGS: Final = _arrow_strings()
-
-
-def typed_column(values: Sequence[Any], dtype: str) -> Any:
-    """Plain Python values as a column of the documented ``dtype``: numbers through numpy, and
-    strings through Arrow when pandas keeps them there (about a third of the time
-    ``pd.Series(values, dtype="string")`` takes)."""
-    if dtype in ("int64", "float64", "bool"):
-        return np.asarray(values, dtype=dtype)
-    if dtype == "string" and _ARROW_STRINGS:
-        try:
-            return pd.arrays.ArrowStringArray(
-                pa.chunked_array([pa.array(values, type=pa.large_string())]))
-        except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all str: let pandas convert
-            pass
-    return pd.array(values, dtype=dtype)  # type: ignore[call-overload]
-
-
-def typed_table(columns: Mapping[str, Sequence[Any]], dtypes: Mapping[str, str],
-                ) -> pd.DataFrame:
-    """A table of ``columns`` (plain lists), each as its dtype in ``dtypes``."""
-    table: pd.DataFrame = pd.DataFrame({name: typed_column(values, dtypes[name])
-                                        for name, values in columns.items()}, copy=False)
-    return table
+    frame: pd.DataFrame = pd.DataFrame(columns)
+    return frame
 
 
 def empty_hazards() -> pd.DataFrame:
     """A hazards table with no rows and the right dtypes."""
-    return pd.DataFrame(  # type: ignore[no-any-return]
-        {name: pd.Series(dtype=dtype) for name, dtype in HAZARD_COLUMNS.items()})
+    return pandas_table(arrow_table({name: [] for name in HAZARD_COLUMNS}, HAZARD_COLUMNS))
 
 
 def empty_events() -> pd.DataFrame:
     """An events table with no rows and the right dtypes."""
-    return pd.DataFrame(  # type: ignore[no-any-return]
-        {name: pd.Series(dtype=dtype) for name, dtype in EVENT_COLUMNS.items()})
+    return pandas_table(arrow_table({name: [] for name in EVENT_COLUMNS}, EVENT_COLUMNS))
 
 
 def empty_mentions() -> pd.DataFrame:
     """A mentions table with no rows and the documented dtypes."""
-    return pd.DataFrame(  # type: ignore[no-any-return]
-        {name: pd.Series(dtype=dtype) for name, dtype in MENTION_COLUMNS.items()})
+    return pandas_table(arrow_table({name: [] for name in MENTION_COLUMNS}, MENTION_COLUMNS))
+
+
+def arrow_table(columns: Mapping[str, Sequence[Any]], dtypes: Mapping[str, str]) -> pa.Table:
+    """A table of ``columns`` (plain lists, no missing values), each as the Arrow type of its
+    dtype in ``dtypes``: how scoring builds its tables.
+
+    The arrays are made from their buffers: ``pyarrow.array`` imports pandas (to ask whether
+    a list is a pandas object), a sixth of a second that a scoring process otherwise never
+    spends, and is slower on a column of text.
+    """
+    return pa.Table.from_arrays([_ARROW_COLUMNS[dtypes[name]](values)
+                                 for name, values in columns.items()], names=list(columns))
+
+
+def _text_array(values: Sequence[str]) -> pa.Array:
+    joined = "".join(values)
+    if joined.isascii():  # a character a byte: the lengths are the strings'
+        data = joined.encode("ascii")
+        lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    else:
+        # A lone surrogate (only a JSON escape can make one) is written as its escape.
+        encoded = [value.encode("utf-8", "backslashreplace") for value in values]
+        data = b"".join(encoded)
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(values))
+    offsets = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return pa.Array.from_buffers(pa.large_string(), len(values),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def _number_array(dtype: str, arrow_type: pa.DataType) -> Callable[[Sequence[Any]], pa.Array]:
+    def made(values: Sequence[Any]) -> pa.Array:
+        return pa.Array.from_buffers(arrow_type, len(values),
+                                     [None, pa.py_buffer(np.asarray(values, dtype=dtype))])
+    return made
+
+
+def _flag_array(values: Sequence[bool]) -> pa.Array:
+    bits = np.packbits(np.asarray(values, dtype=bool), bitorder="little")
+    return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
+
+
+_ARROW_COLUMNS: Final[dict[str, Callable[[Sequence[Any]], pa.Array]]] = {
+    "string": _text_array, "int64": _number_array("int64", pa.int64()),
+    "float64": _number_array("float64", pa.float64()), "bool": _flag_array}
+
+
+def pandas_table(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table of :func:`arrow_table` as pandas, with the documented dtypes: text as
+    pandas' "string" (kept in Arrow where pandas stores it there), numbers and flags as numpy,
+    the same frame ``pandas.DataFrame`` makes of the values with those dtypes."""
+    import pandas as pd
+
+    strings = pd.StringDtype()
+    frame: pd.DataFrame = table.to_pandas(
+        types_mapper={pa.large_string(): strings, pa.string(): strings}.get, use_threads=False)
+    return frame
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -193,28 +218,61 @@ class ChunkStats:
 
 @dataclass(frozen=True)
 class ScoredChunk:
-    """The two tables for one chunk, and its counts."""
+    """One chunk's tables and counts.
 
-    notes: pd.DataFrame
-    mentions: pd.DataFrame
+    Scoring builds the tables in Arrow (``arrow``: "notes", note_id and the computed columns;
+    "mentions"; "hazards"; "events"), so a scoring process never imports pandas and sends
+    buffers back, not frames; ``kept`` holds the kept columns' values (masked if asked). The
+    :attr:`notes`, :attr:`mentions`, :attr:`hazards` and :attr:`events` DataFrames are made
+    from them on first use.
+    """
+
+    arrow: Mapping[str, pa.Table]
     stats: ChunkStats
-    hazards: pd.DataFrame = field(default_factory=empty_hazards)
-    events: pd.DataFrame = field(default_factory=empty_events)
+    kept: Mapping[str, list[Any]] = field(default_factory=dict)
+
+    @cached_property
+    def notes(self) -> pd.DataFrame:
+        """The notes table: ``note_id``, the kept columns, then the computed columns."""
+        import pandas as pd
+
+        computed = pandas_table(self.arrow["notes"])
+        frame: pd.DataFrame = pd.DataFrame(
+            {"note_id": computed["note_id"], **self.kept,
+             **{name: computed[name] for name in NOTE_COLUMNS if name != "note_id"}},
+            copy=False)
+        return frame
+
+    @cached_property
+    def mentions(self) -> pd.DataFrame:
+        return pandas_table(self.arrow["mentions"])
+
+    @cached_property
+    def hazards(self) -> pd.DataFrame:
+        return pandas_table(self.arrow["hazards"])
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        return pandas_table(self.arrow["events"])
 
     def mention_slices(self) -> list[slice]:
         """For each notes row, the slice of the mentions table holding its mentions (the
         mentions follow the notes' order), so engines can nest mentions under their note."""
         slices, position = [], 0
-        for count in self.notes["n_mentions"].tolist():
+        for count in self.arrow["notes"].column("n_mentions").to_pylist():
             slices.append(slice(position, position + count))
             position += count
         return slices
 
 
 def _is_missing(value: object) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
+    """None, NaN, or pandas' NA or NaT (which only a process that imported pandas can hold)."""
+    if value is None:
         return True
-    return isinstance(value, float) and math.isnan(value)
+    if isinstance(value, float):
+        return math.isnan(value)
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and (value is pandas.NA or value is pandas.NaT)
 
 
 def note_id_text(value: object) -> str:
@@ -278,10 +336,12 @@ def score_rows(chunk: Chunk, scorer: Any, *, mask_pii: bool = False) -> ScoredCh
     stats.empty = status.count("empty")
     stats.failed = status.count("error")
     stats.mentions = sum(columns.n_mentions)
-    notes = columns.frame(note_ids, chunk, status, errors, mask_pii=mask_pii)
-    return ScoredChunk(notes, typed_table(mention_rows, MENTION_COLUMNS), stats,
-                       typed_table(hazard_rows, HAZARD_COLUMNS),
-                       typed_table(event_rows, EVENT_COLUMNS))
+    kept = {name: [mask_personal_data(v) if isinstance(v, str) else v for v in values]
+            if mask_pii else values for name, values in chunk.kept.items()}
+    return ScoredChunk({"notes": columns.table(note_ids, status, errors),
+                        "mentions": arrow_table(mention_rows, MENTION_COLUMNS),
+                        "hazards": arrow_table(hazard_rows, HAZARD_COLUMNS),
+                        "events": arrow_table(event_rows, EVENT_COLUMNS)}, stats, kept)
 
 
 def _row_status(chunk: Chunk) -> tuple[list[str], list[str]]:
@@ -324,7 +384,7 @@ def _score_ok_rows(chunk: Chunk, note_ids: list[str], scorer: Any, status: list[
 @dataclass
 class _NoteColumns:
     """The notes table's computed columns for one chunk, filled row by row (as lists, which
-    take an item faster than arrays; :meth:`frame` types them)."""
+    take an item faster than arrays; :meth:`table` types them)."""
 
     n_mentions: list[int]
     n_risk: list[int]
@@ -357,20 +417,15 @@ class _NoteColumns:
         self.vulnerability[i] = join_list(sorted(note.findings.vulnerability_groups))
         self.urgency[i], self.priority_reason[i] = note.urgency, note.priority_reason
 
-    def frame(self, note_ids: list[str], chunk: Chunk, status: list[str], errors: list[str],
-              *, mask_pii: bool) -> pd.DataFrame:
-        """The notes table: id, kept columns (masked if asked), then these columns."""
-        kept = {name: [mask_personal_data(v) if isinstance(v, str) else v for v in values]
-                if mask_pii else values for name, values in chunk.kept.items()}
+    def table(self, note_ids: list[str], status: list[str], errors: list[str]) -> pa.Table:
+        """The notes table's id and computed columns."""
         computed: dict[str, Sequence[Any]] = {
-            "n_mentions": self.n_mentions, "n_risk": self.n_risk, "risk_score": self.risk_score,
-            "flagged": self.flagged, "urgency": self.urgency, "priority": self.priority,
-            "priority_reason": self.priority_reason, "categories": self.categories,
-            "vulnerability": self.vulnerability, "status": status, "error": errors}
-        table: pd.DataFrame = pd.DataFrame({"note_id": typed_column(note_ids, "string"), **kept,
-                              **{name: typed_column(values, NOTE_COLUMNS[name])
-                                 for name, values in computed.items()}}, copy=False)
-        return table
+            "note_id": note_ids, "n_mentions": self.n_mentions, "n_risk": self.n_risk,
+            "risk_score": self.risk_score, "flagged": self.flagged, "urgency": self.urgency,
+            "priority": self.priority, "priority_reason": self.priority_reason,
+            "categories": self.categories, "vulnerability": self.vulnerability,
+            "status": status, "error": errors}
+        return arrow_table(computed, NOTE_COLUMNS)
 
 
 def _mention_row(rows: dict[str, list[Any]], note_id: str, scored: Any,
@@ -667,6 +722,8 @@ class Tables(NamedTuple):
 def combine_all(scored: Iterable[ScoredChunk], kept: Sequence[str] = (),
                 on_chunk: Callable[[ScoredChunk], None] | None = None) -> Tables:
     """Concatenate scored chunks into the notes, mentions, hazards and events tables."""
+    import pandas as pd
+
     parts: dict[str, list[pd.DataFrame]] = {name: [] for name in Tables._fields}
     for chunk in scored:
         for name, frames in parts.items():
@@ -767,6 +824,8 @@ def score_frame(frame: pd.DataFrame, *, text: str | None = None, id: str | None 
     >>> notes[["note_id", "n_mentions", "flagged", "status"]].values.tolist()
     [['1', 1, True, 'ok'], ['2', 0, False, 'ok']]
     """
+    import pandas as pd
+
     if not isinstance(frame, pd.DataFrame):
         raise InputSchemaError(
             f"score_frame needs a pandas DataFrame, got a {describe_value(frame)}; wrap your "

@@ -20,9 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Final
-
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Any, Final
 
 from ..errors import InputError, OutputError
 from ..lifetime import stale_partials
@@ -36,6 +34,9 @@ from .schema import (
     Chunk,
     pick_column,
 )
+
+if TYPE_CHECKING:  # pandas is imported when a table is written or read back
+    import pandas as pd
 
 INPUT_FORMATS: Final = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet",
@@ -512,6 +513,8 @@ class TableWriter:
             self._book = openpyxl.Workbook(write_only=True)
             self._sheet = self._book.create_sheet()
             self._sheet.append([str(c) for c in table.columns])
+        import pandas as pd
+
         for row in table.itertuples(index=False):
             self._sheet.append([None if pd.isna(v) else v for v in row])
 
@@ -530,11 +533,14 @@ class TableWriter:
             self._parquet.close()
         if self.format == "xlsx":
             if self._book is None:
+                import pandas as pd
+
                 self._write_excel(pd.DataFrame(columns=list(self.dtypes)), True)
             self._book.save(self.partial)
         self.partial.replace(self.target)
 
     def _empty_parquet(self) -> None:
+        import pandas as pd
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -577,6 +583,8 @@ def events_dtypes() -> dict[str, str]:
 
 def read_table(path: str | Path) -> pd.DataFrame:
     """A whole result table written by ``casenotes score`` (CSV/TSV, Parquet, JSON Lines)."""
+    import pandas as pd
+
     path = Path(path)
     fmt = OUTPUT_FORMATS.get(path.suffix.lower(), "")
     try:
