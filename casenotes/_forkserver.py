@@ -2,10 +2,11 @@
 it (see :mod:`casenotes.lifetime`), and holds what every scoring process needs, so each forks
 with it instead of building its own.
 
-Importing pandas and the scorer (not spaCy: scoring cuts words with the stored tokenizer rules)
-takes about a quarter of a second, and building the bundled lexicon's reader (tokenizer,
-automata, lemma table, prefilter) and scoring a first note about as long again, in every
-process: done once here, the pool's processes start in a few milliseconds. Nothing
+Importing the scorer (not spaCy: scoring cuts words with the stored tokenizer rules; not pandas
+or scipy, which scoring processes never use) takes about a sixth of a second, and building the
+bundled lexicon's reader (tokenizer, automata, lemma table, the stored prefilter) and scoring a
+first note about as long again, in every process: done once here, the pool's processes start
+in a few milliseconds. Nothing
 here holds a thread, so forking it is safe; each process loads its own model, and an encoder
 (whose onnxruntime threads would not survive a fork).
 """
@@ -25,7 +26,7 @@ def _preload() -> None:
     import gc
 
     try:
-        from .engines import batch  # noqa: F401  (pandas, the scorer)
+        from .engines import batch  # noqa: F401  (the scorer, Arrow)
         from .nlp.reader import reader_for
         from .scoring import default_scorer
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -176,3 +177,46 @@ def test_skipping_the_rewrites_for_a_note_that_needs_none_changes_no_answer(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(prefilter, "_needs_normalising", None)
         assert finder.prefilter.could_match(text) == answer
+
+
+def test_the_stored_prefilter_is_what_building_gives() -> None:
+    """``casenotes/nlp/prefilter.json`` is current (else: ``python
+    scripts/bundled_prefilter.py``), and the bundled reader reads it rather than building."""
+    from importlib import resources
+
+    from casenotes.nlp.reader import PREFILTER_FILE, NoteReader, prefilter_key
+
+    reader = NoteReader()
+    key = prefilter_key(reader.lexicon, reader.tokenizer)
+    stored = resources.files("casenotes.nlp").joinpath(PREFILTER_FILE).read_text("utf-8")
+    assert reader.built_prefilter().to_json(key) == stored
+    assert reader.prefilter.to_json(key) == stored
+
+
+@functools.cache
+def built_and_read_back() -> tuple[Prefilter, Prefilter | None]:
+    from casenotes.nlp.reader import reader_for
+
+    built = reader_for().built_prefilter()
+    return built, Prefilter.from_json(built.to_json("key"), "key")
+
+
+@given(text=st.one_of(risky_text(), st.text(max_size=200)))
+def test_a_prefilter_read_back_from_its_data_answers_as_built(text: str) -> None:
+    built, read = built_and_read_back()
+    assert read is not None
+    assert read.could_match(text) == built.could_match(text)
+
+
+def test_a_reader_of_another_lexicon_builds_its_own_prefilter() -> None:
+    """The stored data is the bundled lexicon's: a lexicon with one more term, or the same
+    data under another key, is not served from it."""
+    from casenotes.nlp.reader import NoteReader
+
+    data = default_lexicon().to_dict()
+    data["hazards"][0] = {**data["hazards"][0],
+                          "phrases": [*data["hazards"][0]["phrases"], "kerfuffle"]}
+    own = NoteReader(Lexicon.from_dict(data)).prefilter
+    assert own.could_match("a kerfuffle in the hall")
+    assert not NoteReader().prefilter.could_match("a kerfuffle in the hall")
+    assert Prefilter.from_json(own.to_json("one"), "another") is None

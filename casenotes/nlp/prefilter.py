@@ -28,6 +28,7 @@ so a phrase split by a double space or a tab is still seen.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from bisect import bisect_right
@@ -300,6 +301,9 @@ def _run_pattern(run: tuple[tuple[str, ...], ...], free: tuple[str, ...]) -> _La
     return _LazyRegex(" ?".join(tokens))
 
 
+#: The version of :meth:`Prefilter.to_json`'s data.
+STORED_FORMAT: Final = 1
+
 _NO_LETTER_BEFORE_FIRST: Final = r"(?<![^\W\d_].)"
 _NO_LETTER_AFTER: Final = r"(?![^\W\d_])"
 
@@ -382,6 +386,51 @@ class Prefilter:
         if needs:
             automaton.make_automaton()
         return cls(automaton, always or not needs)
+
+    def to_json(self, key: str) -> str:
+        """The prefilter as data: each anchor's edges, runs and look-alikes, with the regular
+        expressions as their sources. ``key`` names what it was built from
+        (:func:`prefilter_key`); :meth:`from_json` takes it back only for the same key."""
+        regexes: dict[str, int] = {}
+
+        def regex(pattern: _LazyRegex) -> int:
+            return regexes.setdefault(pattern.source, len(regexes))
+
+        anchors = {}
+        for anchor, (_, check_left, check_right, confirm, _, blockers) in sorted(
+                self.automaton.items()):
+            anchors[anchor] = [
+                check_left, check_right,
+                None if confirm is None else [[[regex(run), around] for run, around in runs]
+                                              for runs in confirm],
+                None if blockers is None else [[offset, regex(lookalike)]
+                                               for offset, lookalike in blockers]]
+        return json.dumps({"format": STORED_FORMAT, "key": key, "always": self.always,
+                           "regexes": list(regexes), "anchors": anchors},
+                          ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes, key: str) -> Prefilter | None:
+        """The prefilter :meth:`to_json` wrote, or None if it was built from something other
+        than ``key`` names (or in another format)."""
+        data = json.loads(text)
+        if data.get("format") != STORED_FORMAT or data.get("key") != key:
+            return None
+        regexes = [_LazyRegex(source) for source in data["regexes"]]
+        automaton = ahocorasick.Automaton()
+        for anchor, (check_left, check_right, confirm, blockers) in data["anchors"].items():
+            runs = None if confirm is None else tuple(
+                tuple((regexes[run], None if around is None else (around[0], around[1]))
+                      for run, around in alternative) for alternative in confirm)
+            anywhere = runs is not None and all(
+                around is None for alternative in runs for _, around in alternative)
+            automaton.add_word(anchor, (
+                len(anchor), check_left, check_right, runs, anywhere,
+                None if blockers is None else tuple((offset, regexes[lookalike])
+                                                    for offset, lookalike in blockers)))
+        if data["anchors"]:
+            automaton.make_automaton()
+        return cls(automaton, data["always"])
 
     def could_match(self, text: str) -> bool:
         """False only when ``text`` cannot hold a hazard term."""

@@ -10,12 +10,14 @@ components of :mod:`casenotes.nlp.pipeline` turn the same reading into a ``Doc``
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from importlib import resources
 from typing import Any, Final, cast
 
 from ..lexicon import CueRule, Lexicon, default_lexicon
@@ -43,7 +45,7 @@ from .matching import JoinedTokens, LexiconMatcher, TermHit
 from .prefilter import Prefilter
 from .senses import Evidence, Sense, SenseReader
 from .text import IDENTITY, OffsetMap, check_text, normalise
-from .tokens import Tokens
+from .tokens import NoteTokenizer, Tokens
 
 _segment_compiled: Any = None if core is None else core.segment
 _context_records: Any = None if core is None else core.context_records
@@ -223,8 +225,20 @@ class NoteReader:
 
     @cached_property
     def prefilter(self) -> Prefilter:
-        """The raw-text check that a note could hold one of this reader's hazard terms (built
-        on first use, once per reader)."""
+        """The raw-text check that a note could hold one of this reader's hazard terms (made
+        on first use, once per reader): the stored one where it was built from this reader's
+        lexicon and tokenizer rules (the bundled ones, :data:`PREFILTER_FILE`), else built."""
+        key = prefilter_key(self.lexicon, self.tokenizer)
+        try:
+            stored = resources.files(__package__).joinpath(PREFILTER_FILE).read_bytes()
+        except OSError:
+            stored = None
+        found = None if stored is None else Prefilter.from_json(stored, key)
+        return self.built_prefilter() if found is None else found
+
+    def built_prefilter(self) -> Prefilter:
+        """The prefilter built from this reader's lexicon and tokenizer (a tenth of a second
+        for the bundled lexicon, four times as long as reading the stored one)."""
         return Prefilter.from_lexicon(self.lexicon, self.tokenizer.words,
                                       split_pieces=letter_split_pieces(self.tokenizer))
 
@@ -558,6 +572,17 @@ def lemma_table() -> Mapping[str, str]:
     stored = resources.files("spacy_lookups_data").joinpath("data/en_lemma_lookup.json.gz")
     table: dict[str, str] = json.loads(gzip.decompress(stored.read_bytes()))
     return table
+
+
+#: The bundled lexicon's prefilter, stored beside this module (``scripts/bundled_prefilter.py``
+#: writes it; a test checks it is what building gives).
+PREFILTER_FILE: Final = "prefilter.json"
+
+
+def prefilter_key(lexicon: Lexicon, tokenizer: NoteTokenizer) -> str:
+    """What a prefilter is built from, as a hash: the lexicon and the tokenizer's rules."""
+    rules = hashlib.sha256(tokenizer.splitter.rules.to_json().encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{lexicon.hash}:{rules}".encode()).hexdigest()
 
 
 def reader_for(lexicon: Lexicon | None = None) -> NoteReader:
