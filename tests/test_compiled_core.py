@@ -365,6 +365,16 @@ def test_the_compiled_check_for_text_to_normalise_answers_as_the_pattern_does(
     assert needs_normalising(text, 2 * PUNCTUATION_RUN) is expected
 
 
+@compiled_only
+@given(st.text(alphabet=st.one_of(st.characters(max_codepoint=0x9f), st.characters()),
+               max_size=40))
+def test_the_compiled_check_for_control_junk_answers_as_the_pattern_does(text: str) -> None:
+    from casenotes.engines.batch import _CONTROL_JUNK
+    from casenotes.nlp._core import has_control_junk
+
+    assert has_control_junk(text) is (_CONTROL_JUNK.search(text) is not None)
+
+
 def test_the_environment_can_ask_for_the_python_reader_and_it_reads_the_same(
         samples: Path, tmp_path: Path) -> None:
     import subprocess

@@ -49,6 +49,7 @@ from ..io.schema import (
     pick_column,
 )
 from ..lifetime import die_with_parent, pool_context
+from ..nlp.compiled import core
 from ..nlp.text import MAX_NOTE_LENGTH
 from ..privacy import hashed_reference, mask_personal_data, mask_reason, personal_words
 from ..types import Reason
@@ -59,6 +60,9 @@ if TYPE_CHECKING:  # pandas is imported where a frame is made: scoring processes
 DEFAULT_CHUNK_SIZE: Final = 2_000
 #: Control characters that do not occur in typed text (tab, line breaks excepted).
 _CONTROL_JUNK: Final = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+#: The compiled core's scan for them, a fifth of the regex's time on a long note.
+_has_control_junk: Final[Callable[[str], object]] = (
+    _CONTROL_JUNK.search if core is None else core.has_control_junk)
 
 
 # ----------------------------------------------------------------------------- columns
@@ -291,9 +295,9 @@ def text_status(text: object) -> tuple[str, str]:
     if not isinstance(text, str):
         return "error", (f"the text is of type {describe_value(text)}, not a string; convert the "
                          "text column to strings")
-    if not text.strip():
+    if not text or text.isspace():  # (no copy, as strip() makes)
         return "empty", ""
-    if _CONTROL_JUNK.search(text):
+    if _has_control_junk(text):
         return "error", ("the text holds control characters (such as NUL): binary junk from "
                          "a broken export; it was not scored: fix the row or re-export")
     if len(text) > MAX_NOTE_LENGTH:

@@ -2116,6 +2116,21 @@ cdef inline bint _can_repeat_as_mark(Py_UCS4 c) noexcept:
                 or _is_control(c) or 0x09 <= c <= 0x0d or _is_dropped_or_broken(c))
 
 
+def has_control_junk(str text):
+    """Whether ``text`` holds a control character that typed text never does (tab, line
+    breaks, form feed excepted): ``[\\x00-\\x08\\x0e-\\x1f\\x7f]``, the batch engine's regex, in one
+    pass without the regex engine."""
+    cdef Py_ssize_t n = len(text), i
+    cdef Py_UCS4 c
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    for i in range(n):
+        c = PyUnicode_READ(kind, data, i)
+        if c <= 0x08 or 0x0e <= c <= 0x1f or c == 0x7f:
+            return True
+    return False
+
+
 def needs_normalising(str text, Py_ssize_t run):
     """Whether ``text._NEEDS_NORMALISING`` finds anything in ``text`` (it is the reference):
     a control character, a space other than the plain one, a double space, a zero-width mark,
