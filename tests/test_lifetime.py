@@ -198,3 +198,21 @@ def test_a_scoring_run_has_its_fork_server_before_the_command_line_has_loaded(
     shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                            cwd=tmp_path, timeout=120, check=True)
     assert int(shown.stdout.split()[-1]) >= 1
+
+
+@pytest.mark.parametrize(("own", "expected"), [(None, "1"), ("4", "4")])
+def test_a_scoring_command_keeps_openblas_to_one_thread_unless_told(own: str | None,
+                                                                    expected: str) -> None:
+    """Scoring does no linear algebra, and OpenBLAS's idle threads spun for 0.1-0.3 s of a core
+    in every process; a user's own setting is kept."""
+    code = ("import os, sys\n"
+            "sys.argv = ['casenotes', 'score', '--help']\n"
+            "from casenotes._entry import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(os.environ.get('OPENBLAS_NUM_THREADS'), file=sys.stderr)\n")
+    environment = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if own is not None:
+        environment["OPENBLAS_NUM_THREADS"] = own
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=environment)
+    assert done.stderr.strip().splitlines()[-1] == expected
