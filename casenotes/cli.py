@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from enum import Enum
@@ -104,11 +104,12 @@ def _moment(as_of: str | None) -> datetime | None:
     return cast(datetime, moment.to_pydatetime())
 
 
-def hash_array(values: Any) -> Any:
-    """pandas' stable hash of an array (imported on use: ``--version`` needs no pandas)."""
-    import pandas as pd
+def hash_array(values: Sequence[str]) -> Any:
+    """The 64-bit hashes of strings, as a numpy array: equal within a run for equal strings
+    (Python's own hash, salted per process), all a count of repeated ids needs."""
+    import numpy as np
 
-    return pd.util.hash_array(values)
+    return np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
 
 
 def _lexicon(paths: list[Path] | None, replace: bool) -> Lexicon:
@@ -364,11 +365,13 @@ def _score_into(reader: Any, writers: list[tuple[str, Any]], spec: Any, jobs: in
             for scored in score_chunks(reader.chunks(), spec, jobs=jobs, mask_pii=mask_pii):
                 check_interrupt()
                 for name, writer in writers:
-                    writer.write(getattr(scored, name))
+                    # Parquet takes the tables as scored (Arrow): no pandas on the way.
+                    arrow = scored.arrow_of(name) if writer.takes_arrow else None
+                    writer.write(getattr(scored, name) if arrow is None else arrow)
                 stats.add(scored.stats)
                 if reader.id_column is not None:
                     id_hashes.append(hash_array(
-                        scored.notes["note_id"].to_numpy(dtype=object)))
+                        scored.arrow["notes"].column("note_id").to_pylist()))
                 advance(scored.stats.notes)
         for _, writer in writers:
             writer.commit()

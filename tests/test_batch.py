@@ -20,7 +20,13 @@ from casenotes.engines.batch import (
     scorer_for,
 )
 from casenotes.errors import CasenotesWarning, InputSchemaError
-from casenotes.io.schema import MENTION_COLUMNS, NOTE_COLUMNS, Chunk
+from casenotes.io.schema import (
+    EVENT_COLUMNS,
+    HAZARD_COLUMNS,
+    MENTION_COLUMNS,
+    NOTE_COLUMNS,
+    Chunk,
+)
 
 NOTES = pd.DataFrame({
     "id": ["a1", "a2", "a3", "a4", "a5", "a6"],
@@ -270,7 +276,7 @@ _CELLS = {
 def test_a_column_made_through_arrow_is_what_pandas_makes_of_the_values(
         data: st.DataObject, dtype: str) -> None:
     """Scoring builds its tables in Arrow; as pandas they equal pandas' own of the values."""
-    from casenotes.engines.batch import arrow_table, pandas_table
+    from casenotes.io.arrow import arrow_table, pandas_table
 
     values = data.draw(st.lists(_CELLS[dtype], max_size=20))
     made = pandas_table(arrow_table({"column": values}, {"column": dtype}))["column"]
@@ -286,6 +292,20 @@ def test_a_lone_surrogate_in_an_id_is_written_as_its_escape_and_the_run_goes_on(
     chunk.arrow["notes"].validate(full=True)
     assert chunk.notes["note_id"].tolist() == ["n\\ud800", "n2"]
     assert chunk.mentions["note_id"].tolist() == ["n\\ud800"]
+
+
+@pytest.mark.parametrize("dtypes", [NOTE_COLUMNS, MENTION_COLUMNS, HAZARD_COLUMNS, EVENT_COLUMNS])
+def test_the_parquet_metadata_made_without_pandas_is_what_pyarrow_makes_from_pandas(
+        dtypes: dict[str, str]) -> None:
+    import json
+
+    import pyarrow as pa
+
+    from casenotes.io.arrow import arrow_table, pandas_metadata, pandas_table
+
+    frame = pandas_table(arrow_table({name: [] for name in dtypes}, dtypes))
+    made = pa.Table.from_pandas(frame, preserve_index=False).schema.metadata[b"pandas"]
+    assert json.loads(pandas_metadata(dtypes)) == json.loads(made)
 
 
 def test_a_scoring_process_never_imports_pandas() -> None:

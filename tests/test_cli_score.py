@@ -110,6 +110,42 @@ def test_parquet_output_keeps_the_documented_dtypes(tmp_path: Path) -> None:
     assert str(pd.read_parquet(mentions)["start"].dtype) == "int64"
 
 
+@pytest.mark.parametrize("keep", [[], ["--keep", "targetId"]])
+def test_parquet_written_from_arrow_reads_back_as_the_frames_scoring_gives(
+        tmp_path: Path, keep: list[str]) -> None:
+    """Without kept columns, each table goes to Parquet as scored, in Arrow, with the schema
+    metadata pandas would write; with them, the notes table goes through pandas. Either way
+    the files read back as the frames of ``score_frame``, dtypes and all."""
+    from casenotes.engines.batch import score_frame
+
+    tables = {name: tmp_path / f"{name}.parquet" for name in ("notes", "mentions", "hazards")}
+    result = score(str(export(tmp_path)), *[f"--{name}={path}" for name, path in tables.items()],
+                   *keep)
+    assert result.exit_code == 0, result.output
+    frame = pd.DataFrame(ROWS)
+    expected = score_frame(frame, text="description", id="id", keep=keep[1:], hazards=True)
+    for (name, path), table in zip(tables.items(), expected, strict=True):
+        read = pd.read_parquet(path)
+        if name == "notes":  # the file's ids are the export's text; the frame's as given
+            table = table.astype({column: read[column].dtype for column in keep[1:]})
+        pd.testing.assert_frame_equal(read, table, check_exact=True)
+
+
+def test_scoring_to_parquet_never_imports_pandas(tmp_path: Path) -> None:
+    source = export(tmp_path)
+    code = ("import sys\n"
+            "from casenotes.cli import main\n"
+            f"sys.argv = ['casenotes', 'score', {str(source)!r}, '--notes', "
+            f"{str(tmp_path / 'n.parquet')!r}, '--mentions', {str(tmp_path / 'm.parquet')!r}, "
+            "'--jobs', '1', '--quiet']\n"
+            "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit\n"
+            "print('pandas' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip().splitlines()[-1] == "False"
+    assert len(pd.read_parquet(tmp_path / "n.parquet")) == len(ROWS)
+
+
 def test_a_cp1252_export_is_read_without_being_told(tmp_path: Path) -> None:
     rows = [dict(ROWS[0], description="Café owner paid £20; smell of gas – urgent")]
     source = export(tmp_path, rows=rows, encoding="cp1252")

@@ -27,7 +27,6 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, overload
 
-import numpy as np
 import pyarrow as pa
 
 from ..errors import (
@@ -37,6 +36,7 @@ from ..errors import (
     ScoringError,
     describe_value,
 )
+from ..io.arrow import arrow_table, pandas_table
 from ..io.schema import (
     EVENT_COLUMNS,
     HAZARD_COLUMNS,
@@ -110,63 +110,6 @@ def empty_events() -> pd.DataFrame:
 def empty_mentions() -> pd.DataFrame:
     """A mentions table with no rows and the documented dtypes."""
     return pandas_table(arrow_table({name: [] for name in MENTION_COLUMNS}, MENTION_COLUMNS))
-
-
-def arrow_table(columns: Mapping[str, Sequence[Any]], dtypes: Mapping[str, str]) -> pa.Table:
-    """A table of ``columns`` (plain lists, no missing values), each as the Arrow type of its
-    dtype in ``dtypes``: how scoring builds its tables.
-
-    The arrays are made from their buffers: ``pyarrow.array`` imports pandas (to ask whether
-    a list is a pandas object), a sixth of a second that a scoring process otherwise never
-    spends, and is slower on a column of text.
-    """
-    return pa.Table.from_arrays([_ARROW_COLUMNS[dtypes[name]](values)
-                                 for name, values in columns.items()], names=list(columns))
-
-
-def _text_array(values: Sequence[str]) -> pa.Array:
-    joined = "".join(values)
-    if joined.isascii():  # a character a byte: the lengths are the strings'
-        data = joined.encode("ascii")
-        lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    else:
-        # A lone surrogate (only a JSON escape can make one) is written as its escape.
-        encoded = [value.encode("utf-8", "backslashreplace") for value in values]
-        data = b"".join(encoded)
-        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(values))
-    offsets = np.zeros(len(values) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    return pa.Array.from_buffers(pa.large_string(), len(values),
-                                 [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-
-
-def _number_array(dtype: str, arrow_type: pa.DataType) -> Callable[[Sequence[Any]], pa.Array]:
-    def made(values: Sequence[Any]) -> pa.Array:
-        return pa.Array.from_buffers(arrow_type, len(values),
-                                     [None, pa.py_buffer(np.asarray(values, dtype=dtype))])
-    return made
-
-
-def _flag_array(values: Sequence[bool]) -> pa.Array:
-    bits = np.packbits(np.asarray(values, dtype=bool), bitorder="little")
-    return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
-
-
-_ARROW_COLUMNS: Final[dict[str, Callable[[Sequence[Any]], pa.Array]]] = {
-    "string": _text_array, "int64": _number_array("int64", pa.int64()),
-    "float64": _number_array("float64", pa.float64()), "bool": _flag_array}
-
-
-def pandas_table(table: pa.Table) -> pd.DataFrame:
-    """An Arrow table of :func:`arrow_table` as pandas, with the documented dtypes: text as
-    pandas' "string" (kept in Arrow where pandas stores it there), numbers and flags as numpy,
-    the same frame ``pandas.DataFrame`` makes of the values with those dtypes."""
-    import pandas as pd
-
-    strings = pd.StringDtype()
-    frame: pd.DataFrame = table.to_pandas(
-        types_mapper={pa.large_string(): strings, pa.string(): strings}.get, use_threads=False)
-    return frame
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -258,6 +201,11 @@ class ScoredChunk:
     @cached_property
     def events(self) -> pd.DataFrame:
         return pandas_table(self.arrow["events"])
+
+    def arrow_of(self, name: str) -> pa.Table | None:
+        """Table ``name`` whole in Arrow, for a writer that takes Arrow; None for a notes table
+        with kept columns, which only its DataFrame holds."""
+        return None if name == "notes" and self.kept else self.arrow[name]
 
     def mention_slices(self) -> list[slice]:
         """For each notes row, the slice of the mentions table holding its mentions (the

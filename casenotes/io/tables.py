@@ -22,8 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
+import pyarrow as pa
+
 from ..errors import InputError, OutputError
 from ..lifetime import stale_partials
+from .arrow import pandas_metadata, pandas_table
 from .schema import (
     EVENT_COLUMNS,
     HAZARD_COLUMNS,
@@ -473,12 +476,25 @@ class TableWriter:
         if self.format in ("csv", "tsv", "jsonl"):
             self._handle = self.partial.open("w", encoding="utf-8", newline="")
 
-    def write(self, table: pd.DataFrame) -> None:
-        """Append rows (the first call fixes the columns)."""
+    @property
+    def takes_arrow(self) -> bool:
+        """Whether :meth:`write` takes an Arrow table as it is (Parquet), not only a frame."""
+        return self.format == "parquet"
+
+    def write(self, table: pd.DataFrame | pa.Table) -> None:
+        """Append rows (the first call fixes the columns). An Arrow table (of
+        :func:`~casenotes.io.arrow.arrow_table`, the columns of ``dtypes``) goes to Parquet as
+        it is, with the schema metadata pandas would have written; to the other formats
+        through pandas."""
+        if isinstance(table, pa.Table) and not self.takes_arrow:
+            table = pandas_table(table)
         first = not self._started
         self._started = True
         self.rows += len(table)
-        if self.format in ("csv", "tsv"):
+        if isinstance(table, pa.Table):
+            self._write_parquet(table.replace_schema_metadata(
+                {b"pandas": pandas_metadata(self.dtypes)}))
+        elif self.format in ("csv", "tsv"):
             assert self._handle is not None
             table.to_csv(self._handle, sep="\t" if self.format == "tsv" else ",",
                          header=first, index=False, lineterminator="\n")
@@ -488,16 +504,17 @@ class TableWriter:
                 text = table.to_json(orient="records", lines=True, force_ascii=False)
                 self._handle.write(text if text.endswith("\n") else text + "\n")
         elif self.format == "parquet":
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
             # One thread: the scoring processes have the other cores.
-            batch = pa.Table.from_pandas(table, preserve_index=False, nthreads=1)
-            if self._parquet is None:
-                self._parquet = pq.ParquetWriter(self.partial, batch.schema)
-            self._parquet.write_table(batch.cast(self._parquet.schema))
+            self._write_parquet(pa.Table.from_pandas(table, preserve_index=False, nthreads=1))
         else:
             self._write_excel(table, first)
+
+    def _write_parquet(self, batch: pa.Table) -> None:
+        import pyarrow.parquet as pq
+
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.partial, batch.schema)
+        self._parquet.write_table(batch.cast(self._parquet.schema))
 
     def _write_excel(self, table: pd.DataFrame, first: bool) -> None:
         if self.rows > EXCEL_MAX_ROWS:
@@ -541,7 +558,6 @@ class TableWriter:
 
     def _empty_parquet(self) -> None:
         import pandas as pd
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         table = pa.Table.from_pandas(
