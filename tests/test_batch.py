@@ -308,6 +308,38 @@ def test_the_parquet_metadata_made_without_pandas_is_what_pyarrow_makes_from_pan
     assert json.loads(pandas_metadata(dtypes)) == json.loads(made)
 
 
+_CSV_CELLS = {
+    "string": st.text(alphabet=st.sampled_from(list('ab ,;"\t\n\r\'é€中')), max_size=8),
+    "int64": st.integers(min_value=-2**62, max_value=2**62),
+    "float64": st.floats(allow_nan=True, allow_infinity=True),
+    "bool": st.booleans(),
+}
+
+
+@given(data=st.data(), fmt=st.sampled_from(["csv", "tsv"]),
+       dtypes=st.lists(st.sampled_from(sorted(_CSV_CELLS)), min_size=1, max_size=4))
+def test_csv_written_from_arrow_is_byte_for_byte_what_pandas_writes(
+        tmp_path_factory: pytest.TempPathFactory, data: st.DataObject, fmt: str,
+        dtypes: list[str]) -> None:
+    from casenotes.io.arrow import arrow_table, pandas_table
+    from casenotes.io.tables import TableWriter
+
+    schema = {f"c{i}": dtype for i, dtype in enumerate(dtypes)}
+    rows = data.draw(st.integers(0, 6))
+    table = arrow_table({name: data.draw(st.lists(_CSV_CELLS[dtype], min_size=rows,
+                                                  max_size=rows))
+                         for name, dtype in schema.items()}, schema)
+    folder = tmp_path_factory.mktemp("csv")
+    written = {}
+    for way, chunk in (("arrow", table), ("pandas", pandas_table(table))):
+        writer = TableWriter(folder / f"{way}.{fmt}", schema)
+        writer.write(chunk)
+        writer.write(chunk)
+        writer.commit()
+        written[way] = (folder / f"{way}.{fmt}").read_bytes()
+    assert written["arrow"] == written["pandas"]
+
+
 def test_a_scoring_process_never_imports_pandas() -> None:
     """A pool's processes score and build their tables in Arrow: pandas (a sixth of a second
     a process) is left to the process that reads the tables."""

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from casenotes.cli import app
 from casenotes.io.schema import MENTION_COLUMNS, NOTE_COLUMNS
+from casenotes.io.tables import read_table
 
 runner = CliRunner()
 ROWS = [
@@ -131,19 +132,21 @@ def test_parquet_written_from_arrow_reads_back_as_the_frames_scoring_gives(
         pd.testing.assert_frame_equal(read, table, check_exact=True)
 
 
-def test_scoring_to_parquet_never_imports_pandas(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".tsv"])
+def test_scoring_to_parquet_csv_or_tsv_never_imports_pandas(tmp_path: Path,
+                                                            suffix: str) -> None:
     source = export(tmp_path)
+    notes, mentions = tmp_path / f"n{suffix}", tmp_path / f"m{suffix}"
     code = ("import sys\n"
             "from casenotes.cli import main\n"
-            f"sys.argv = ['casenotes', 'score', {str(source)!r}, '--notes', "
-            f"{str(tmp_path / 'n.parquet')!r}, '--mentions', {str(tmp_path / 'm.parquet')!r}, "
-            "'--jobs', '1', '--quiet']\n"
+            f"sys.argv = ['casenotes', 'score', {str(source)!r}, '--notes', {str(notes)!r}, "
+            f"'--mentions', {str(mentions)!r}, '--jobs', '1', '--quiet']\n"
             "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit\n"
             "print('pandas' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip().splitlines()[-1] == "False"
-    assert len(pd.read_parquet(tmp_path / "n.parquet")) == len(ROWS)
+    assert len(read_table(notes)) == len(ROWS)
 
 
 def test_a_cp1252_export_is_read_without_being_told(tmp_path: Path) -> None:

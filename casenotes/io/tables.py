@@ -478,22 +478,25 @@ class TableWriter:
 
     @property
     def takes_arrow(self) -> bool:
-        """Whether :meth:`write` takes an Arrow table as it is (Parquet), not only a frame."""
-        return self.format == "parquet"
+        """Whether :meth:`write` takes an Arrow table without pandas (Parquet, CSV, TSV)."""
+        return self.format in ("parquet", "csv", "tsv")
 
     def write(self, table: pd.DataFrame | pa.Table) -> None:
         """Append rows (the first call fixes the columns). An Arrow table (of
         :func:`~casenotes.io.arrow.arrow_table`, the columns of ``dtypes``) goes to Parquet as
-        it is, with the schema metadata pandas would have written; to the other formats
-        through pandas."""
+        it is, with the schema metadata pandas would have written, and to CSV or TSV as
+        pandas would have written it; to the other formats through pandas."""
         if isinstance(table, pa.Table) and not self.takes_arrow:
             table = pandas_table(table)
         first = not self._started
         self._started = True
         self.rows += len(table)
         if isinstance(table, pa.Table):
-            self._write_parquet(table.replace_schema_metadata(
-                {b"pandas": pandas_metadata(self.dtypes)}))
+            if self.format == "parquet":
+                self._write_parquet(table.replace_schema_metadata(
+                    {b"pandas": pandas_metadata(self.dtypes)}))
+            else:
+                self._write_delimited(table, first)
         elif self.format in ("csv", "tsv"):
             assert self._handle is not None
             table.to_csv(self._handle, sep="\t" if self.format == "tsv" else ",",
@@ -508,6 +511,23 @@ class TableWriter:
             self._write_parquet(pa.Table.from_pandas(table, preserve_index=False, nthreads=1))
         else:
             self._write_excel(table, first)
+
+    def _write_delimited(self, table: pa.Table, first: bool) -> None:
+        """CSV or TSV of an Arrow table, byte for byte as ``DataFrame.to_csv`` writes its frame
+        (the same csv writer and quoting; a float as its shortest repr, NaN and missing values
+        empty), without making the frame."""
+        assert self._handle is not None
+        writer = csv.writer(self._handle, delimiter="\t" if self.format == "tsv" else ",",
+                            lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        if first:
+            writer.writerow(table.column_names)
+        columns = []
+        for column in table.columns:
+            values = column.to_pylist()
+            if pa.types.is_floating(column.type):
+                values = [None if value != value else value for value in values]  # NaN: ""
+            columns.append(values)
+        writer.writerows(zip(*columns, strict=True))
 
     def _write_parquet(self, batch: pa.Table) -> None:
         import pyarrow.parquet as pq
