@@ -48,6 +48,20 @@ def finder(lexicon: Lexicon) -> MentionFinder:
 
 
 @pytest.fixture(scope="session")
+def python_prints() -> Callable[[str], str]:
+    """What a fresh Python process running ``code`` prints (stdout, stripped): for what a
+    process imports, which the test process itself has long imported."""
+    import subprocess
+    import sys
+
+    def run(code: str) -> str:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True)
+        return done.stdout.strip()
+    return run
+
+
+@pytest.fixture(scope="session")
 def samples() -> Path:
     return SAMPLES
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import warnings
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
@@ -340,25 +341,20 @@ def test_csv_written_from_arrow_is_byte_for_byte_what_pandas_writes(
     assert written["arrow"] == written["pandas"]
 
 
-def test_a_scoring_process_never_imports_pandas() -> None:
+def test_a_scoring_process_never_imports_pandas(python_prints: Callable[[str], str]) -> None:
     """A pool's processes score and build their tables in Arrow: pandas (a sixth of a second
     a process) is left to the process that reads the tables."""
-    import subprocess
-    import sys
-
-    code = ("import sys\n"
-            "from casenotes.engines.batch import ScorerSpec, _score_in_worker, _start_worker\n"
-            "from casenotes.io.schema import Chunk\n"
-            "import casenotes.engines.batch as batch\n"
-            "batch.die_with_parent = lambda: None\n"
-            "_start_worker(ScorerSpec(), False)\n"
-            "scored = _score_in_worker(Chunk(ids=[1, 2], texts=['T/C smell of gas, baby in the "
-            "flat', None], kept={'ward': ['N', 'S']}))\n"
-            "assert scored.stats.scored == 1 and scored.stats.empty == 1, scored.stats\n"
-            "print('pandas' in sys.modules)\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
-    assert result.stdout.strip() == "False"
+    assert python_prints(
+        "import sys\n"
+        "from casenotes.engines.batch import ScorerSpec, _score_in_worker, _start_worker\n"
+        "from casenotes.io.schema import Chunk\n"
+        "import casenotes.engines.batch as batch\n"
+        "batch.die_with_parent = lambda: None\n"
+        "_start_worker(ScorerSpec(), False)\n"
+        "scored = _score_in_worker(Chunk(ids=[1, 2], texts=['T/C smell of gas, baby in the "
+        "flat', None], kept={'ward': ['N', 'S']}))\n"
+        "assert scored.stats.scored == 1 and scored.stats.empty == 1, scored.stats\n"
+        "print('pandas' in sys.modules)\n") == "False"
 
 
 def test_a_chunks_frames_are_its_arrow_tables_with_the_kept_columns_after_the_id() -> None:

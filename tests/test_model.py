@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -170,26 +171,22 @@ def test_a_pickle_with_a_forged_card_hash_still_never_runs(tmp_path: Path) -> No
     assert not (tmp_path / "ran").exists()
 
 
-def test_scoring_with_a_saved_model_imports_neither_scikit_learn_nor_spacy() -> None:
+def test_scoring_with_a_saved_model_imports_neither_scikit_learn_nor_spacy(
+        python_prints: Callable[[str], str]) -> None:
     """Workers start faster: a loaded model scores from its arrays with numpy alone, and the
     reader cuts words with the stored tokenizer rules and reads the lemma file, so spaCy (half
     a second and 50 MB a process) is loaded only for the spaCy view. With the compiled core,
     scipy (a tenth of a second) and srsly are not loaded either."""
-    import subprocess
-    import sys
-
-    code = ("import sys, casenotes\n"
-            "scored = casenotes.score_text('T/C smell of gas, tenant has headaches')\n"
-            "assert scored and scored[0].label == 'risk', scored\n"
-            "from casenotes.scoring import Scorer\n"
-            "note = Scorer(events=True).score_note('Attended, no answer, card left.', 'n')\n"
-            "assert note.events, note\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules}\n"
-            "             & {'sklearn', 'spacy', 'thinc', 'scipy', 'srsly'}))\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
-    compiled = model_module._core is not None
-    assert result.stdout.strip() == ("[]" if compiled else "['scipy']")
+    loaded = python_prints(
+        "import sys, casenotes\n"
+        "scored = casenotes.score_text('T/C smell of gas, tenant has headaches')\n"
+        "assert scored and scored[0].label == 'risk', scored\n"
+        "from casenotes.scoring import Scorer\n"
+        "note = Scorer(events=True).score_note('Attended, no answer, card left.', 'n')\n"
+        "assert note.events, note\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}\n"
+        "             & {'sklearn', 'spacy', 'thinc', 'scipy', 'srsly'}))\n")
+    assert loaded == ("[]" if model_module._core is not None else "['scipy']")
 
 
 _VOCABULARY = sorted(load_model().to_dict()["features"])

@@ -181,7 +181,7 @@ def test_skipping_the_rewrites_for_a_note_that_needs_none_changes_no_answer(
 
 def test_the_stored_prefilter_is_what_building_gives() -> None:
     """``casenotes/nlp/prefilter.json`` is current (else: ``python
-    scripts/bundled_prefilter.py``), and the bundled reader reads it rather than building."""
+    scripts/stored_data.py``), and the bundled reader reads it rather than building."""
     from importlib import resources
 
     from casenotes.nlp.reader import PREFILTER_FILE, NoteReader, prefilter_key

@@ -90,7 +90,7 @@ def spacy_cut(run: str) -> tuple[str, ...]:
 
 def test_the_stored_rules_are_what_the_installed_spacy_gives() -> None:
     """``casenotes/nlp/english_rules.json`` is current (else: ``python
-    scripts/english_rules.py``), and scoring uses it rather than importing spaCy."""
+    scripts/stored_data.py``), and scoring uses it rather than importing spaCy."""
     assert english_rules() == rules_from_spacy()
     assert TokenizerRules.from_json(english_rules().to_json()) == english_rules()
 

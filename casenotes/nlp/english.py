@@ -2,7 +2,7 @@
 
 Scoring cuts words with these rules through :class:`~casenotes.nlp.affixes.AffixSplitter`,
 without importing spaCy: the rules are stored in ``english_rules.json`` beside this module,
-read from the spaCy they were made with (``python scripts/english_rules.py`` writes them
+read from the spaCy they were made with (``python scripts/stored_data.py`` writes them
 again; a test checks they are what the installed spaCy gives). With another spaCy version
 installed they are read from it at start-up instead. :func:`english_tokenizer` is the same
 rules as a spaCy ``Tokenizer``: the reference the splitter is tested against.

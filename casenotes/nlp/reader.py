@@ -574,7 +574,7 @@ def lemma_table() -> Mapping[str, str]:
     return table
 
 
-#: The bundled lexicon's prefilter, stored beside this module (``scripts/bundled_prefilter.py``
+#: The bundled lexicon's prefilter, stored beside this module (``scripts/stored_data.py``
 #: writes it; a test checks it is what building gives).
 PREFILTER_FILE: Final = "prefilter.json"
 
