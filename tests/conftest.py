@@ -48,15 +48,18 @@ def finder(lexicon: Lexicon) -> MentionFinder:
 
 
 @pytest.fixture(scope="session")
-def python_prints() -> Callable[[str], str]:
+def python_prints(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], str]:
     """What a fresh Python process running ``code`` prints (stdout, stripped): for what a
-    process imports, which the test process itself has long imported."""
+    process imports, which the test process itself has long imported. It runs outside the
+    source tree, which would shadow the installed package (and its compiled core)."""
     import subprocess
     import sys
 
+    outside = tmp_path_factory.mktemp("outside")
+
     def run(code: str) -> str:
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              check=True)
+                              check=True, cwd=outside)
         return done.stdout.strip()
     return run
 

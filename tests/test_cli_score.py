@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -133,19 +134,18 @@ def test_parquet_written_from_arrow_reads_back_as_the_frames_scoring_gives(
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv", ".tsv"])
-def test_scoring_to_parquet_csv_or_tsv_never_imports_pandas(tmp_path: Path,
-                                                            suffix: str) -> None:
+def test_scoring_to_parquet_csv_or_tsv_never_imports_pandas(
+        tmp_path: Path, suffix: str, python_prints: Callable[[str], str]) -> None:
     source = export(tmp_path)
     notes, mentions = tmp_path / f"n{suffix}", tmp_path / f"m{suffix}"
-    code = ("import sys\n"
-            "from casenotes.cli import main\n"
-            f"sys.argv = ['casenotes', 'score', {str(source)!r}, '--notes', {str(notes)!r}, "
-            f"'--mentions', {str(mentions)!r}, '--jobs', '1', '--quiet']\n"
-            "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit\n"
-            "print('pandas' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
-    assert done.stdout.strip().splitlines()[-1] == "False"
+    printed = python_prints(
+        "import sys\n"
+        "from casenotes.cli import main\n"
+        f"sys.argv = ['casenotes', 'score', {str(source)!r}, '--notes', {str(notes)!r}, "
+        f"'--mentions', {str(mentions)!r}, '--jobs', '1', '--quiet']\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit\n"
+        "print('pandas' in sys.modules)\n")
+    assert printed.splitlines()[-1] == "False"
     assert len(read_table(notes)) == len(ROWS)
 
 
