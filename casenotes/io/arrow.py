@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Final
 
@@ -86,9 +87,16 @@ def pandas_metadata(dtypes: Mapping[str, str]) -> bytes:
     """The "pandas" schema metadata pyarrow writes for a frame of these documented dtypes
     (no index), made without pandas: a table written straight from Arrow with it reads back
     in pandas as the frame written through pandas does (a test compares the two)."""
+    return _pandas_metadata(tuple(dtypes.items()))
+
+
+@lru_cache(maxsize=16)
+def _pandas_metadata(dtypes: tuple[tuple[str, str], ...]) -> bytes:
+    # (Made once per schema: asking importlib.metadata for pandas' version reads the
+    # installed packages' folders each time.)
     columns = [{"name": name, "field_name": name, "pandas_type": _PANDAS_TYPES[dtype][0],
                 "numpy_type": _PANDAS_TYPES[dtype][1], "metadata": None}
-               for name, dtype in dtypes.items()]
+               for name, dtype in dtypes]
     return json.dumps({
         "index_columns": [], "column_indexes": [], "columns": columns, "attributes": {},
         "creator": {"library": "pyarrow", "version": pa.__version__},

@@ -534,7 +534,9 @@ class TableWriter:
 
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(self.partial, batch.schema)
-        self._parquet.write_table(batch.cast(self._parquet.schema))
+        schema = self._parquet.schema
+        self._parquet.write_table(batch if batch.schema.equals(schema, check_metadata=True)
+                                  else batch.cast(schema))
 
     def _write_excel(self, table: pd.DataFrame, first: bool) -> None:
         if self.rows > EXCEL_MAX_ROWS:
