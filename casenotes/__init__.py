@@ -16,39 +16,45 @@ from .errors import (
     NoteTooLongError,
     NoteTypeError,
 )
-from .lexicon import (
-    CueRule,
-    EquipmentTerm,
-    HazardTerm,
-    Lexicon,
-    VulnerabilityTerm,
-    default_lexicon,
-    load_lexicon,
-)
-from .types import (
-    Cue,
-    CueMatch,
-    EquipmentMatch,
-    HazardVerdict,
-    Mention,
-    NoteFindings,
-    Reason,
-    ScoredMention,
-    ScoredNote,
-    VulnerabilityCue,
-)
 
 if TYPE_CHECKING:
     from .engines.batch import score_frame
+    from .lexicon import (
+        CueRule,
+        EquipmentTerm,
+        HazardTerm,
+        Lexicon,
+        VulnerabilityTerm,
+        default_lexicon,
+        load_lexicon,
+    )
     from .model import RiskModel, load_model
     from .nlp.finder import MentionFinder, analyse_notes, find_mentions
     from .nlp.pipeline import build_nlp
     from .scoring import Scorer, score_hazards, score_text
     from .training import train_model
+    from .types import (
+        Cue,
+        CueMatch,
+        EquipmentMatch,
+        HazardVerdict,
+        Mention,
+        NoteFindings,
+        Reason,
+        ScoredMention,
+        ScoredNote,
+        VulnerabilityCue,
+    )
 
 #: Names served lazily, so ``import casenotes`` imports neither spaCy, pandas nor scikit-learn
-#: (``casenotes --version`` answers at once).
+#: (``casenotes --version`` answers at once), nor the lexicon and record types, which the
+#: command's entry point need not wait for before it starts the scoring processes' fork server.
 _LAZY = {
+    **dict.fromkeys(("CueRule", "EquipmentTerm", "HazardTerm", "Lexicon", "VulnerabilityTerm",
+                     "default_lexicon", "load_lexicon"), "lexicon"),
+    **dict.fromkeys(("Cue", "CueMatch", "EquipmentMatch", "HazardVerdict", "Mention",
+                     "NoteFindings", "Reason", "ScoredMention", "ScoredNote",
+                     "VulnerabilityCue"), "types"),
     "MentionFinder": "nlp.finder", "analyse_notes": "nlp.finder",
     "build_nlp": "nlp.pipeline", "find_mentions": "nlp.finder",
     "RiskModel": "model", "load_model": "model",
