@@ -293,20 +293,11 @@ _scored_mention: Final = record_maker(ScoredMention)
 _verdict_record: Final = record_maker(HazardVerdict)
 
 
-#: The model's reasons by (feature, weight): a run meets a few hundred distinct ones tens of
-#: thousands of times, and a reason is immutable, so one record serves them all.
-_REASONS: dict[tuple[str, float], Reason] = {}
-REASONS_KEPT: Final = 20_000
-
-
+@lru_cache(maxsize=20_000)
 def _reason(name: str, weight: float) -> Reason:
-    key = (name, weight)
-    reason = _REASONS.get(key)
-    if reason is None:
-        if len(_REASONS) >= REASONS_KEPT:
-            _REASONS.clear()
-        reason = _REASONS[key] = Reason(name, weight)
-    return reason
+    """The model's reason (feature, weight): a run meets a few hundred distinct ones tens of
+    thousands of times, and a reason is immutable, so one record serves them all."""
+    return Reason(name, weight)
 
 
 def _cue_reasons(mention: Mention) -> tuple[Reason, ...]:

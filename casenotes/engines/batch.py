@@ -441,20 +441,15 @@ def _reasons_cell(reasons: Iterable[Reason], hidden: Mapping[str, str]) -> str:
     return join_list(_reason_text(r) for r in reasons)
 
 
-#: Reasons as written, by (what, weight): a run meets a few hundred distinct reasons tens of
-#: thousands of times, and a lookup costs a fifth of formatting the weight again.
-_REASON_TEXTS: dict[tuple[str, float | None], str] = {}
-REASON_TEXTS_KEPT: Final = 20_000
-
-
 def _reason_text(reason: Reason) -> str:
-    key = (reason.what, reason.weight)
-    text = _REASON_TEXTS.get(key)
-    if text is None:
-        if len(_REASON_TEXTS) >= REASON_TEXTS_KEPT:
-            _REASON_TEXTS.clear()
-        text = _REASON_TEXTS[key] = str(reason)
-    return text
+    return _formatted_reason(reason.what, reason.weight)
+
+
+@lru_cache(maxsize=20_000)
+def _formatted_reason(what: str, weight: float | None) -> str:
+    """A reason as written, by (what, weight): a run meets a few hundred distinct reasons tens
+    of thousands of times, and a lookup costs a fifth of formatting the weight again."""
+    return str(Reason(what, weight))
 
 
 # ------------------------------------------------------------------------- processes
