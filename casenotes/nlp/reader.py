@@ -294,7 +294,7 @@ class NoteReader:
             return cast(tuple[tuple[CueHit, ...], tuple[tuple[int, int], ...],
                               tuple[tuple[Reach, ...], ...]],
                         _cue_scopes(tokens, sentence_starts, hits[CUES], self.rules, targets,
-                                    *_scope_makers(), is_punct))
+                                    *_SCOPE_MAKERS, is_punct))
         cue_hits = tuple(CueHit(h.start, h.end, self.rules[h.entry_id]) for h in hits[CUES])
         reached = self.reach(tokens, sentence_starts, cue_hits, targets)
         return (cue_hits, tuple(clause for clause, _ in reached),
@@ -365,7 +365,7 @@ class NoteReader:
             mentions: tuple[Mention, ...] = _mention_records(
                 reading, note_id, tuple(senses), self._terms,
                 None if self._lemmas is None else self._lemma, self._lemma_cache,
-                *_mention_makers(), WINDOW)
+                *_MENTION_MAKERS, WINDOW)
         else:
             mentions = tuple(
                 self._mention(reading, hit, clause, reaches, note_id, sense)
@@ -373,7 +373,7 @@ class NoteReader:
                                                        reading.reaches, senses, strict=True))
         if self.compiled and _context_records is not None:
             vulnerabilities, timeline, cues, equipment = _context_records(
-                reading, original, *_record_makers(), self._equipment)
+                reading, original, *_RECORD_MAKERS, self._equipment)
         else:
             vulnerabilities, timeline, cues, equipment = self._context_records(reading)
         found: NoteFindings = _findings_record(note_id, mentions, vulnerabilities, timeline,
@@ -536,29 +536,14 @@ def _add_lexicon(matcher: LexiconMatcher, lexicon: Lexicon) -> None:
         matcher.section(section)
 
 
-@lru_cache(maxsize=1)
-def _record_makers() -> tuple[Any, Any, Any]:
-    """The compiled core's makers of cue, equipment and vulnerability records."""
-    assert core is not None
-    return core.Records(CueMatch), core.Records(EquipmentMatch), core.Records(VulnerabilityCue)
-
-
-#: A note's findings record, from all its fields in order.
+#: The records the compiled core makes, by the makers of ``compiled.record_maker`` (one per
+#: kind per process): cue, equipment and vulnerability records; cue hits and reaches;
+#: mentions and the cues reaching them; a note's findings, from all its fields in order.
+_RECORD_MAKERS: Final = (record_maker(CueMatch), record_maker(EquipmentMatch),
+                         record_maker(VulnerabilityCue))
+_SCOPE_MAKERS: Final = (record_maker(CueHit), record_maker(Reach))
+_MENTION_MAKERS: Final = (record_maker(Mention), record_maker(Cue))
 _findings_record: Final[Any] = record_maker(NoteFindings)
-
-
-@lru_cache(maxsize=1)
-def _scope_makers() -> tuple[Any, Any]:
-    """The compiled core's makers of cue-hit and reach records."""
-    assert core is not None
-    return core.Records(CueHit), core.Records(Reach)
-
-
-@lru_cache(maxsize=1)
-def _mention_makers() -> tuple[Any, Any]:
-    """The compiled core's makers of mention and reaching-cue records."""
-    assert core is not None
-    return core.Records(Mention), core.Records(Cue)
 
 
 @lru_cache(maxsize=1)
