@@ -229,13 +229,23 @@ class _LazyRegex:
         return self.match(text, start)
 
 
-#: What an anchor found in a note must pass: its length, whether its left and right edges
-#: must not touch a letter, the runs one of its entries needs besides (None: nothing), whether
-#: those runs are looked for anywhere in the note, and (offset, regex) of the look-alikes
-#: holding it.
-AnchorCheck = tuple[int, bool, bool,
-                    tuple[tuple[tuple[_LazyRegex, tuple[int, int] | None], ...], ...] | None, bool,
-                    tuple[tuple[int, _LazyRegex], ...] | None]
+#: The runs one of an anchor's entries needs besides it, each with where it is looked for
+#: (None: anywhere in the note), one alternative per entry; None when an entry needs nothing.
+Confirm = tuple[tuple[tuple[_LazyRegex, tuple[int, int] | None], ...], ...] | None
+#: (offset, regex) of the look-alikes holding an anchor, or None.
+Blockers = tuple[tuple[int, _LazyRegex], ...] | None
+#: What an anchor found in a note must pass: whether its left and right edges must not touch
+#: a letter, its runs (:data:`Confirm`), whether they are all looked for anywhere in the note
+#: (made by :func:`_anchor_check`), and its look-alikes.
+AnchorCheck = tuple[bool, bool, Confirm, bool, Blockers]
+
+
+def _anchor_check(check_left: bool, check_right: bool, confirm: Confirm,
+                  blockers: Blockers) -> AnchorCheck:
+    # Runs looked for anywhere in the note give the same answer at every place of the anchor.
+    anywhere = confirm is not None and all(
+        around is None for runs in confirm for _, around in runs)
+    return check_left, check_right, confirm, anywhere, blockers
 
 
 def _inside_lookalike(lowered: str, start: int,
@@ -272,8 +282,7 @@ class _Lookalikes:
             at = self.joined.find(anchor, at + 1)
 
 
-def _lookalikes_holding(anchor: str, lookalikes: _Lookalikes,
-                        ) -> tuple[tuple[int, _LazyRegex], ...] | None:
+def _lookalikes_holding(anchor: str, lookalikes: _Lookalikes) -> Blockers:
     """For each place ``anchor`` takes in some look-alikes, a regex matching those look-alikes
     from their start where they are sure to be read as their own tokens: after a space (or the
     start), and before a space or the end, or a closing mark there when ``lookalikes`` says the
@@ -337,9 +346,9 @@ class Prefilter:
 
     Build it with :meth:`from_lexicon`; call :meth:`could_match` per note or :meth:`mask` per
     batch. ``always`` is set when some lexicon entry yields no anchor: then every note passes.
-    ``anchors`` are in order; ``checks`` gives for each its length, which of its edges must not
-    touch a letter, the runs the rest of its entries need (None when some entry needs nothing
-    more), whether those are looked for anywhere, and the look-alikes that block it.
+    ``anchors`` are in order; ``checks`` gives for each which of its edges must not touch a
+    letter, the runs the rest of its entries need (None when some entry needs nothing more),
+    whether those are looked for anywhere, and the look-alikes that block it.
 
     The scan is ahocorasick-rs's automaton (Rust): on a realistic export it finds every anchor
     of a note in half the time pyahocorasick's iteration takes, and it runs on every note.
@@ -409,11 +418,8 @@ class Prefilter:
                 # (sorted so the build is the same every time; most anchors have one)
                 for runs in (alternatives if len(alternatives) == 1
                              else sorted(alternatives, key=repr)))
-            # A confirmation looked for anywhere in the note gives the same answer each time.
-            anywhere = confirm is not None and all(
-                around is None for runs in confirm for _, around in runs)
             blockers = None if anchor in longer else _lookalikes_holding(anchor, lookalikes)
-            checks.append((len(anchor), check_left, check_right, confirm, anywhere, blockers))
+            checks.append(_anchor_check(check_left, check_right, confirm, blockers))
         return cls(tuple(sorted(needs)), tuple(checks), always or not needs)
 
     def to_json(self, key: str) -> str:
@@ -426,7 +432,7 @@ class Prefilter:
             return regexes.setdefault(pattern.source, len(regexes))
 
         anchors = {}
-        for anchor, (_, check_left, check_right, confirm, _, blockers) in zip(
+        for anchor, (check_left, check_right, confirm, _, blockers) in zip(
                 self.anchors, self.checks, strict=True):
             anchors[anchor] = [
                 check_left, check_right,
@@ -447,14 +453,12 @@ class Prefilter:
             return None
         regexes = [_LazyRegex(source) for source in data["regexes"]]
         checks: list[AnchorCheck] = []
-        for anchor, (check_left, check_right, confirm, blockers) in data["anchors"].items():
-            runs = None if confirm is None else tuple(
-                tuple((regexes[run], None if around is None else (around[0], around[1]))
-                      for run, around in alternative) for alternative in confirm)
-            anywhere = runs is not None and all(
-                around is None for alternative in runs for _, around in alternative)
-            checks.append((
-                len(anchor), check_left, check_right, runs, anywhere,
+        for check_left, check_right, confirm, blockers in data["anchors"].values():
+            checks.append(_anchor_check(
+                check_left, check_right,
+                None if confirm is None else tuple(
+                    tuple((regexes[run], None if around is None else (around[0], around[1]))
+                          for run, around in alternative) for alternative in confirm),
                 None if blockers is None else tuple((offset, regexes[lookalike])
                                                     for offset, lookalike in blockers)))
         return cls(tuple(data["anchors"]), tuple(checks), data["always"])
@@ -472,7 +476,7 @@ class Prefilter:
         # (Loops, not generators: this runs for every anchor of every note.)
         for index, start, after in self._automaton.find_matches_as_indexes(lowered,
                                                                            overlapping=True):
-            _, check_left, check_right, confirm, anywhere, blockers = checks[index]
+            check_left, check_right, confirm, anywhere, blockers = checks[index]
             if check_left and start > 0 and lowered[start - 1].isalpha():
                 continue
             if check_right and after < size and lowered[after].isalpha():
