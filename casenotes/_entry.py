@@ -1,6 +1,6 @@
-"""The ``casenotes`` command's entry point: before the command line loads (a third of a
-second), a run that will score in several processes starts their fork server, whose loading
-(about 0.7 s: pandas, the reader) then overlaps the run's own start-up."""
+"""The ``casenotes`` command's entry point: before the command line loads, a run that will
+score in several processes starts their fork server, whose loading (about a third of a
+second: the scorer's imports, the reader) then overlaps the run's own start-up."""
 
 from __future__ import annotations
 

@@ -365,7 +365,7 @@ def _score_into(reader: Any, writers: list[tuple[str, Any]], spec: Any, jobs: in
             for scored in score_chunks(reader.chunks(), spec, jobs=jobs, mask_pii=mask_pii):
                 check_interrupt()
                 for name, writer in writers:
-                    # Parquet takes the tables as scored (Arrow): no pandas on the way.
+                    # Parquet, CSV and TSV take the tables as scored (Arrow): no pandas.
                     arrow = scored.arrow_of(name) if writer.takes_arrow else None
                     writer.write(getattr(scored, name) if arrow is None else arrow)
                 stats.add(scored.stats)

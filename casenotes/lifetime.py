@@ -8,8 +8,9 @@ its parent dies (``PR_SET_PDEATHSIG``); the fork server asks for it when it star
 the run ends them all.
 Elsewhere this module does nothing.
 
-The fork server also loads what every scoring process needs (about 0.7 s of imports and
-building), once; :func:`start_fork_server` lets a run start it before it starts up itself.
+The fork server also loads what every scoring process needs (about a third of a second of
+imports and building), once; :func:`start_fork_server` lets a run start it before it starts
+up itself.
 """
 
 from __future__ import annotations

@@ -499,8 +499,8 @@ class TableWriter:
                 self._write_delimited(table, first)
         elif self.format in ("csv", "tsv"):
             assert self._handle is not None
-            table.to_csv(self._handle, sep="\t" if self.format == "tsv" else ",",
-                         header=first, index=False, lineterminator="\n")
+            table.to_csv(self._handle, sep=self._delimiter, header=first, index=False,
+                         lineterminator="\n")
         elif self.format == "jsonl":
             assert self._handle is not None
             if len(table):
@@ -512,13 +512,17 @@ class TableWriter:
         else:
             self._write_excel(table, first)
 
+    @property
+    def _delimiter(self) -> str:
+        return "\t" if self.format == "tsv" else ","
+
     def _write_delimited(self, table: pa.Table, first: bool) -> None:
         """CSV or TSV of an Arrow table, byte for byte as ``DataFrame.to_csv`` writes its frame
         (the same csv writer and quoting; a float as its shortest repr, NaN and missing values
         empty), without making the frame."""
         assert self._handle is not None
-        writer = csv.writer(self._handle, delimiter="\t" if self.format == "tsv" else ",",
-                            lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        writer = csv.writer(self._handle, delimiter=self._delimiter, lineterminator="\n",
+                            quoting=csv.QUOTE_MINIMAL)
         if first:
             writer.writerow(table.column_names)
         columns = []
