@@ -48,18 +48,20 @@ def finder(lexicon: Lexicon) -> MentionFinder:
 
 
 @pytest.fixture(scope="session")
-def python_prints(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], str]:
-    """What a fresh Python process running ``code`` prints (stdout, stripped): for what a
-    process imports, which the test process itself has long imported. It runs outside the
-    source tree, which would shadow the installed package (and its compiled core)."""
+def python_prints(tmp_path_factory: pytest.TempPathFactory,
+                  ) -> Callable[..., str]:
+    """What a fresh Python process running ``code`` prints (stdout, stripped; ``environment``
+    replaces the process's own): for what a process imports or starts, which the test process
+    itself has long done. It runs outside the source tree, which would shadow the installed
+    package (and its compiled core)."""
     import subprocess
     import sys
 
     outside = tmp_path_factory.mktemp("outside")
 
-    def run(code: str) -> str:
+    def run(code: str, environment: dict[str, str] | None = None) -> str:
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              check=True, cwd=outside)
+                              check=True, cwd=outside, env=environment, timeout=120)
         return done.stdout.strip()
     return run
 

@@ -341,7 +341,7 @@ def test_csv_written_from_arrow_is_byte_for_byte_what_pandas_writes(
     assert written["arrow"] == written["pandas"]
 
 
-def test_a_scoring_process_never_imports_pandas(python_prints: Callable[[str], str]) -> None:
+def test_a_scoring_process_never_imports_pandas(python_prints: Callable[..., str]) -> None:
     """A pool's processes score and build their tables in Arrow: pandas (a sixth of a second
     a process) is left to the process that reads the tables."""
     assert python_prints(

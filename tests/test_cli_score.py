@@ -135,7 +135,7 @@ def test_parquet_written_from_arrow_reads_back_as_the_frames_scoring_gives(
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv", ".tsv"])
 def test_scoring_to_parquet_csv_or_tsv_never_imports_pandas(
-        tmp_path: Path, suffix: str, python_prints: Callable[[str], str]) -> None:
+        tmp_path: Path, suffix: str, python_prints: Callable[..., str]) -> None:
     source = export(tmp_path)
     notes, mentions = tmp_path / f"n{suffix}", tmp_path / f"m{suffix}"
     printed = python_prints(

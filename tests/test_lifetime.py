@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -132,7 +133,8 @@ def test_the_next_run_clears_the_partial_file_a_killed_run_left(tmp_path: Path) 
     assert len(pd.read_csv(tmp_path / "notes.csv")) == 5
 
 
-def test_the_fork_server_builds_the_bundled_reader_once_for_every_scoring_process() -> None:
+def test_the_fork_server_builds_the_bundled_reader_once_for_every_scoring_process(
+        python_prints: Callable[..., str]) -> None:
     """What the pool's fork server preloads: the scoring modules (not spaCy, which scoring
     does not use) and the bundled reader with its prefilter, the collector told to leave them
     be, so each scoring process forks with them built."""
@@ -143,9 +145,7 @@ def test_the_fork_server_builds_the_bundled_reader_once_for_every_scoring_proces
              "built = 'prefilter' in vars(reader); "
              "from casenotes.engines.batch import ScorerSpec, scorer_for; "
              "print(*preloaded, built, scorer_for(ScorerSpec()).finder.reader is reader)")
-    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                           cwd=ROOT, timeout=120, check=True)
-    assert shown.stdout.split() == ["True", "True", "True", "True"]
+    assert python_prints(probe).split() == ["True", "True", "True", "True"]
 
 
 @pytest.mark.parametrize(("arguments", "pool"), [
@@ -182,7 +182,7 @@ def test_without_jobs_the_entry_point_counts_the_cores(monkeypatch: pytest.Monke
 
 @linux_only
 def test_a_scoring_run_has_its_fork_server_before_the_command_line_has_loaded(
-        tmp_path: Path) -> None:
+        python_prints: Callable[..., str]) -> None:
     """The fork server is a child of the run before the command's code runs: started by the
     entry point, not when the first chunk is handed out."""
     probe = ("import os, sys, casenotes.cli as cli\n"
@@ -195,24 +195,20 @@ def test_a_scoring_run_has_its_fork_server_before_the_command_line_has_loaded(
              "main()\n")
     # casenotes.cli is imported first here only to replace main; the entry point still starts
     # the server before it calls the command line.
-    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                           cwd=tmp_path, timeout=120, check=True)
-    assert int(shown.stdout.split()[-1]) >= 1
+    assert int(python_prints(probe).split()[-1]) >= 1
 
 
 @pytest.mark.parametrize(("own", "expected"), [(None, "1"), ("4", "4")])
-def test_a_scoring_command_keeps_openblas_to_one_thread_unless_told(own: str | None,
-                                                                    expected: str) -> None:
+def test_a_scoring_command_keeps_openblas_to_one_thread_unless_told(
+        own: str | None, expected: str, python_prints: Callable[..., str]) -> None:
     """Scoring does no linear algebra, and OpenBLAS's idle threads spun for 0.1-0.3 s of a core
     in every process; a user's own setting is kept."""
     code = ("import os, sys\n"
             "sys.argv = ['casenotes', 'score', '--help']\n"
             "from casenotes._entry import main\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print(os.environ.get('OPENBLAS_NUM_THREADS'), file=sys.stderr)\n")
+            "print(os.environ.get('OPENBLAS_NUM_THREADS'))\n")
     environment = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     if own is not None:
         environment["OPENBLAS_NUM_THREADS"] = own
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, env=environment)
-    assert done.stderr.strip().splitlines()[-1] == expected
+    assert python_prints(code, environment).splitlines()[-1] == expected

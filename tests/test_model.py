@@ -172,7 +172,7 @@ def test_a_pickle_with_a_forged_card_hash_still_never_runs(tmp_path: Path) -> No
 
 
 def test_scoring_with_a_saved_model_imports_neither_scikit_learn_nor_spacy(
-        python_prints: Callable[[str], str]) -> None:
+        python_prints: Callable[..., str]) -> None:
     """Workers start faster: a loaded model scores from its arrays with numpy alone, and the
     reader cuts words with the stored tokenizer rules and reads the lemma file, so spaCy (half
     a second and 50 MB a process) is loaded only for the spaCy view. With the compiled core,
