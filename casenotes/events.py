@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -215,13 +216,19 @@ class EventCandidate:
     refs: tuple[str, ...] = ()
     #: Events a certain rule records here (unnegated, not a plan).
     certain: frozenset[str] = frozenset()
+    #: The note does not name this hazard, only its equipment beside an event phrase ("LGSR
+    #: completed, CO alarm tested": the inspection is the gas's). Such a candidate never
+    #: opens an episode: it records no report, chaser or recurrence.
+    by_equipment: bool = False
 
 
 def candidates(text: str, note: ScoredNote, rules: EventRules,
                equipment: Any = None) -> list[EventCandidate]:
     """The (note, category) pairs to read for events: one per category the note names, or a
     single uncategorised one for a note that names none but holds an event phrase (with the
-    category its equipment points to, from ``equipment``, an automaton of equipment phrases)."""
+    category its equipment points to, from ``equipment``, an automaton of equipment phrases).
+    With ``equipment``, also one per category the note names only by equipment in the clause
+    of an event phrase."""
     hits = rules.hits(text)
     mentions = sorted((m.mention for m in note.mentions), key=lambda m: m.start)
     refs = tuple(dict.fromkeys(REFERENCE.findall(text)))[:MAX_REFS]
@@ -232,10 +239,13 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
         return [_candidate(text, "", hits, hits, None, (hits[0].start, hits[0].end), "",
                            rules.certain, about, refs)]
     given: dict[str, list[RuleHit]] = {m.category: [] for m in mentions}
+    risky = [m.mention for m in sorted(note.mentions, key=lambda m: m.mention.start)
+             if m.label == "risk"]
     for hit in hits:
-        for category in _attribute(hit, mentions):
+        for category in _attribute(hit, mentions, risky):
             given[category].append(hit)
     verdicts = {h.category: h for h in note.hazards}
+    kit = _equipment_spans(text, equipment) if equipment is not None else ()
     out = []
     for category, mine in given.items():
         verdict = verdicts.get(category)  # type: ignore[call-overload]
@@ -245,7 +255,32 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
                    default="") if verdict else ""
         out.append(_candidate(text, category, mine, hits, verdict,
                               (strongest.start, strongest.end),
-                              tier or _term_tier(note, category), rules.certain, "", refs))
+                              tier or _term_tier(note, category), rules.certain, "", refs,
+                              shared=len(given) > 1, kit=kit))
+    out.extend(_equipment_candidates(text, hits, given, kit, rules.certain, refs))
+    return out
+
+
+def _equipment_candidates(text: str, hits: Sequence[RuleHit], named: Mapping[str, Any],
+                          kit: Sequence[tuple[int, int, str]], certain_rules: frozenset[str],
+                          refs: tuple[str, ...]) -> list[EventCandidate]:
+    """A candidate for each category the note names only by equipment in an event phrase's
+    clause, with the phrases of those clauses."""
+    if not kit:
+        return []
+    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text)]
+    by_category: dict[str, list[RuleHit]] = {}
+    for hit in hits:
+        for category in sorted(_equipment_in_clause(text, hit, kit, breaks)):
+            if category not in named:
+                by_category.setdefault(category, []).append(hit)
+    out = []
+    for category, mine in by_category.items():
+        candidate = _candidate(text, category, mine, hits, None, (mine[0].start, mine[0].end),
+                               "", certain_rules, "", refs, shared=True, kit=kit)
+        features = dict(candidate.features)
+        features["by_equipment"] = 1.0
+        out.append(replace(candidate, features=features, by_equipment=True))
     return out
 
 
@@ -256,12 +291,21 @@ MAX_REFS: Final = 5
 
 def _equipment_category(text: str, equipment: Any) -> str:
     """The category the note's equipment, trades and procedures point to most often."""
-    lower = _lower_same_length(text)
     counts: dict[str, int] = {}
-    for last, (phrase, category) in equipment.iter(lower):
-        if _whole_word(lower, last - len(phrase) + 1, last + 1):
-            counts[category] = counts.get(category, 0) + 1
+    for _, _, category in _equipment_spans(text, equipment):
+        counts[category] = counts.get(category, 0) + 1
     return max(counts, key=counts.__getitem__) if counts else ""
+
+
+def _equipment_spans(text: str, equipment: Any) -> list[tuple[int, int, str]]:
+    """Where the note names equipment, a trade or a procedure, and the category of each."""
+    lower = _lower_same_length(text)
+    out = []
+    for last, (phrase, category) in equipment.iter(lower):
+        start = last - len(phrase) + 1
+        if _whole_word(lower, start, last + 1):
+            out.append((start, last + 1, category))
+    return out
 
 
 def equipment_automaton(lexicon: Any = None) -> Any:
@@ -278,12 +322,16 @@ def equipment_automaton(lexicon: Any = None) -> Any:
     return automaton
 
 
-def _attribute(hit: RuleHit, mentions: Sequence[Any]) -> set[str]:
+def _attribute(hit: RuleHit, mentions: Sequence[Any], risky: Sequence[Any] = ()) -> set[str]:
     """The categories a rule hit belongs to: those mentioned in its sentence, else the nearest
-    mention before it, else the nearest after it."""
+    mention before it, else the nearest after it; outside the hazards' sentences only the
+    mentions read as a risk count when there are any ("on site. ... no leaks found. mould
+    wash raised": the visit is the mould's, not the denied leak's)."""
     same = {m.category for m in mentions if m.sentence_start <= hit.start < m.sentence_end}
     if same:
         return same
+    if risky:
+        mentions = risky
     before = [m for m in mentions if m.end <= hit.start]
     if before:
         return {before[-1].category}
@@ -307,8 +355,15 @@ def _term_tier(note: ScoredNote, category: str) -> str:
 def _candidate(text: str, category: str, mine: Sequence[RuleHit], every: Sequence[RuleHit],
                verdict: Any, evidence: tuple[int, int], tier: str,
                certain_rules: frozenset[str] = frozenset(), about: str = "",
-               refs: tuple[str, ...] = ()) -> EventCandidate:
+               refs: tuple[str, ...] = (), *, shared: bool = False,
+               kit: Sequence[tuple[int, int, str]] = ()) -> EventCandidate:
+    """The features of one (note, category): the rule hits given to it, each with the words
+    around it (negation, plan, the two words either side), the equipment or trade in its
+    clause ("plumber job raised" books the leak, not the mould beside it), the hazard's
+    verdict; ``kit`` is where the note names equipment and of which category."""
     features: dict[str, float] = {"bias": 1.0, "named" if category else "unnamed": 1.0}
+    if shared:
+        features["shared"] = 1.0
     if category:
         features[f"category={category}"] = 1.0
     if about:
@@ -338,14 +393,63 @@ def _candidate(text: str, category: str, mine: Sequence[RuleHit], every: Sequenc
             features[name] = min(features.get(name, 0.0) + 1.0, 3.0)
         features.update(dict.fromkeys(names.phrase, 1.0))
         features.update(dict.fromkeys(names.rule_id, 1.0))
+        for event in hit.events:
+            features[f"category_rule={category or 'unnamed'}:{event}"] = 1.0
         if negated:
             features.update(dict.fromkeys(names.negated, 1.0))
         if planned:
             features.update(dict.fromkeys(names.planned, 1.0))
+        if kit:
+            _trade_features(features, hit, category, _equipment_in_clause(text, hit, kit, breaks))
+        _window_features(features, text, hit)
     return EventCandidate(category, features, tuple(mine), evidence, tier, about, refs,
                           frozenset(certain))
 
 
+#: Words either side of a phrase that the model weighs: "booked for" / "booked by", "status
+#: changed from Issued", "test pass", "to be raised".
+WINDOW_WORDS: Final = 2
+_WINDOW_CHARS: Final = 30
+_WORD: Final = re.compile(r"[a-z]+|\d+")
+
+
+def _window_features(features: dict[str, float], text: str, hit: RuleHit) -> None:
+    after = _words(text[hit.end:hit.end + _WINDOW_CHARS])[:WINDOW_WORDS]
+    before = _words(text[max(0, hit.start - _WINDOW_CHARS):hit.start])[-WINDOW_WORDS:]
+    for event in hit.events:
+        for word in after:
+            features[f"after={event}:{word}"] = 1.0
+        for word in before:
+            features[f"before={event}:{word}"] = 1.0
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words, every number as "0" (dates, times and job numbers alike)."""
+    return ["0" if word[0].isdigit() else word for word in _WORD.findall(text.lower())]
+
+
+def _equipment_in_clause(text: str, hit: RuleHit, kit: Sequence[tuple[int, int, str]],
+                         breaks: Sequence[int]) -> set[str]:
+    """The categories of the equipment named in the hit's clause."""
+    first = bisect_right(breaks, hit.start)
+    begin = breaks[first - 1] if first else 0
+    last = bisect_right(breaks, hit.end)
+    end = breaks[last] if last < len(breaks) else len(text)
+    return {category for start, _, category in kit if begin <= start < end}
+
+
+def _trade_features(features: dict[str, float], hit: RuleHit, category: str,
+                    near: set[str]) -> None:
+    for event in hit.events:
+        if category in near:
+            features[f"trade_here={event}"] = 1.0
+        elif near:
+            features[f"trade_other={event}"] = 1.0
+
+
+#: Events that open an episode in the roll-up; a candidate named only by its equipment never
+#: records them.
+OPENING: Final = frozenset({"reported", "chaser", "recurrence"})
 _CLAUSE_BREAK: Final = re.compile(r"[,.;:\n!?]| - ")
 
 
@@ -417,6 +521,15 @@ _FEATURE_WORDS: Final = {
     "negated": "a negated {} phrase", "planned": "a planned {} phrase",
     "rule_id": "rule {}", "verdict": "hazard verdict {}", "context": "mention context {}",
     "category": "hazard {}", "about": "equipment of {}",
+    "trade_here": "a {} phrase beside this hazard's equipment or trade",
+    "trade_other": "a {} phrase beside another hazard's equipment or trade",
+}
+
+
+_FLAG_WORDS: Final = {
+    "named": "the note names the hazard", "unnamed": "the note names no hazard",
+    "shared": "the note names more than one hazard",
+    "by_equipment": "the note names the hazard only by its equipment",
 }
 
 
@@ -424,11 +537,17 @@ def describe_feature(name: str) -> str:
     """An event feature in words: ``phrase=no_access:card left`` -> ``phrase 'card left'``."""
     if name == "p_risk":
         return "hazard P(risk)"
-    if name in ("named", "unnamed"):
-        return "the note names the hazard" if name == "named" else "the note names no hazard"
+    if name in _FLAG_WORDS:
+        return _FLAG_WORDS[name]
     kind, _, value = name.partition("=")
     if kind == "phrase":
         return f"phrase {value.partition(':')[2]!r}"
+    if kind in ("after", "before"):
+        event, _, word = value.partition(":")
+        return f"{word!r} {kind} a {event.replace('_', ' ')} phrase"
+    if kind == "category_rule":
+        category, _, event = value.partition(":")
+        return f"a {event.replace('_', ' ')} phrase for {category.replace('_', ' ')}"
     template = _FEATURE_WORDS.get(kind)
     if template is None:
         return name
@@ -487,10 +606,11 @@ def event_examples(pairs: Iterable[tuple[str, ScoredNote, Iterable[tuple[str, st
     candidate's features and its gold events (an uncategorised candidate takes every gold
     event of its note, whatever the category)."""
     rules = rules or load_event_rules()
+    equipment = equipment_automaton()
     features, labels = [], []
     for text, note, gold in pairs:
         gold = list(gold)
-        for candidate in candidates(text, note, rules):
+        for candidate in candidates(text, note, rules, equipment):
             features.append(candidate.features)
             labels.append(frozenset(e for c, e in gold
                                     if not candidate.category or c == candidate.category))
@@ -552,6 +672,8 @@ class EventReader:
         probabilities = self.model.probabilities(candidate.features)
         shown = candidate.features.get("p_risk", 0.0)
         for event in EVENT_NAMES:
+            if candidate.by_equipment and event in OPENING:
+                continue
             probability = probabilities[event]
             if event == "reported" and shown >= self.model.thresholds.get(
                     VERDICT_REPORTS, 2.0) and probability < self.model.thresholds["reported"]:
@@ -574,6 +696,8 @@ class EventReader:
         features = candidate.features
         out = []
         for event in EVENT_NAMES:
+            if candidate.by_equipment and event in OPENING:
+                continue
             if not features.get(f"rule={event}") or features.get(f"negated={event}") or \
                     features.get(f"planned={event}"):
                 continue

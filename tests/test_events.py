@@ -17,9 +17,12 @@ import casenotes
 from casenotes.cli import app
 from casenotes.errors import InputError, LexiconError, ModelError
 from casenotes.events import (
+    OPENING,
     EventReader,
     EventRules,
+    candidates,
     default_event_reader,
+    equipment_automaton,
     load_event_model,
     load_event_rules,
     save_event_model,
@@ -101,11 +104,57 @@ def test_a_note_that_names_no_hazard_carries_its_equipment_and_job_numbers() -> 
     assert {e.refs for e in found} == {("299031",)}
 
 
+def test_a_hazard_named_only_by_its_equipment_gets_the_events_of_its_clause() -> None:
+    text = "LGSR completed. Boiler and gas hob passed, CO alarm tested ok. CP12 issued."
+    note = default_scorer().score_note(text, "n")
+    read = candidates(text, note, load_event_rules(), equipment_automaton())
+    by_equipment = {c.category for c in read if c.by_equipment}
+    assert "gas" in by_equipment
+    assert not by_equipment & {m.mention.category for m in note.mentions}
+
+
+def test_a_hazard_named_only_by_its_equipment_never_opens_an_episode() -> None:
+    text = "tnt rang again chasing, still no lights in kitchen, circuit been off 2 wks."
+    note = default_scorer().score_note(text, "n")
+    reader = default_event_reader()
+    for candidate in candidates(text, note, reader.rules, reader.equipment):
+        if candidate.by_equipment:
+            assert not {e.event for e in reader._decide("n", candidate)} & OPENING
+
+
+def test_a_phrase_outside_the_hazards_sentences_goes_to_the_one_read_as_a_risk() -> None:
+    text = ("on site. damp readings 28-34% ext wall. no leaks found. black mould behind "
+            "wardrobe approx 1.5m2")
+    note = default_scorer().score_note(text, "n")
+    assert {m.mention.category for m in note.mentions if m.label == "risk"} == {"damp_mould"}
+    given_to = {c.category: [h.phrase for h in c.hits]
+                for c in candidates(text, note, load_event_rules())}
+    assert "on site" in given_to["damp_mould"]
+    assert "on site" not in given_to.get("water", [])
+
+
+def test_the_words_beside_a_phrase_and_the_trade_in_its_clause_are_features() -> None:
+    text = ("Leak from ceiling onto the bed and mould on the wall: electrician booked for "
+            "12/03 to check the light fitting.")
+    note = default_scorer().score_note(text, "n")
+    read = {c.category: c for c in candidates(text, note, load_event_rules(),
+                                              equipment_automaton())}
+    assert read["water"].features.get("after=booked:0") == 1.0    # numbers read as one word
+    assert read["water"].features.get("trade_other=booked") == 1.0
+    assert read["electrical"].by_equipment          # the electrician's booking is electrical
+    assert read["electrical"].features.get("trade_here=booked") == 1.0
+
+
 @pytest.mark.parametrize(("feature", "words"), [
     ("phrase=no_access:card left", "phrase 'card left'"),
     ("rule=made_safe", "a made safe phrase here"),
     ("negated=inspected", "a negated inspected phrase"),
     ("about=cold", "equipment of cold"),
+    ("after=booked:for", "'for' after a booked phrase"),
+    ("before=works_done:from", "'from' before a works done phrase"),
+    ("category_rule=water:booked", "a booked phrase for water"),
+    ("trade_here=booked", "a booked phrase beside this hazard's equipment or trade"),
+    ("by_equipment", "the note names the hazard only by its equipment"),
     ("p_risk", "hazard P(risk)"),
     ("something_new", "something_new"),
 ])

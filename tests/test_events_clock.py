@@ -52,6 +52,19 @@ def test_bookings_chasers_no_access_and_refusals_never_stop_the_clock() -> None:
     assert hazard.reports == 2 and hazard.episodes == 1
 
 
+def test_a_confirmation_after_the_close_is_listed_with_the_episode_and_changes_nothing() -> None:
+    timeline = [note("2025-11-10T09:00", mould("reported"), note_id="a"),
+                note("2025-11-12T10:00", mould("inspected"), note_id="b"),
+                note("2025-11-20T10:00", mould("works_done"), note_id="c"),
+                note("2025-12-20T10:00", mould("inspected"), mould("resolved"),
+                     mould("booked"), note_id="revisit")]
+    hazard = hazards(timeline, "2026-01-10")["damp_mould"]
+    assert (hazard.action_by, hazard.resolved_by, hazard.open, hazard.episodes) == (
+        "b", "c", False, 1)
+    assert [(e.note_id, e.event) for e in hazard.events][-2:] == [
+        ("revisit", "inspected"), ("revisit", "resolved")]        # not the booking
+
+
 def test_making_safe_stops_the_24_hour_clock_and_works_done_close_the_episode() -> None:
     timeline = [note("2025-11-10T18:40", gas("reported"), note_id="a"),
                 note("2025-11-10T22:00", gas("inspected"), gas("made_safe"), note_id="b"),
@@ -155,11 +168,22 @@ def test_no_hot_water_alone_opens_a_water_episode() -> None:
     assert set(hazards(timeline, "2025-12-10")) == {"water"}
 
 
+def test_a_hazard_named_only_by_its_equipment_opens_nothing_when_inspected_and_made_safe(
+) -> None:
+    """"LGSR done ... room-sealed boiler, cap at the old fire point checked": the events of a
+    routine check on equipment, not a gas danger found."""
+    timeline = [note("2026-10-01T11:30", CaseEvent("gas", "inspected", "emergency"),
+                     CaseEvent("gas", "made_safe", "emergency"), note_id="lgsr")]
+    assert "gas" not in hazards(timeline, "2026-10-10")
+
+
 def test_a_hazard_found_and_made_safe_on_one_visit_opens_an_episode_there() -> None:
     """An engineer's "tightness test FAIL ... capped at ECV" shows a gas danger even when the
     reader took the report's own words as routine: reported there, clock met there."""
+    named = (CaseMention("gas", "routine", "present", "emergency", "gas_smell"),)
     timeline = [note("2026-10-01T11:30", CaseEvent("gas", "inspected", "emergency"),
-                     CaseEvent("gas", "made_safe", "emergency"), note_id="visit"),
+                     CaseEvent("gas", "made_safe", "emergency"), note_id="visit",
+                     mentions=named),
                 note("2026-10-06T14:40", gas("works_done"), note_id="fixed")]
     hazard = hazards(timeline, "2026-10-10")["gas"]
     assert (hazard.opened_by, hazard.action_by, hazard.resolved_by) == ("visit", "visit",

@@ -130,8 +130,12 @@ class CaseHazard:
 #: Events that open an episode when none is open, and those that close one.
 OPENING_EVENTS: Final = frozenset({"reported", "chaser", "recurrence"})
 CLOSING_EVENTS: Final = frozenset({"works_done", "resolved"})
-#: Events that together show a hazard was found: a note that inspects and makes safe with no
-#: episode open (an engineer's "tightness test FAIL ... capped at ECV") reports it there.
+#: Events that, after an episode closed and before another opens, confirm the close ("no
+#: mould on revisit"): listed with the closed episode, changing neither its clock nor its close.
+CONFIRMING_EVENTS: Final = frozenset({"inspected", "resolved"})
+#: Events that together show a hazard was found: a note that names the hazard and inspects and
+#: makes it safe with no episode open (an engineer's "tightness test FAIL ... capped at ECV")
+#: reports it there. A hazard the note names only by its equipment opens nothing.
 FINDING_EVENTS: Final = frozenset({"inspected", "made_safe"})
 #: Hazards whose making safe causes another: no heating after a boiler is condemned for a
 #: gas or carbon monoxide danger ends when that danger's works are done.
@@ -309,6 +313,7 @@ def _case_hazards(case: str, timeline: Sequence[CaseNote], as_of: datetime) -> l
                 risk_tiers[mention.category].append(mention.urgency)
         refs = _note_refs(note)
         by_category = _note_events(note, open_episodes, active)
+        named = {mention.category for mention in note.mentions}
         already_open = [open_episodes[c] for c in by_category if c in open_episodes]
         for category, events in by_category.items():
             current = open_episodes.get(category)
@@ -316,7 +321,10 @@ def _case_hazards(case: str, timeline: Sequence[CaseNote], as_of: datetime) -> l
             found_by_action = False
             if current is None:
                 if not OPENING_EVENTS.intersection(names):
-                    if not FINDING_EVENTS.issubset(names):
+                    if not FINDING_EVENTS.issubset(names) or category not in named:
+                        if category in episodes:  # "tenant confirms no recurrence" after works
+                            episodes[category][-1].events.extend(
+                                (note, name) for name in names if name in CONFIRMING_EVENTS)
                         continue
                     names, found_by_action = ["reported", *names], True
                 current = _Episode(category, note)

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import train_events  # noqa: E402
+from build_timelines import SPLIT  # noqa: E402
 
 from casenotes.events import (  # noqa: E402
     EventReader,
@@ -44,14 +45,22 @@ TIMELINES = ROOT / "data" / "samples" / "timelines"
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--held", default="W1,W2,W3,W5",
+                        help="the writers held out in turn (and trained on, bar the one held)")
     parser.add_argument("--extra", default="W8,W9", help="writers to add to training")
     args = parser.parse_args()
-    base = [t for split in ("train", "dev") for t in load_timelines(TIMELINES / f"{split}.jsonl")]
-    extra = [t for writer in args.extra.split(",")
-             for t in load_timelines(TIMELINES / "source" / f"{writer}.jsonl")]
+    held_writers, extra_writers = args.held.split(","), args.extra.split(",")
+    test = set(SPLIT["test"]) & {*held_writers, *extra_writers}
+    if test:
+        parser.error(f"{', '.join(sorted(test))} are test writers; they are never read here")
+
+    def source(writers: list[str]) -> list:
+        return [t for w in writers for t in load_timelines(TIMELINES / "source" / f"{w}.jsonl")]
+
+    base, extra = source(held_writers), source(extra_writers)
     scored = train_events.scored_notes([*base, *extra])
     pooled = {"without": CaseEvaluation(), "with": CaseEvaluation()}
-    for held in sorted({t.writer for t in base}):
+    for held in held_writers:
         rest = [t for t in base if t.writer != held]
         for name, training in (("without", rest), ("with", [*rest, *extra])):
             model = train_events.event_model(training, scored)
