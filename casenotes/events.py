@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import LexiconError, ModelError
 from .triage.priority import TIER_WEIGHT, load_urgency
-from .types import EVENT_NAMES, EventName, NoteEvent, Reason, ScoredNote
+from .types import EVENT_NAMES, OPENING_EVENTS, EventName, NoteEvent, Reason, ScoredNote
 
 EVENTS_FORMAT: Final = 1
 EVENT_MODEL: Final = "hazard-events-v1"
@@ -447,9 +447,6 @@ def _trade_features(features: dict[str, float], hit: RuleHit, category: str,
             features[f"trade_other={event}"] = 1.0
 
 
-#: Events that open an episode in the roll-up; a candidate named only by its equipment never
-#: records them.
-OPENING: Final = frozenset({"reported", "chaser", "recurrence"})
 _CLAUSE_BREAK: Final = re.compile(r"[,.;:\n!?]| - ")
 
 
@@ -672,7 +669,7 @@ class EventReader:
         probabilities = self.model.probabilities(candidate.features)
         shown = candidate.features.get("p_risk", 0.0)
         for event in EVENT_NAMES:
-            if candidate.by_equipment and event in OPENING:
+            if candidate.by_equipment and event in OPENING_EVENTS:
                 continue
             probability = probabilities[event]
             if event == "reported" and shown >= self.model.thresholds.get(
@@ -696,7 +693,7 @@ class EventReader:
         features = candidate.features
         out = []
         for event in EVENT_NAMES:
-            if candidate.by_equipment and event in OPENING:
+            if candidate.by_equipment and event in OPENING_EVENTS:
                 continue
             if not features.get(f"rule={event}") or features.get(f"negated={event}") or \
                     features.get(f"planned={event}"):

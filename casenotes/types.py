@@ -38,6 +38,8 @@ VulnerabilityGroup = Literal[
 
 CATEGORIES: Final[tuple[Category, ...]] = get_args(Category)
 EVENT_NAMES: Final[tuple[EventName, ...]] = get_args(EventName)
+#: Events that open an episode of a hazard when none is open (the case roll-up).
+OPENING_EVENTS: Final[frozenset[str]] = frozenset({"reported", "chaser", "recurrence"})
 LABELS: Final[tuple[Label, ...]] = get_args(Label)
 CONTEXTS: Final[tuple[Context, ...]] = get_args(Context)
 CUE_KINDS: Final[tuple[CueKind, ...]] = get_args(CueKind)

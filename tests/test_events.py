@@ -17,7 +17,6 @@ import casenotes
 from casenotes.cli import app
 from casenotes.errors import InputError, LexiconError, ModelError
 from casenotes.events import (
-    OPENING,
     EventReader,
     EventRules,
     candidates,
@@ -28,7 +27,7 @@ from casenotes.events import (
     save_event_model,
 )
 from casenotes.scoring import Scorer, default_scorer
-from casenotes.types import EVENT_NAMES
+from casenotes.types import EVENT_NAMES, OPENING_EVENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMELINES = ROOT / "data" / "samples" / "timelines"
@@ -119,7 +118,7 @@ def test_a_hazard_named_only_by_its_equipment_never_opens_an_episode() -> None:
     reader = default_event_reader()
     for candidate in candidates(text, note, reader.rules, reader.equipment):
         if candidate.by_equipment:
-            assert not {e.event for e in reader._decide("n", candidate)} & OPENING
+            assert not {e.event for e in reader._decide("n", candidate)} & OPENING_EVENTS
 
 
 def test_a_phrase_outside_the_hazards_sentences_goes_to_the_one_read_as_a_risk() -> None:

@@ -27,6 +27,7 @@ from functools import lru_cache
 from typing import Any, Final, Literal
 
 from ..io.schema import is_missing, join_list, split_list
+from ..types import OPENING_EVENTS
 from .priority import TIER_WEIGHT
 
 Clock = Literal["met", "late", "overdue", "due", "not applicable"]
@@ -127,8 +128,7 @@ class CaseHazard:
         return tuple(e for e in self.all_events if e.episode == self.episodes)
 
 
-#: Events that open an episode when none is open, and those that close one.
-OPENING_EVENTS: Final = frozenset({"reported", "chaser", "recurrence"})
+#: Events that close an episode (those that open one: ``types.OPENING_EVENTS``).
 CLOSING_EVENTS: Final = frozenset({"works_done", "resolved"})
 #: Events that, after an episode closed and before another opens, confirm the close ("no
 #: mould on revisit"): listed with the closed episode, changing neither its clock nor its close.
