@@ -236,8 +236,8 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
         if not hits:
             return []
         about = _equipment_category(text, equipment) if equipment is not None else ""
-        return [_candidate(text, "", hits, hits, None, (hits[0].start, hits[0].end), "",
-                           rules.certain, about, refs)]
+        return [_candidate("", hits, hits, _hit_contexts(text, hits, ()), None,
+                           (hits[0].start, hits[0].end), "", rules.certain, about, refs)]
     given: dict[str, list[RuleHit]] = {m.category: [] for m in mentions}
     risky = [m.mention for m in sorted(note.mentions, key=lambda m: m.mention.start)
              if m.label == "risk"]
@@ -246,6 +246,7 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
             given[category].append(hit)
     verdicts = {h.category: h for h in note.hazards}
     kit = _equipment_spans(text, equipment) if equipment is not None else ()
+    contexts = _hit_contexts(text, hits, kit)
     out = []
     for category, mine in given.items():
         verdict = verdicts.get(category)  # type: ignore[call-overload]
@@ -253,31 +254,29 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
             m for m in mentions if m.category == category)
         tier = max((s.urgency for s in verdict.evidence), key=_tier_rank,
                    default="") if verdict else ""
-        out.append(_candidate(text, category, mine, hits, verdict,
+        out.append(_candidate(category, mine, hits, contexts, verdict,
                               (strongest.start, strongest.end),
                               tier or _term_tier(note, category), rules.certain, "", refs,
-                              shared=len(given) > 1, kit=kit))
-    out.extend(_equipment_candidates(text, hits, given, kit, rules.certain, refs))
+                              shared=len(given) > 1))
+    out.extend(_equipment_candidates(hits, contexts, given, rules.certain, refs))
     return out
 
 
-def _equipment_candidates(text: str, hits: Sequence[RuleHit], named: Mapping[str, Any],
-                          kit: Sequence[tuple[int, int, str]], certain_rules: frozenset[str],
+def _equipment_candidates(hits: Sequence[RuleHit], contexts: Mapping[int, HitContext],
+                          named: Mapping[str, Any], certain_rules: frozenset[str],
                           refs: tuple[str, ...]) -> list[EventCandidate]:
     """A candidate for each category the note names only by equipment in an event phrase's
     clause, with the phrases of those clauses."""
-    if not kit:
-        return []
-    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text)]
     by_category: dict[str, list[RuleHit]] = {}
     for hit in hits:
-        for category in sorted(_equipment_in_clause(text, hit, kit, breaks)):
+        for category in sorted(contexts[hit.start].equipment):
             if category not in named:
                 by_category.setdefault(category, []).append(hit)
     out = []
     for category, mine in by_category.items():
-        candidate = _candidate(text, category, mine, hits, None, (mine[0].start, mine[0].end),
-                               "", certain_rules, "", refs, shared=True, kit=kit)
+        candidate = _candidate(category, mine, hits, contexts, None,
+                               (mine[0].start, mine[0].end), "", certain_rules, "", refs,
+                               shared=True)
         features = dict(candidate.features)
         features["by_equipment"] = 1.0
         out.append(replace(candidate, features=features, by_equipment=True))
@@ -352,15 +351,42 @@ def _term_tier(note: ScoredNote, category: str) -> str:
                key=_tier_rank, default="")
 
 
-def _candidate(text: str, category: str, mine: Sequence[RuleHit], every: Sequence[RuleHit],
-               verdict: Any, evidence: tuple[int, int], tier: str,
-               certain_rules: frozenset[str] = frozenset(), about: str = "",
-               refs: tuple[str, ...] = (), *, shared: bool = False,
-               kit: Sequence[tuple[int, int, str]] = ()) -> EventCandidate:
-    """The features of one (note, category): the rule hits given to it, each with the words
-    around it (negation, plan, the two words either side), the equipment or trade in its
-    clause ("plumber job raised" books the leak, not the mould beside it), the hazard's
-    verdict; ``kit`` is where the note names equipment and of which category."""
+class HitContext(NamedTuple):
+    """What surrounds one rule hit, the same for every hazard it is given to: a negation or a
+    plan in the words before it, the feature names of the two words either side, and the
+    categories of the equipment or trades its clause names."""
+
+    negated: bool
+    planned: bool
+    window: tuple[str, ...]
+    equipment: frozenset[str]
+
+
+def _hit_contexts(text: str, hits: Sequence[RuleHit], kit: Sequence[tuple[int, int, str]],
+                  ) -> dict[int, HitContext]:
+    """Each hit's context, by its start (hits do not overlap); ``kit`` is where the note
+    names equipment and of which category."""
+    ends = [h.end for h in hits]  # hits come in text order; overlaps were removed
+    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text)]
+    lower = _lower_same_length(text)
+    out = {}
+    for hit in hits:
+        before = _TOKEN.findall(lower, _clause_start(hit.start, ends, breaks), hit.start)[
+            -LOOK_BEHIND:]
+        out[hit.start] = HitContext(
+            any(word in _NEGATIONS or word.endswith("n't") for word in before),
+            any(word in _PLANS for word in before), _window(lower, hit),
+            _equipment_in_clause(text, hit, kit, breaks) if kit else frozenset())
+    return out
+
+
+def _candidate(category: str, mine: Sequence[RuleHit], every: Sequence[RuleHit],
+               contexts: Mapping[int, HitContext], verdict: Any, evidence: tuple[int, int],
+               tier: str, certain_rules: frozenset[str] = frozenset(), about: str = "",
+               refs: tuple[str, ...] = (), *, shared: bool = False) -> EventCandidate:
+    """The features of one (note, category): the rule hits given to it, each with its context
+    (negation, plan, the two words either side, the equipment or trade in its clause:
+    "plumber job raised" books the leak, not the mould beside it), and the hazard's verdict."""
     features: dict[str, float] = {"bias": 1.0, "named" if category else "unnamed": 1.0}
     if shared:
         features["shared"] = 1.0
@@ -378,15 +404,10 @@ def _candidate(text: str, category: str, mine: Sequence[RuleHit], every: Sequenc
         for hit in every:
             if id(hit) not in own:  # a phrase of another hazard's sentence: weaker evidence
                 features.update(dict.fromkeys(hit.names.elsewhere, 1.0))
-    ends = [h.end for h in every]  # hits come in text order; overlaps were removed
-    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text)] if mine else []
     certain: set[str] = set()
     for hit in mine:
         names = hit.names
-        before = _TOKEN.findall(_clause_before(text, hit.start, ends, breaks).lower())[
-            -LOOK_BEHIND:]
-        negated = any(word in _NEGATIONS or word.endswith("n't") for word in before)
-        planned = any(word in _PLANS for word in before)
+        negated, planned, window, equipment = contexts[hit.start]
         if not negated and not planned and certain_rules.intersection(hit.rules):
             certain.update(rule.split(".")[0] for rule in hit.rules if rule in certain_rules)
         for name in names.rule:
@@ -399,9 +420,9 @@ def _candidate(text: str, category: str, mine: Sequence[RuleHit], every: Sequenc
             features.update(dict.fromkeys(names.negated, 1.0))
         if planned:
             features.update(dict.fromkeys(names.planned, 1.0))
-        if kit:
-            _trade_features(features, hit, category, _equipment_in_clause(text, hit, kit, breaks))
-        _window_features(features, text, hit)
+        if equipment:
+            _trade_features(features, hit, category, equipment)
+        features.update(dict.fromkeys(window, 1.0))
     return EventCandidate(category, features, tuple(mine), evidence, tier, about, refs,
                           frozenset(certain))
 
@@ -413,33 +434,28 @@ _WINDOW_CHARS: Final = 30
 _WORD: Final = re.compile(r"[a-z]+|\d+")
 
 
-def _window_features(features: dict[str, float], text: str, hit: RuleHit) -> None:
-    after = _words(text[hit.end:hit.end + _WINDOW_CHARS])[:WINDOW_WORDS]
-    before = _words(text[max(0, hit.start - _WINDOW_CHARS):hit.start])[-WINDOW_WORDS:]
-    for event in hit.events:
-        for word in after:
-            features[f"after={event}:{word}"] = 1.0
-        for word in before:
-            features[f"before={event}:{word}"] = 1.0
-
-
-def _words(text: str) -> list[str]:
-    """Lower-case words, every number as "0" (dates, times and job numbers alike)."""
-    return ["0" if word[0].isdigit() else word for word in _WORD.findall(text.lower())]
+def _window(lower: str, hit: RuleHit) -> tuple[str, ...]:
+    """The feature names of the words either side of a hit in the lower-cased note, for each
+    of its events; every number is the word "0" (dates, times and job numbers alike)."""
+    after = _WORD.findall(lower, hit.end, hit.end + _WINDOW_CHARS)[:WINDOW_WORDS]
+    before = _WORD.findall(lower, max(0, hit.start - _WINDOW_CHARS), hit.start)[-WINDOW_WORDS:]
+    return tuple(f"{side}={event}:{'0' if word[0].isdigit() else word}"
+                 for event in hit.events
+                 for side, words in (("after", after), ("before", before)) for word in words)
 
 
 def _equipment_in_clause(text: str, hit: RuleHit, kit: Sequence[tuple[int, int, str]],
-                         breaks: Sequence[int]) -> set[str]:
+                         breaks: Sequence[int]) -> frozenset[str]:
     """The categories of the equipment named in the hit's clause."""
     first = bisect_right(breaks, hit.start)
     begin = breaks[first - 1] if first else 0
     last = bisect_right(breaks, hit.end)
     end = breaks[last] if last < len(breaks) else len(text)
-    return {category for start, _, category in kit if begin <= start < end}
+    return frozenset(category for start, _, category in kit if begin <= start < end)
 
 
 def _trade_features(features: dict[str, float], hit: RuleHit, category: str,
-                    near: set[str]) -> None:
+                    near: frozenset[str]) -> None:
     for event in hit.events:
         if category in near:
             features[f"trade_here={event}"] = 1.0
@@ -450,18 +466,14 @@ def _trade_features(features: dict[str, float], hit: RuleHit, category: str,
 _CLAUSE_BREAK: Final = re.compile(r"[,.;:\n!?]| - ")
 
 
-def _clause_before(text: str, start: int, hit_ends: Sequence[int],
-                   breaks: Sequence[int]) -> str:
-    """The words before a hit in its clause, after any earlier hit ("no answer, card left":
-    the "no" belongs to "no answer", not to "card left"); ``breaks`` are the offsets just
-    after each clause break of the note."""
-    from bisect import bisect_right
-
+def _clause_start(start: int, hit_ends: Sequence[int], breaks: Sequence[int]) -> int:
+    """Where the words before a hit in its clause begin: after any earlier hit ("no answer,
+    card left": the "no" belongs to "no answer", not to "card left") and at most 40
+    characters back; ``breaks`` are the offsets just after each clause break of the note."""
     earlier = bisect_right(hit_ends, start)
     after_break = bisect_right(breaks, start)
-    begin = max(start - 40, hit_ends[earlier - 1] if earlier else 0,
-                breaks[after_break - 1] if after_break else 0, 0)
-    return text[begin:start]
+    return max(start - 40, hit_ends[earlier - 1] if earlier else 0,
+               breaks[after_break - 1] if after_break else 0, 0)
 
 
 # ---------------------------------------------------------------------------- the model
