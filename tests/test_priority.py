@@ -40,12 +40,32 @@ def test_every_hazard_term_has_a_tier() -> None:
     ("co_alarm", "carbon_monoxide", [], "CO alarm going off, headaches", "emergency", None),
     ("asbestos", "asbestos", [], "artex ceiling drilled, dust everywhere", "emergency",
      "asbestos_disturbed"),
+    ("asbestos", "asbestos", [], "artex has a hairline crack, not crumbling, no dust",
+     "significant", None),
+    ("gas_supply", "gas", [], "gas supply checked, tenant has no headache", "significant",
+     None),
+    ("gas_supply", "gas", [], "gas supply checked, tenant has a headache", "emergency",
+     "symptoms"),
     ("leak", "water", [], "leak coming through the ceiling onto the lights", "emergency",
      "water_near_electrics"),
 ])
 def test_tiers_and_the_rules_that_raise_them(term_id: str, category: str, groups: list[str],
                                             sentence: str, tier: str, rule: str | None) -> None:
     assert TABLE.tier(term_id, category, groups, sentence) == (tier, rule)
+
+
+def test_a_disturbance_anywhere_in_the_note_makes_asbestos_an_emergency() -> None:
+    """The asbestos rule reads the whole note: the scraping and the dust are often sentences
+    away from the word asbestos; a note that denies them stays significant."""
+    scraped = ("Been scraping the artex off the bedroom ceiling, white dust all over the bed. "
+               "Mate told him it could be asbestos.")
+    assert TABLE.tier("asbestos", "asbestos", [], "Mate told him it could be asbestos.",
+                      scraped) == ("emergency", "asbestos_disturbed")
+    intact = "Hairline crack in the artex, not crumbling, no dust. She read it might be asbestos."
+    assert TABLE.tier("asbestos", "asbestos", [], "She read it might be asbestos.",
+                      intact) == ("significant", None)
+    assert TABLE.tier("leak", "water", [], "Leak under the sink.",
+                      "Leak under the sink. Ceiling below is fine.")[0] == "significant"
 
 
 def test_a_gas_smell_with_symptoms_outranks_mould() -> None:
@@ -79,6 +99,8 @@ def test_the_vulnerability_factor_is_capped() -> None:
     ({"rules": [{"categories": ["gaz"], "raise_to": "emergency"}]}, "hazard categories"),
     ({"rules": [{"categories": ["gas"], "raise_to": "emergency", "wrods": []}]},
      "unknown key 'wrods'"),
+    ({"rules": [{"categories": ["gas"], "raise_to": "emergency", "reach": "case"}]},
+     "reach must be"),
 ])
 def test_a_bad_urgency_file_names_the_problem(tmp_path: Path, data: dict,  # type: ignore[type-arg]
                                                message: str) -> None:
@@ -109,15 +131,19 @@ def test_the_scorer_gives_urgency_and_priority_as_the_tables_do() -> None:
     assert mentions["urgency"].fillna("").tolist() == [m.urgency for m in note.mentions]
 
 
-_RULE_WORDS = sorted({w for rule in TABLE.rules for w in rule.words})
+_RULE_WORDS = sorted({w for rule in TABLE.rules for w in rule.words} | {"no", "not"})
 
 
 def _tier_by_word_list(term_id: str, category: str, groups: frozenset[str],
                        sentence: str) -> tuple[str, str | None]:
-    """The rules as written: a rule's words are looked up in the sentence's word list."""
+    """The rules as written: a rule's words are looked up in the sentence's word list, less
+    the words a "no" or "not" stands in the two words before."""
     import re
 
-    words = {w.lower() for w in re.findall(r"[^\W_]+(?:[&'’][^\W_]+)?", sentence)}
+    tokens = [w.lower() for w in re.findall(r"[^\W_]+(?:[&'’][^\W_]+)?", sentence)]
+    denials = {"no", "not", "without", "nothing", "never", "nor", "isn't", "wasn't", "aren't",
+               "don't", "doesn't", "didn't", "hasn't"}
+    words = {w for i, w in enumerate(tokens) if denials.isdisjoint(tokens[max(0, i - 2):i])}
     tier, rule_id = TABLE.tiers.get(term_id, "standard"), None
     for rule in TABLE.rules:
         if category not in rule.categories:
