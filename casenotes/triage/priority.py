@@ -105,30 +105,34 @@ class UrgencyTable:
         return cls(dict(tiers), tuple(rules))
 
     def tier(self, term_id: str, category: str, vulnerability: Iterable[str],
-             sentence: str, note: str = "") -> tuple[Urgency, str | None]:
+             sentence: str, note: str = "", *, read: dict[Any, Any] | None = None,
+             ) -> tuple[Urgency, str | None]:
         """The tier of a risk mention and the rule that set it (None: the term's own);
-        ``note`` is the mention's whole note (its sentence when not given)."""
+        ``note`` is the mention's whole note (its sentence when not given). ``read`` keeps
+        the note's lower-cased text and words between the mentions of one note."""
         tier = self.tiers.get(term_id, "standard")
         rule_id = None
         groups = vulnerability if isinstance(vulnerability, (set, frozenset)) \
             else set(vulnerability)
-        scopes = {"sentence": sentence, "note": note or sentence}
-        words: dict[str, set[str]] = {}
-        lowered: dict[str, str] = {}
+        seen: dict[Any, Any] = {} if read is None else read
         for rule in self._rules_by_category.get(category, ()):
             if rule.vulnerability and rule.vulnerability.isdisjoint(groups):
                 continue
             if rule.words:
                 # A word of the text, lower-cased, is in the lower-cased text: most sentences
                 # hold none of the rule's words, and need no word list.
-                scope = rule.reach
-                if scope not in lowered:
-                    lowered[scope] = scopes[scope].lower()
-                if not self._any_rule_word[rule.id].search(lowered[scope]):
+                whole = rule.reach == "note" and bool(note)
+                text, where = (note, ("note",)) if whole else (sentence, ("sentence", sentence))
+                lowered = seen.get(("lower", where))
+                if lowered is None:
+                    lowered = seen[("lower", where)] = text.lower()
+                if not self._any_rule_word[rule.id].search(lowered):
                     continue
-                if scope not in words:
-                    words[scope] = _unnegated_words(scopes[scope])
-                if rule.words.isdisjoint(words[scope]):
+                tokens = seen.get(("tokens", where))
+                if tokens is None:
+                    tokens = seen[("tokens", where)] = [w.lower() for w in _WORD.findall(text)]
+                if not any(_undenied(tokens, word)
+                           for word in rule.words.intersection(tokens)):
                     continue
             if TIER_WEIGHT[rule.raise_to] > TIER_WEIGHT[tier]:
                 tier, rule_id = rule.raise_to, rule.id
@@ -152,11 +156,16 @@ _DENIALS: Final = frozenset({"no", "not", "without", "nothing", "never", "nor", 
                              "wasn't", "aren't", "don't", "doesn't", "didn't", "hasn't"})
 
 
-def _unnegated_words(text: str) -> set[str]:
-    """The lower-cased words of ``text`` that no denial stands in the two words before."""
-    tokens = [w.lower() for w in _WORD.findall(text)]
-    return {word for i, word in enumerate(tokens)
-            if _DENIALS.isdisjoint(tokens[max(0, i - 2):i])}
+def _undenied(tokens: list[str], word: str) -> bool:
+    """Whether ``word`` stands somewhere in ``tokens`` with no denial in the two words before."""
+    at = -1
+    while True:
+        try:
+            at = tokens.index(word, at + 1)
+        except ValueError:
+            return False
+        if _DENIALS.isdisjoint(tokens[max(0, at - 2):at]):
+            return True
 
 
 def load_urgency(path: str | Path | None = None) -> UrgencyTable:
@@ -226,7 +235,8 @@ def mention_tiers(mentions: Sequence[Any], groups: Iterable[str], texts: Sequenc
     that set it; ``texts[i]`` is mention i's sentence, ``note`` the whole note."""
     table = table or load_urgency()
     noted = frozenset(groups)
-    return [table.tier(mention.term_id, mention.category, noted, sentence, note)
+    read: dict[Any, Any] = {}
+    return [table.tier(mention.term_id, mention.category, noted, sentence, note, read=read)
             for mention, sentence in zip(mentions, texts, strict=True)]
 
 
