@@ -42,6 +42,8 @@ def test_every_hazard_term_has_a_tier() -> None:
      "asbestos_disturbed"),
     ("asbestos", "asbestos", [], "artex has a hairline crack, not crumbling, no dust",
      "significant", None),
+    ("asbestos", "asbestos", [], "been scraping the asbestos artex off, debris on the bed",
+     "emergency", "asbestos_disturbed"),
     ("gas_supply", "gas", [], "gas supply checked, tenant has no headache", "significant",
      None),
     ("gas_supply", "gas", [], "gas supply checked, tenant has a headache", "emergency",
@@ -52,20 +54,6 @@ def test_every_hazard_term_has_a_tier() -> None:
 def test_tiers_and_the_rules_that_raise_them(term_id: str, category: str, groups: list[str],
                                             sentence: str, tier: str, rule: str | None) -> None:
     assert TABLE.tier(term_id, category, groups, sentence) == (tier, rule)
-
-
-def test_a_disturbance_anywhere_in_the_note_makes_asbestos_an_emergency() -> None:
-    """The asbestos rule reads the whole note: the scraping and the dust are often sentences
-    away from the word asbestos; a note that denies them stays significant."""
-    scraped = ("Been scraping the artex off the bedroom ceiling, white dust all over the bed. "
-               "Mate told him it could be asbestos.")
-    assert TABLE.tier("asbestos", "asbestos", [], "Mate told him it could be asbestos.",
-                      scraped) == ("emergency", "asbestos_disturbed")
-    intact = "Hairline crack in the artex, not crumbling, no dust. She read it might be asbestos."
-    assert TABLE.tier("asbestos", "asbestos", [], "She read it might be asbestos.",
-                      intact) == ("significant", None)
-    assert TABLE.tier("leak", "water", [], "Leak under the sink.",
-                      "Leak under the sink. Ceiling below is fine.")[0] == "significant"
 
 
 def test_a_gas_smell_with_symptoms_outranks_mould() -> None:
@@ -99,8 +87,6 @@ def test_the_vulnerability_factor_is_capped() -> None:
     ({"rules": [{"categories": ["gaz"], "raise_to": "emergency"}]}, "hazard categories"),
     ({"rules": [{"categories": ["gas"], "raise_to": "emergency", "wrods": []}]},
      "unknown key 'wrods'"),
-    ({"rules": [{"categories": ["gas"], "raise_to": "emergency", "reach": "case"}]},
-     "reach must be"),
 ])
 def test_a_bad_urgency_file_names_the_problem(tmp_path: Path, data: dict,  # type: ignore[type-arg]
                                                message: str) -> None:

@@ -39,7 +39,8 @@ _WORD = re.compile(r"[^\W_]+(?:[&'’][^\W_]+)?")
 class UrgencyRule:
     """Raise a mention's tier to ``raise_to`` when its category is one of ``categories`` and
     (if given) a vulnerability group of the note is in ``vulnerability`` and (if given) a word
-    of its sentence (with ``reach`` "note": of its note) is in ``words``."""
+    of its sentence is in ``words`` with no denial in the two words before it ("not crumbling,
+    no dust" raises nothing)."""
 
     id: str
     categories: frozenset[str]
@@ -47,9 +48,6 @@ class UrgencyRule:
     vulnerability: frozenset[str] = frozenset()
     words: frozenset[str] = frozenset()
     description: str = ""
-    #: Where the words are looked for: the mention's sentence, or its whole note ("scraping
-    #: the artex ... white dust everywhere. Could be asbestos": the dust is two sentences off).
-    reach: Literal["sentence", "note"] = "sentence"
 
 
 @dataclass(frozen=True)
@@ -80,17 +78,13 @@ class UrgencyTable:
             where = f"{source} rule #{number}"
             if not isinstance(raw, dict):
                 raise LexiconError(f"{where}: expected an object")
-            allowed = {"id", "description", "categories", "vulnerability", "words", "raise_to",
-                       "reach"}
+            allowed = {"id", "description", "categories", "vulnerability", "words", "raise_to"}
             extra = set(raw) - allowed
             if extra:
                 raise LexiconError(f"{where}: unknown key {sorted(extra)[0]!r}; allowed: "
                                    f"{', '.join(sorted(allowed))}")
             if raw.get("raise_to") not in URGENCIES:
                 raise LexiconError(f"{where}: raise_to must be one of {', '.join(URGENCIES)}")
-            reach = raw.get("reach", "sentence")
-            if reach not in ("sentence", "note"):
-                raise LexiconError(f"{where}: reach must be 'sentence' or 'note', got {reach!r}")
             categories = raw.get("categories") or []
             bad = [c for c in categories if c not in CATEGORIES]
             if not categories or bad:
@@ -101,38 +95,31 @@ class UrgencyTable:
                 raise_to=cast(Urgency, raw["raise_to"]),
                 vulnerability=frozenset(raw.get("vulnerability") or ()),
                 words=frozenset(w.lower() for w in raw.get("words") or ()),
-                description=str(raw.get("description", "")), reach=reach))
+                description=str(raw.get("description", ""))))
         return cls(dict(tiers), tuple(rules))
 
     def tier(self, term_id: str, category: str, vulnerability: Iterable[str],
-             sentence: str, note: str = "", *, read: dict[Any, Any] | None = None,
-             ) -> tuple[Urgency, str | None]:
-        """The tier of a risk mention and the rule that set it (None: the term's own);
-        ``note`` is the mention's whole note (its sentence when not given). ``read`` keeps
-        the note's lower-cased text and words between the mentions of one note."""
+             sentence: str) -> tuple[Urgency, str | None]:
+        """The tier of a risk mention and the rule that set it (None: the term's own)."""
         tier = self.tiers.get(term_id, "standard")
         rule_id = None
         groups = vulnerability if isinstance(vulnerability, (set, frozenset)) \
             else set(vulnerability)
-        seen: dict[Any, Any] = {} if read is None else read
+        words: list[str] | None = None
+        lowered: str | None = None
         for rule in self._rules_by_category.get(category, ()):
             if rule.vulnerability and rule.vulnerability.isdisjoint(groups):
                 continue
             if rule.words:
-                # A word of the text, lower-cased, is in the lower-cased text: most sentences
-                # hold none of the rule's words, and need no word list.
-                whole = rule.reach == "note" and bool(note)
-                text, where = (note, ("note",)) if whole else (sentence, ("sentence", sentence))
-                lowered = seen.get(("lower", where))
+                # A word of the sentence, lower-cased, is in the lower-cased sentence: most
+                # sentences hold none of the rule's words, and need no word list.
                 if lowered is None:
-                    lowered = seen[("lower", where)] = text.lower()
+                    lowered = sentence.lower()
                 if not self._any_rule_word[rule.id].search(lowered):
                     continue
-                tokens = seen.get(("tokens", where))
-                if tokens is None:
-                    tokens = seen[("tokens", where)] = [w.lower() for w in _WORD.findall(text)]
-                if not any(_undenied(tokens, word)
-                           for word in rule.words.intersection(tokens)):
+                if words is None:
+                    words = [w.lower() for w in _WORD.findall(sentence)]
+                if not any(_undenied(words, word) for word in rule.words.intersection(words)):
                     continue
             if TIER_WEIGHT[rule.raise_to] > TIER_WEIGHT[tier]:
                 tier, rule_id = rule.raise_to, rule.id
@@ -214,29 +201,26 @@ def _priority(probability: float, tier: str, factor: float) -> float:
 
 
 def note_priority(mentions: Sequence[Any], groups: Iterable[str], texts: Sequence[str],
-                  table: UrgencyTable | None = None, note: str = "",
-                  ) -> tuple[Priority, list[str]]:
+                  table: UrgencyTable | None = None) -> tuple[Priority, list[str]]:
     """Priority of a note from its scored mentions, and the tier of each risk mention.
 
     ``mentions`` are :class:`~casenotes.types.ScoredMention`; ``texts[i]`` is mention i's
     sentence. Routine mentions get the tier "" but still count towards the priority (with
     their term's own tier), so the priority rises smoothly with P(risk).
     """
-    tiers = mention_tiers([scored.mention for scored in mentions], groups, texts, table, note)
+    tiers = mention_tiers([scored.mention for scored in mentions], groups, texts, table)
     risk_tiers = [tier if scored.label == "risk" else ""
                   for scored, (tier, _) in zip(mentions, tiers, strict=True)]
     return rank_note(mentions, tiers, groups), risk_tiers
 
 
 def mention_tiers(mentions: Sequence[Any], groups: Iterable[str], texts: Sequence[str],
-                  table: UrgencyTable | None = None, note: str = "",
-                  ) -> list[tuple[Urgency, str | None]]:
+                  table: UrgencyTable | None = None) -> list[tuple[Urgency, str | None]]:
     """The tier each :class:`~casenotes.types.Mention` would take as a risk, and the rule
-    that set it; ``texts[i]`` is mention i's sentence, ``note`` the whole note."""
+    that set it; ``texts[i]`` is mention i's sentence."""
     table = table or load_urgency()
     noted = frozenset(groups)
-    read: dict[Any, Any] = {}
-    return [table.tier(mention.term_id, mention.category, noted, sentence, note, read=read)
+    return [table.tier(mention.term_id, mention.category, noted, sentence)
             for mention, sentence in zip(mentions, texts, strict=True)]
 
 
