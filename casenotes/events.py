@@ -456,6 +456,8 @@ def _equipment_in_clause(text: str, hit: RuleHit, kit: Sequence[tuple[int, int, 
 
 def _trade_features(features: dict[str, float], hit: RuleHit, category: str,
                     near: frozenset[str]) -> None:
+    """Mark each of the hit's events as beside this hazard's equipment or trade, or only
+    beside another hazard's (``near``: the categories its clause's equipment points to)."""
     for event in hit.events:
         if category in near:
             features[f"trade_here={event}"] = 1.0
