@@ -16,7 +16,7 @@ import json
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -230,7 +230,8 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
     With ``equipment``, also one per category the note names only by equipment in the clause
     of an event phrase."""
     hits = rules.hits(text)
-    mentions = sorted((m.mention for m in note.mentions), key=lambda m: m.start)
+    ordered = sorted(note.mentions, key=lambda m: m.mention.start)
+    mentions = [m.mention for m in ordered]
     refs = tuple(dict.fromkeys(REFERENCE.findall(text)))[:MAX_REFS]
     if not mentions:
         if not hits:
@@ -239,8 +240,7 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
         return [_candidate("", hits, hits, _hit_contexts(text, hits, ()), None,
                            (hits[0].start, hits[0].end), "", rules.certain, about, refs)]
     given: dict[str, list[RuleHit]] = {m.category: [] for m in mentions}
-    risky = [m.mention for m in sorted(note.mentions, key=lambda m: m.mention.start)
-             if m.label == "risk"]
+    risky = [m.mention for m in ordered if m.label == "risk"]
     for hit in hits:
         for category in _attribute(hit, mentions, risky):
             given[category].append(hit)
@@ -274,12 +274,9 @@ def _equipment_candidates(hits: Sequence[RuleHit], contexts: Mapping[int, HitCon
                 by_category.setdefault(category, []).append(hit)
     out = []
     for category, mine in by_category.items():
-        candidate = _candidate(category, mine, hits, contexts, None,
-                               (mine[0].start, mine[0].end), "", certain_rules, "", refs,
-                               shared=True)
-        features = dict(candidate.features)
-        features["by_equipment"] = 1.0
-        out.append(replace(candidate, features=features, by_equipment=True))
+        out.append(_candidate(category, mine, hits, contexts, None,
+                              (mine[0].start, mine[0].end), "", certain_rules, "", refs,
+                              shared=True, by_equipment=True))
     return out
 
 
@@ -383,13 +380,16 @@ def _hit_contexts(text: str, hits: Sequence[RuleHit], kit: Sequence[tuple[int, i
 def _candidate(category: str, mine: Sequence[RuleHit], every: Sequence[RuleHit],
                contexts: Mapping[int, HitContext], verdict: Any, evidence: tuple[int, int],
                tier: str, certain_rules: frozenset[str] = frozenset(), about: str = "",
-               refs: tuple[str, ...] = (), *, shared: bool = False) -> EventCandidate:
+               refs: tuple[str, ...] = (), *, shared: bool = False,
+               by_equipment: bool = False) -> EventCandidate:
     """The features of one (note, category): the rule hits given to it, each with its context
     (negation, plan, the two words either side, the equipment or trade in its clause:
     "plumber job raised" books the leak, not the mould beside it), and the hazard's verdict."""
     features: dict[str, float] = {"bias": 1.0, "named" if category else "unnamed": 1.0}
     if shared:
         features["shared"] = 1.0
+    if by_equipment:
+        features["by_equipment"] = 1.0
     if category:
         features[f"category={category}"] = 1.0
     if about:
@@ -424,7 +424,7 @@ def _candidate(category: str, mine: Sequence[RuleHit], every: Sequence[RuleHit],
             _trade_features(features, hit, category, equipment)
         features.update(dict.fromkeys(window, 1.0))
     return EventCandidate(category, features, tuple(mine), evidence, tier, about, refs,
-                          frozenset(certain))
+                          frozenset(certain), by_equipment)
 
 
 #: Words either side of a phrase that the model weighs: "booked for" / "booked by", "status
