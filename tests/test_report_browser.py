@@ -130,6 +130,25 @@ def test_a_mention_marked_routine_is_in_the_downloaded_csv(page: Any) -> None:
         .get_attribute("aria-pressed") == "true"
 
 
+def test_two_tabs_of_one_report_keep_each_other_s_labels(page: Any) -> None:
+    """A tab that labels after another tab saved takes the other's labels first, so neither
+    writes its older copy over the other's."""
+    other = page.context.new_page()
+    other.goto(page.url)
+    page.locator('article[data-note-id="co-1"] button[data-choice="routine"]').click()
+    other.wait_for_function(
+        """() => Object.keys(localStorage).some(key => key.startsWith("casenotes-labels:")
+                 && (localStorage.getItem(key) || "").includes("routine"))""", timeout=10_000)
+    other.locator('article[data-note-id="gas-1"] button[data-choice="risk"]').click()
+    stored = other.evaluate("""() => Object.keys(localStorage)
+        .filter(key => key.startsWith("casenotes-labels:"))
+        .map(key => JSON.parse(localStorage.getItem(key)))""")
+    assert sorted(stored[0].values()) == ["risk", "routine"]
+    assert other.locator('article[data-note-id="co-1"] button[data-choice="routine"]') \
+        .get_attribute("aria-pressed") == "true"
+    other.close()
+
+
 def test_keyboard_labels_the_current_mention(page: Any) -> None:
     page.keyboard.press("j")
     page.keyboard.press("r")
