@@ -97,6 +97,15 @@ def test_a_report_while_open_is_a_chaser_and_a_report_after_a_close_is_a_recurre
     assert hazard.clock == "overdue"          # the recurrence has a clock of its own
 
 
+def test_a_complaint_after_the_close_opens_no_new_episode() -> None:
+    timeline = [note("2025-11-03T09:00", mould("reported"), note_id="a"),
+                note("2025-11-07T09:00", mould("works_done"), note_id="c"),
+                note("2025-12-01T09:00", mould("chaser"), note_id="stage-1-complaint")]
+    hazard = hazards(timeline, "2026-01-01")["damp_mould"]
+    assert (hazard.episodes, hazard.open, hazard.resolved_by) == (1, False, "c")
+    assert "stage-1-complaint" not in {e.note_id for e in hazard.all_events}
+
+
 def test_a_note_that_only_mentions_the_hazard_while_works_are_outstanding_does_not_close() -> None:
     timeline = [note("2025-11-03T09:00", mould("reported")),
                 note("2025-11-04T09:00", mould("inspected"), mould("booked")),

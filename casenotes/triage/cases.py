@@ -5,7 +5,8 @@ category (``casenotes.events``: reported, booked, no_access, refused, inspected,
 works_done, resolved, chaser, recurrence). In date order, per category, an *episode* opens at
 a report (or a chaser or a return, when nothing is open) and closes at works done or a
 resolution; a report after a close opens a new episode (a recurrence) with a new clock. A
-repeat report or complaint while an episode is open is a chaser: same episode, same clock.
+repeat report or complaint while an episode is open is a chaser: same episode, same clock; a
+chaser after the close (a complaint about how it went) opens nothing.
 Events of a note that names no hazard ("attended, no answer, card left") go to the case's
 most recently active open episode.
 
@@ -320,6 +321,8 @@ def _case_hazards(case: str, timeline: Sequence[CaseNote], as_of: datetime) -> l
             names = list(events)
             found_by_action = False
             if current is None:
+                if category in episodes:  # a chaser is about an open hazard: after a close
+                    names = [n for n in names if n != "chaser"]  # it retells, it does not open
                 if not OPENING_EVENTS.intersection(names):
                     if not FINDING_EVENTS.issubset(names) or category not in named:
                         if category in episodes:  # "tenant confirms no recurrence" after works
