@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1] / "data" / "samples" / "timelines"
 #: blind to the system, and joined the test split before any evaluation read them (W8 and W9
 #: were first tried as training writers, scripts/experiments/more_writers.py, which did not
 #: help the held-out train/dev writers). W10-W17 were written in session 17 for training.
-SPLIT = {"train": ("W1", "W3", "W5", "W10", "W11", "W12", "W13", "W14", "W15", "W16", "W17"),
+SPLIT = {"train": ("W1", "W3", "W5", "W10", "W11", "W12", "W13", "W14", "W15", "W16", "W17",
+                   "W18", "W19", "W20", "W21", "W22", "W23", "W24", "W25"),
          "dev": ("W2",), "test": ("W4", "W6", "W7", "W8", "W9")}
 
 
