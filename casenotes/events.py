@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import LexiconError, ModelError
 from .triage.priority import TIER_WEIGHT, load_urgency
-from .types import EVENT_NAMES, OPENING_EVENTS, EventName, NoteEvent, Reason, ScoredNote
+from .types import CATEGORIES, EVENT_NAMES, OPENING_EVENTS, EventName, NoteEvent, Reason, ScoredNote
 
 EVENTS_FORMAT: Final = 1
 EVENT_MODEL: Final = "hazard-events-v1"
@@ -89,6 +89,10 @@ class EventRules:
     rules: tuple[EventRule, ...]
     hash: str = ""
     _automaton: Any = field(default=None, repr=False, compare=False)
+    #: Trade words, parts and shorthand by hazard category ("stopcock": water, "fused spur":
+    #: electrical), beside the lexicon's equipment, for placing an event phrase: what a
+    #: trade's note acts on when it names no hazard ("floor up, supply rerun to new stopcock").
+    trades: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: object, *, source: str = "events") -> EventRules:
@@ -119,7 +123,8 @@ class EventRules:
                 " ".join(p.lower().split()) for p in phrases)),
                 str(entry.get("description", "")), certain))
         digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-        return cls(tuple(rules), digest, _build_automaton(rules))
+        return cls(tuple(rules), digest, _build_automaton(rules),
+                   _trades(data.get("trades", {}), source))
 
     @property
     def certain(self) -> frozenset[str]:
@@ -142,6 +147,23 @@ class EventRules:
                 kept.append(hit)
                 taken[hit.start:hit.end] = b"\x01" * (hit.end - hit.start)
         return sorted(kept)
+
+
+def _trades(data: object, source: str) -> dict[str, tuple[str, ...]]:
+    """The ``trades`` section: phrases by hazard category; a bad entry raises LexiconError."""
+    if not isinstance(data, dict):
+        raise LexiconError(f"{source}: 'trades' must map hazard categories to phrase lists")
+    out = {}
+    for category, phrases in data.items():
+        if category not in CATEGORIES:
+            raise LexiconError(f"{source}: trades category {category!r} is not one of "
+                               f"{', '.join(CATEGORIES)}")
+        if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip()
+                                                    for p in phrases):
+            raise LexiconError(f"{source}: trades[{category!r}] must be a list of non-empty "
+                               "strings")
+        out[category] = tuple(dict.fromkeys(" ".join(p.lower().split()) for p in phrases))
+    return out
 
 
 def _build_automaton(rules: Sequence[EventRule]) -> Any:
@@ -304,16 +326,21 @@ def _equipment_spans(text: str, equipment: Any) -> list[tuple[int, int, str]]:
     return out
 
 
-def equipment_automaton(lexicon: Any = None) -> Any:
-    """An automaton of the lexicon's equipment phrases and their categories."""
+def equipment_automaton(lexicon: Any = None, rules: EventRules | None = None) -> Any:
+    """An automaton of the lexicon's equipment phrases and the event rules' trade words, with
+    their categories (a phrase in both keeps the lexicon's)."""
     from .lexicon import default_lexicon
 
     automaton = ahocorasick.Automaton()
-    for term in (lexicon or default_lexicon()).equipment:
-        for phrase in term.phrases:
-            key = " ".join(phrase.lower().split())
-            if key:
-                automaton.add_word(key, (key, term.category))
+    pairs = [(phrase, term.category) for term in (lexicon or default_lexicon()).equipment
+             for phrase in term.phrases]
+    pairs += [(phrase, category)
+              for category, phrases in (rules or load_event_rules()).trades.items()
+              for phrase in phrases]
+    for phrase, category in pairs:
+        key = " ".join(phrase.lower().split())
+        if key and key not in automaton:
+            automaton.add_word(key, (key, category))
     automaton.make_automaton()
     return automaton
 
@@ -617,7 +644,7 @@ def event_examples(pairs: Iterable[tuple[str, ScoredNote, Iterable[tuple[str, st
     candidate's features and its gold events (an uncategorised candidate takes every gold
     event of its note, whatever the category)."""
     rules = rules or load_event_rules()
-    equipment = equipment_automaton()
+    equipment = equipment_automaton(rules=rules)
     features, labels = [], []
     for text, note, gold in pairs:
         gold = list(gold)
@@ -651,7 +678,7 @@ class EventReader:
                  lexicon: Any = None) -> None:
         self.rules = rules or load_event_rules()
         self.model = model
-        self.equipment = equipment_automaton(lexicon)
+        self.equipment = equipment_automaton(lexicon, self.rules)
 
     def read(self, text: str, note: ScoredNote) -> tuple[NoteEvent, ...]:
         """The note's events, by category in order of first mention, then by event."""
@@ -682,6 +709,8 @@ class EventReader:
         out = []
         probabilities = self.model.probabilities(candidate.features)
         shown = candidate.features.get("p_risk", 0.0)
+        if probabilities["resolved"] >= self.model.thresholds.get("resolved", 0.5):
+            shown = 0.0  # "the mould hasn't come back": the note shows the hazard gone
         for event in EVENT_NAMES:
             if candidate.by_equipment and event in OPENING_EVENTS:
                 continue

@@ -103,6 +103,31 @@ def test_a_note_that_names_no_hazard_carries_its_equipment_and_job_numbers() -> 
     assert {e.refs for e in found} == {("299031",)}
 
 
+@pytest.mark.parametrize(("text", "about"), [
+    ("floor up, supply rerun in MDPE to new stopcock position, floor back down. complete",
+     "water"),
+    ("Circuit isolated and locked off at CU, spur removed, cable terminated in JB.",
+     "electrical"),
+    ("WO 4540120 | Job completed: kitchen DG unit replaced, restrictor refitted.",
+     "structural"),
+])
+def test_a_trade_s_words_tell_what_a_note_that_names_no_hazard_acts_on(text: str,
+                                                                       about: str) -> None:
+    note = default_scorer().score_note(text, "n")
+    assert not note.mentions
+    assert {e.about for e in default_event_reader().read(text, note)} == {about}
+
+
+def test_the_event_rules_trade_words_are_checked_when_loaded() -> None:
+    rule = {"id": "x", "event": "booked", "phrases": ["booked"]}
+    with pytest.raises(LexiconError, match="trades category 'plumbing'"):
+        EventRules.from_dict({"rules": [rule], "trades": {"plumbing": ["stopcock"]}})
+    with pytest.raises(LexiconError, match="list of non-empty strings"):
+        EventRules.from_dict({"rules": [rule], "trades": {"water": "stopcock"}})
+    assert EventRules.from_dict({"rules": [rule], "trades": {"water": ["Stop  Cock"]}}
+                                ).trades == {"water": ("stop cock",)}
+
+
 def test_a_hazard_named_only_by_its_equipment_gets_the_events_of_its_clause() -> None:
     text = "LGSR completed. Boiler and gas hob passed, CO alarm tested ok. CP12 issued."
     note = default_scorer().score_note(text, "n")
