@@ -108,7 +108,9 @@ def cross_writers(timelines: list[Timeline], scored: dict[str, list], threshold:
             pooled[name].add(result)
     for name, total in pooled.items():
         print(f"\n== each writer held out in turn ({', '.join(writers)}), {name} "
-              f"(threshold {threshold}, verdict reports at {verdict_reports}, C {c})")
+              f"(threshold {threshold}, "
+              + "".join(f"{e} {t}, " for e, t in EVENT_THRESHOLDS.items())
+              + f"verdict reports at {verdict_reports}, C {c})")
         print(format_evaluation(total))
 
 
