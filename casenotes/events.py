@@ -110,18 +110,16 @@ class EventRules:
             if event not in EVENT_NAMES:
                 raise LexiconError(f"{where} ({rule_id}): 'event' must be one of "
                                    f"{', '.join(EVENT_NAMES)}, got {event!r}")
-            phrases = entry.get("phrases")
-            if (not isinstance(phrases, list) or not phrases
-                    or not all(isinstance(p, str) and p.strip() for p in phrases)):
+            phrases = _phrase_list(entry.get("phrases"))
+            if not phrases:
                 raise LexiconError(f"{where} ({rule_id}): 'phrases' must be a non-empty list "
                                    "of non-empty strings")
             certain = entry.get("certain", False)
             if not isinstance(certain, bool):
                 raise LexiconError(f"{where} ({rule_id}): 'certain' must be true or false")
             seen.add(rule_id)
-            rules.append(EventRule(rule_id, event, tuple(dict.fromkeys(
-                " ".join(p.lower().split()) for p in phrases)),
-                str(entry.get("description", "")), certain))
+            rules.append(EventRule(rule_id, event, phrases, str(entry.get("description", "")),
+                                   certain))
         digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
         return cls(tuple(rules), digest, _build_automaton(rules),
                    _trades(data.get("trades", {}), source))
@@ -149,20 +147,28 @@ class EventRules:
         return sorted(kept)
 
 
+def _phrase_list(value: object) -> tuple[str, ...] | None:
+    """A list of non-empty strings as matching phrases (lower case, single spaces, each once);
+    None for anything else."""
+    if not isinstance(value, list) or not all(isinstance(p, str) and p.strip() for p in value):
+        return None
+    return tuple(dict.fromkeys(" ".join(p.lower().split()) for p in value))
+
+
 def _trades(data: object, source: str) -> dict[str, tuple[str, ...]]:
     """The ``trades`` section: phrases by hazard category; a bad entry raises LexiconError."""
     if not isinstance(data, dict):
         raise LexiconError(f"{source}: 'trades' must map hazard categories to phrase lists")
     out = {}
-    for category, phrases in data.items():
+    for category, value in data.items():
         if category not in CATEGORIES:
             raise LexiconError(f"{source}: trades category {category!r} is not one of "
                                f"{', '.join(CATEGORIES)}")
-        if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip()
-                                                    for p in phrases):
+        phrases = _phrase_list(value)
+        if phrases is None:
             raise LexiconError(f"{source}: trades[{category!r}] must be a list of non-empty "
                                "strings")
-        out[category] = tuple(dict.fromkeys(" ".join(p.lower().split()) for p in phrases))
+        out[category] = phrases
     return out
 
 
