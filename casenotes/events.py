@@ -249,6 +249,15 @@ class EventCandidate:
     #: opens an episode: it records no report, chaser or recurrence.
     by_equipment: bool = False
 
+    @property
+    def possible_events(self) -> tuple[EventName, ...]:
+        """The events this candidate may record: every one, but for a hazard named only by its
+        equipment none that opens an episode."""
+        return _NOT_OPENING if self.by_equipment else EVENT_NAMES
+
+
+_NOT_OPENING: Final = tuple(e for e in EVENT_NAMES if e not in OPENING_EVENTS)
+
 
 def candidates(text: str, note: ScoredNote, rules: EventRules,
                equipment: Any = None) -> list[EventCandidate]:
@@ -258,14 +267,15 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
     With ``equipment``, also one per category the note names only by equipment in the clause
     of an event phrase."""
     hits = rules.hits(text)
+    lower = _lower_same_length(text)
     ordered = sorted(note.mentions, key=lambda m: m.mention.start)
     mentions = [m.mention for m in ordered]
     refs = tuple(dict.fromkeys(REFERENCE.findall(text)))[:MAX_REFS]
     if not mentions:
         if not hits:
             return []
-        about = _equipment_category(text, equipment) if equipment is not None else ""
-        return [_candidate("", hits, hits, _hit_contexts(text, hits, ()), None,
+        about = _equipment_category(lower, equipment) if equipment is not None else ""
+        return [_candidate("", hits, hits, _hit_contexts(lower, hits, ()), None,
                            (hits[0].start, hits[0].end), "", rules.certain, about, refs)]
     given: dict[str, list[RuleHit]] = {m.category: [] for m in mentions}
     risky = [m.mention for m in ordered if m.label == "risk"]
@@ -273,8 +283,8 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
         for category in _attribute(hit, mentions, risky):
             given[category].append(hit)
     verdicts = {h.category: h for h in note.hazards}
-    kit = _equipment_spans(text, equipment) if equipment is not None else ()
-    contexts = _hit_contexts(text, hits, kit)
+    kit = _equipment_spans(lower, equipment) if equipment is not None else ()
+    contexts = _hit_contexts(lower, hits, kit)
     out = []
     for category, mine in given.items():
         verdict = verdicts.get(category)  # type: ignore[call-overload]
@@ -313,17 +323,18 @@ REFERENCE: Final = re.compile(r"(?<![\d/.:-])\d{5,8}(?![\d/.:])")
 MAX_REFS: Final = 5
 
 
-def _equipment_category(text: str, equipment: Any) -> str:
-    """The category the note's equipment, trades and procedures point to most often."""
+def _equipment_category(lower: str, equipment: Any) -> str:
+    """The category the lower-cased note's equipment, trades and procedures point to most
+    often."""
     counts: dict[str, int] = {}
-    for _, _, category in _equipment_spans(text, equipment):
+    for _, _, category in _equipment_spans(lower, equipment):
         counts[category] = counts.get(category, 0) + 1
     return max(counts, key=counts.__getitem__) if counts else ""
 
 
-def _equipment_spans(text: str, equipment: Any) -> list[tuple[int, int, str]]:
-    """Where the note names equipment, a trade or a procedure, and the category of each."""
-    lower = _lower_same_length(text)
+def _equipment_spans(lower: str, equipment: Any) -> list[tuple[int, int, str]]:
+    """Where the lower-cased note (``_lower_same_length``) names equipment, a trade or a
+    procedure, and the category of each."""
     out = []
     for last, (phrase, category) in equipment.iter(lower):
         start = last - len(phrase) + 1
@@ -392,13 +403,12 @@ class HitContext(NamedTuple):
     equipment: frozenset[str]
 
 
-def _hit_contexts(text: str, hits: Sequence[RuleHit], kit: Sequence[tuple[int, int, str]],
+def _hit_contexts(lower: str, hits: Sequence[RuleHit], kit: Sequence[tuple[int, int, str]],
                   ) -> dict[int, HitContext]:
-    """Each hit's context, by its start (hits do not overlap); ``kit`` is where the note
-    names equipment and of which category."""
+    """Each hit's context in the lower-cased note, by its start (hits do not overlap); ``kit``
+    is where the note names equipment and of which category."""
     ends = [h.end for h in hits]  # hits come in text order; overlaps were removed
-    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text)]
-    lower = _lower_same_length(text)
+    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(lower)]
     out = {}
     for hit in hits:
         before = _TOKEN.findall(lower, _clause_start(hit.start, ends, breaks), hit.start)[
@@ -406,7 +416,7 @@ def _hit_contexts(text: str, hits: Sequence[RuleHit], kit: Sequence[tuple[int, i
         out[hit.start] = HitContext(
             any(word in _NEGATIONS or word.endswith("n't") for word in before),
             any(word in _PLANS for word in before), _window(lower, hit),
-            _equipment_in_clause(text, hit, kit, breaks) if kit else frozenset())
+            _equipment_in_clause(len(lower), hit, kit, breaks) if kit else frozenset())
     return out
 
 
@@ -477,13 +487,13 @@ def _window(lower: str, hit: RuleHit) -> tuple[str, ...]:
                  for side, words in (("after", after), ("before", before)) for word in words)
 
 
-def _equipment_in_clause(text: str, hit: RuleHit, kit: Sequence[tuple[int, int, str]],
+def _equipment_in_clause(length: int, hit: RuleHit, kit: Sequence[tuple[int, int, str]],
                          breaks: Sequence[int]) -> frozenset[str]:
-    """The categories of the equipment named in the hit's clause."""
+    """The categories of the equipment named in the hit's clause (``length``: the note's)."""
     first = bisect_right(breaks, hit.start)
     begin = breaks[first - 1] if first else 0
     last = bisect_right(breaks, hit.end)
-    end = breaks[last] if last < len(breaks) else len(text)
+    end = breaks[last] if last < len(breaks) else length
     return frozenset(category for start, _, category in kit if begin <= start < end)
 
 
@@ -717,9 +727,7 @@ class EventReader:
         shown = candidate.features.get("p_risk", 0.0)
         if probabilities["resolved"] >= self.model.thresholds.get("resolved", 0.5):
             shown = 0.0  # "the mould hasn't come back": the note shows the hazard gone
-        for event in EVENT_NAMES:
-            if candidate.by_equipment and event in OPENING_EVENTS:
-                continue
+        for event in candidate.possible_events:
             probability = probabilities[event]
             if event == "reported" and shown >= self.model.thresholds.get(
                     VERDICT_REPORTS, 2.0) and probability < self.model.thresholds["reported"]:
@@ -741,9 +749,7 @@ class EventReader:
         report only where the verdict is risk."""
         features = candidate.features
         out = []
-        for event in EVENT_NAMES:
-            if candidate.by_equipment and event in OPENING_EVENTS:
-                continue
+        for event in candidate.possible_events:
             if not features.get(f"rule={event}") or features.get(f"negated={event}") or \
                     features.get(f"planned={event}"):
                 continue
