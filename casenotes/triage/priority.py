@@ -145,14 +145,8 @@ _DENIALS: Final = frozenset({"no", "not", "without", "nothing", "never", "nor", 
 
 def _undenied(tokens: list[str], word: str) -> bool:
     """Whether ``word`` stands somewhere in ``tokens`` with no denial in the two words before."""
-    at = -1
-    while True:
-        try:
-            at = tokens.index(word, at + 1)
-        except ValueError:
-            return False
-        if _DENIALS.isdisjoint(tokens[max(0, at - 2):at]):
-            return True
+    return any(token == word and _DENIALS.isdisjoint(tokens[max(0, at - 2):at])
+               for at, token in enumerate(tokens))
 
 
 def load_urgency(path: str | Path | None = None) -> UrgencyTable:
