@@ -294,7 +294,7 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
                    default="") if verdict else ""
         out.append(_candidate(category, mine, hits, contexts, verdict,
                               (strongest.start, strongest.end),
-                              tier or _term_tier(note, category), rules.certain, "", refs,
+                              tier or _term_tier(note, category, text), rules.certain, "", refs,
                               shared=len(given) > 1))
     out.extend(_equipment_candidates(hits, contexts, given, rules.certain, refs))
     return out
@@ -383,11 +383,12 @@ def _tier_rank(tier: str) -> float:
     return TIER_WEIGHT.get(tier, 0.0)
 
 
-def _term_tier(note: ScoredNote, category: str) -> str:
-    """The tier the category would take as a risk here (its terms' base tiers)."""
+def _term_tier(note: ScoredNote, category: str, text: str) -> str:
+    """The tier the category would take as a risk here (its terms' base tiers, raised by the
+    note's vulnerable groups and stated ages)."""
     table = load_urgency()
-    groups = sorted(note.findings.vulnerability_groups)
-    return max((table.tier(m.mention.term_id, m.mention.category, groups, "")[0]
+    groups = note.findings.vulnerability_groups
+    return max((table.tier(m.mention.term_id, m.mention.category, groups, "", text)[0]
                 for m in note.mentions if m.mention.category == category),
                key=_tier_rank, default="")
 

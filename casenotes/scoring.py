@@ -277,13 +277,13 @@ _Tier = tuple[Urgency, "str | None"]
 
 def _tiers(found: NoteFindings, text: object, table: UrgencyTable) -> list[_Tier]:
     """The tier each mention of a note would take as a risk (the tier rules read the mention's
-    sentence and the note's vulnerable groups)."""
+    sentence, the note's vulnerable groups and the ages it states)."""
     if not found.mentions:
         return []
     text = str(text)
     return mention_tiers(found.mentions, found.vulnerability_groups,
                          [text[m.sentence_start:m.sentence_end] for m in found.mentions],
-                         table)
+                         table, text)
 
 
 #: Per-note records, made once or more for every note scored.

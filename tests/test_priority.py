@@ -87,6 +87,9 @@ def test_the_vulnerability_factor_is_capped() -> None:
     ({"rules": [{"categories": ["gaz"], "raise_to": "emergency"}]}, "hazard categories"),
     ({"rules": [{"categories": ["gas"], "raise_to": "emergency", "wrods": []}]},
      "unknown key 'wrods'"),
+    ({"stated_age": {"group": "old", "from": 65}}, "group must be one of"),
+    ({"stated_age": {"group": "elderly", "from": "65"}}, "from must be a whole number"),
+    ({"stated_age": {"group": "elderly", "form": 65}}, 'expected {"group"'),
 ])
 def test_a_bad_urgency_file_names_the_problem(tmp_path: Path, data: dict,  # type: ignore[type-arg]
                                                message: str) -> None:
@@ -94,6 +97,42 @@ def test_a_bad_urgency_file_names_the_problem(tmp_path: Path, data: dict,  # typ
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(LexiconError, match=message):
         load_urgency(path)
+
+
+@pytest.mark.parametrize(("note", "tier"), [
+    ("No heating or hot water now. Mr O is 88 and the flat is 14C", "emergency"),
+    ("Mrs Pryce (82) rang. No heating since last night", "emergency"),
+    ("No heating since last night. T is 41, works from home", "significant"),
+    ("No heating since last night, flat 84 Cedar Tower", "significant"),
+])
+def test_a_stated_age_from_65_raises_cold_as_an_older_resident_does(note: str,
+                                                                    tier: str) -> None:
+    assert TABLE.tier("no_heating", "cold", frozenset(), "No heating", note)[0] == tier
+
+
+def test_a_stated_age_raises_only_the_rules_that_ask_for_its_group() -> None:
+    note = "Mould in the bedroom. She is 84."
+    assert TABLE.tier("mould", "damp_mould", frozenset(), "Mould in the bedroom", note) \
+        == ("significant", None)
+
+
+def test_without_a_stated_age_entry_ages_raise_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "urgency.json"
+    data = json.loads(json.dumps({"tiers": dict(TABLE.tiers), "rules": [
+        {"id": "cold_and_vulnerable", "categories": ["cold"], "vulnerability": ["elderly"],
+         "raise_to": "emergency"}]}))
+    path.write_text(json.dumps(data), encoding="utf-8")
+    table = load_urgency(path)
+    assert table.tier("no_heating", "cold", frozenset(), "No heating", "she is 88")[0] \
+        == "significant"
+    assert table.tier("no_heating", "cold", {"elderly"}, "No heating", "")[0] == "emergency"
+
+
+def test_the_scorer_reads_a_stated_age_for_the_tier() -> None:
+    scored = score_text("Tenant rang, boiler broken down, no heating or hot water since "
+                        "Friday. She is 84 and lives on her own.")
+    cold = [m for m in scored if m.mention.category == "cold" and m.label == "risk"]
+    assert cold and all(m.urgency == "emergency" for m in cold)
 
 
 def test_the_scorer_gives_urgency_and_priority_as_the_tables_do() -> None:

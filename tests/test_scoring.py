@@ -96,7 +96,8 @@ def test_a_batch_s_verdicts_and_priorities_are_each_note_s_own(samples: Path) ->
         if note.mentions:
             ranked, tiers = note_priority(
                 note.mentions, note.findings.vulnerability_groups,
-                [text[m.mention.sentence_start:m.mention.sentence_end] for m in note.mentions])
+                [text[m.mention.sentence_start:m.mention.sentence_end] for m in note.mentions],
+                note=text)
             assert (ranked.score, ranked.urgency, ranked.reason) == (
                 note.priority, note.urgency, note.priority_reason)
             assert tiers == [m.urgency for m in note.mentions]

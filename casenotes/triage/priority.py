@@ -2,7 +2,8 @@
 
 Each hazard term has an urgency tier (``emergency``, ``significant`` or ``standard``, after
 Awaab's Law) in ``resources/urgency.json``; rules there raise a tier when a vulnerable resident
-is noted or symptoms are named near the mention. A note's priority combines, for its strongest
+is noted (by the vulnerability lexicon, or by an age the note states: "she is 79") or symptoms
+are named near the mention. A note's priority combines, for its strongest
 mention, the probability of risk, the tier and the vulnerability noted:
 
     priority = 100 x max over mentions of  P(risk) x tier weight / 3  x  vulnerability factor / 2
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, cast
 
 from ..errors import LexiconError
+from ..nlp.ages import stated_ages
 from ..types import CATEGORIES
 
 Urgency = Literal["emergency", "significant", "standard"]
@@ -50,22 +52,33 @@ class UrgencyRule:
     description: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class StatedAge:
+    """A person's age written as a number in the note ("she is 79", "Mr B (84, lives alone)")
+    notes ``group`` for the rules when it is ``from_age`` or more."""
+
+    group: str
+    from_age: int
+
+
 @dataclass(frozen=True)
 class UrgencyTable:
-    """Base tiers by hazard term id, and the rules that raise them."""
+    """Base tiers by hazard term id, the rules that raise them, and the age from which a
+    stated age notes a vulnerability group for the rules."""
 
     tiers: Mapping[str, Urgency]
     rules: tuple[UrgencyRule, ...] = ()
+    stated_age: StatedAge | None = None
 
     @classmethod
     def from_dict(cls, data: object, *, source: str = "urgency") -> UrgencyTable:
         """Validate and build; errors name the file, entry and key."""
         if not isinstance(data, dict):
             raise LexiconError(f"{source}: expected a JSON object with 'tiers' and 'rules'")
-        unknown = set(data) - {"casenotes_urgency", "about", "tiers", "rules"}
+        unknown = set(data) - {"casenotes_urgency", "about", "tiers", "rules", "stated_age"}
         if unknown:
             raise LexiconError(f"{source}: unknown key {sorted(unknown)[0]!r}; allowed: "
-                               "casenotes_urgency, about, tiers, rules")
+                               "casenotes_urgency, about, tiers, rules, stated_age")
         tiers = data.get("tiers", {})
         if not isinstance(tiers, dict):
             raise LexiconError(f"{source}: 'tiers' must map hazard term ids to a tier")
@@ -96,11 +109,16 @@ class UrgencyTable:
                 vulnerability=frozenset(raw.get("vulnerability") or ()),
                 words=frozenset(w.lower() for w in raw.get("words") or ()),
                 description=str(raw.get("description", ""))))
-        return cls(dict(tiers), tuple(rules))
+        return cls(dict(tiers), tuple(rules), _stated_age(data.get("stated_age"), source))
 
     def tier(self, term_id: str, category: str, vulnerability: Iterable[str],
-             sentence: str) -> tuple[Urgency, str | None]:
-        """The tier of a risk mention and the rule that set it (None: the term's own)."""
+             sentence: str, note: str = "") -> tuple[Urgency, str | None]:
+        """The tier of a risk mention and the rule that set it (None: the term's own).
+
+        ``vulnerability`` holds the note's groups; ``note``, the whole note, is read for a
+        stated age only when a rule of the category asks for its group and the lexicon noted
+        none of the rule's groups.
+        """
         tier = self.tiers.get(term_id, "standard")
         rule_id = None
         groups = vulnerability if isinstance(vulnerability, (set, frozenset)) \
@@ -108,7 +126,8 @@ class UrgencyTable:
         words: list[str] | None = None
         lowered: str | None = None
         for rule in self._rules_by_category.get(category, ()):
-            if rule.vulnerability and rule.vulnerability.isdisjoint(groups):
+            if rule.vulnerability and rule.vulnerability.isdisjoint(groups) \
+                    and not self._age_group_of(rule, note):
                 continue
             if rule.words:
                 # A word of the sentence, lower-cased, is in the lower-cased sentence: most
@@ -125,6 +144,12 @@ class UrgencyTable:
                 tier, rule_id = rule.raise_to, rule.id
         return tier, rule_id
 
+    def _age_group_of(self, rule: UrgencyRule, note: str) -> bool:
+        """Whether the note states an age that notes one of the rule's groups."""
+        age = self.stated_age
+        return age is not None and age.group in rule.vulnerability and bool(note) \
+            and _states_age_from(note, age.from_age)
+
     @cached_property
     def _any_rule_word(self) -> dict[str, re.Pattern[str]]:
         """For each rule with words, a regex finding any of them anywhere in a text."""
@@ -136,6 +161,31 @@ class UrgencyTable:
         """The rules for each category, in file order: most mentions meet one or two."""
         return {category: tuple(r for r in self.rules if category in r.categories)
                 for category in {c for r in self.rules for c in r.categories}}
+
+
+def _stated_age(raw: object, source: str) -> StatedAge | None:
+    """The ``stated_age`` entry, validated: ``{"group": "elderly", "from": 65}``."""
+    if raw is None:
+        return None
+    where = f"{source} stated_age"
+    if not isinstance(raw, dict) or set(raw) - {"group", "from", "about"}:
+        raise LexiconError(f'{where}: expected {{"group": "elderly", "from": 65}} (and an '
+                           f'optional "about")')
+    group, from_age = raw.get("group"), raw.get("from")
+    if group not in PRIORITY_GROUPS:
+        raise LexiconError(f"{where}: group must be one of {', '.join(PRIORITY_GROUPS)}, "
+                           f"not {group!r}")
+    if not isinstance(from_age, int) or isinstance(from_age, bool) or not 1 <= from_age <= 119:
+        raise LexiconError(f"{where}: from must be a whole number of years from 1 to 119, "
+                           f"not {from_age!r}")
+    return StatedAge(group, from_age)
+
+
+@lru_cache(maxsize=64)
+def _states_age_from(note: str, from_age: int) -> bool:
+    """Whether the note gives a person an age of ``from_age`` or more (cached: a note's
+    mentions ask in turn)."""
+    return any(age >= from_age for age in stated_ages(note))
 
 
 #: Words that deny the rule word after them ("not crumbling, no dust", "no headache").
@@ -195,26 +245,29 @@ def _priority(probability: float, tier: str, factor: float) -> float:
 
 
 def note_priority(mentions: Sequence[Any], groups: Iterable[str], texts: Sequence[str],
-                  table: UrgencyTable | None = None) -> tuple[Priority, list[str]]:
+                  table: UrgencyTable | None = None, note: str = "",
+                  ) -> tuple[Priority, list[str]]:
     """Priority of a note from its scored mentions, and the tier of each risk mention.
 
     ``mentions`` are :class:`~casenotes.types.ScoredMention`; ``texts[i]`` is mention i's
     sentence. Routine mentions get the tier "" but still count towards the priority (with
     their term's own tier), so the priority rises smoothly with P(risk).
     """
-    tiers = mention_tiers([scored.mention for scored in mentions], groups, texts, table)
+    tiers = mention_tiers([scored.mention for scored in mentions], groups, texts, table, note)
     risk_tiers = [tier if scored.label == "risk" else ""
                   for scored, (tier, _) in zip(mentions, tiers, strict=True)]
     return rank_note(mentions, tiers, groups), risk_tiers
 
 
 def mention_tiers(mentions: Sequence[Any], groups: Iterable[str], texts: Sequence[str],
-                  table: UrgencyTable | None = None) -> list[tuple[Urgency, str | None]]:
+                  table: UrgencyTable | None = None, note: str = "",
+                  ) -> list[tuple[Urgency, str | None]]:
     """The tier each :class:`~casenotes.types.Mention` would take as a risk, and the rule
-    that set it; ``texts[i]`` is mention i's sentence."""
+    that set it; ``texts[i]`` is mention i's sentence, ``note`` the whole note (read for a
+    stated age, see :meth:`UrgencyTable.tier`)."""
     table = table or load_urgency()
     noted = frozenset(groups)
-    return [table.tier(mention.term_id, mention.category, noted, sentence)
+    return [table.tier(mention.term_id, mention.category, noted, sentence, note)
             for mention, sentence in zip(mentions, texts, strict=True)]
 
 
