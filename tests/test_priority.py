@@ -50,6 +50,12 @@ def test_every_hazard_term_has_a_tier() -> None:
      "symptoms"),
     ("leak", "water", [], "leak coming through the ceiling onto the lights", "emergency",
      "water_near_electrics"),
+    ("leak", "water", [], "water pouring thru bthrm clg from flat above", "emergency",
+     "water_through_ceiling"),
+    ("leak", "water", [], "mould round the bathroom ceiling, and the cistern keeps leaking",
+     "significant", None),
+    ("leak", "water", [], "damp coming through the bedroom wall, gutter leaking", "significant",
+     None),
 ])
 def test_tiers_and_the_rules_that_raise_them(term_id: str, category: str, groups: list[str],
                                             sentence: str, tier: str, rule: str | None) -> None:
@@ -87,6 +93,8 @@ def test_the_vulnerability_factor_is_capped() -> None:
     ({"rules": [{"categories": ["gaz"], "raise_to": "emergency"}]}, "hazard categories"),
     ({"rules": [{"categories": ["gas"], "raise_to": "emergency", "wrods": []}]},
      "unknown key 'wrods'"),
+    ({"rules": [{"categories": ["water"], "raise_to": "emergency", "also_words": ["thru"]}]},
+     "also_words needs words"),
     ({"stated_age": {"group": "old", "from": 65}}, "group must be one of"),
     ({"stated_age": {"group": "elderly", "from": "65"}}, "from must be a whole number"),
     ({"stated_age": {"group": "elderly", "form": 65}}, 'expected {"group"'),

@@ -42,13 +42,15 @@ class UrgencyRule:
     """Raise a mention's tier to ``raise_to`` when its category is one of ``categories`` and
     (if given) a vulnerability group of the note is in ``vulnerability`` and (if given) a word
     of its sentence is in ``words`` with no denial in the two words before it ("not crumbling,
-    no dust" raises nothing)."""
+    no dust" raises nothing), and (if given) a word of ``also_words`` too ("ceiling" and
+    "through")."""
 
     id: str
     categories: frozenset[str]
     raise_to: Urgency
     vulnerability: frozenset[str] = frozenset()
     words: frozenset[str] = frozenset()
+    also_words: frozenset[str] = frozenset()
     description: str = ""
 
 
@@ -91,13 +93,17 @@ class UrgencyTable:
             where = f"{source} rule #{number}"
             if not isinstance(raw, dict):
                 raise LexiconError(f"{where}: expected an object")
-            allowed = {"id", "description", "categories", "vulnerability", "words", "raise_to"}
+            allowed = {"id", "description", "categories", "vulnerability", "words",
+                       "also_words", "raise_to"}
             extra = set(raw) - allowed
             if extra:
                 raise LexiconError(f"{where}: unknown key {sorted(extra)[0]!r}; allowed: "
                                    f"{', '.join(sorted(allowed))}")
             if raw.get("raise_to") not in URGENCIES:
                 raise LexiconError(f"{where}: raise_to must be one of {', '.join(URGENCIES)}")
+            if raw.get("also_words") and not raw.get("words"):
+                raise LexiconError(f"{where}: also_words needs words (the rule holds when the "
+                                   "sentence has one of each)")
             categories = raw.get("categories") or []
             bad = [c for c in categories if c not in CATEGORIES]
             if not categories or bad:
@@ -108,6 +114,7 @@ class UrgencyTable:
                 raise_to=cast(Urgency, raw["raise_to"]),
                 vulnerability=frozenset(raw.get("vulnerability") or ()),
                 words=frozenset(w.lower() for w in raw.get("words") or ()),
+                also_words=frozenset(w.lower() for w in raw.get("also_words") or ()),
                 description=str(raw.get("description", ""))))
         return cls(dict(tiers), tuple(rules), _stated_age(data.get("stated_age"), source))
 
@@ -139,6 +146,9 @@ class UrgencyTable:
                 if words is None:
                     words = [w.lower() for w in _WORD.findall(sentence)]
                 if not any(_undenied(words, word) for word in rule.words.intersection(words)):
+                    continue
+                if rule.also_words and not any(
+                        _undenied(words, word) for word in rule.also_words.intersection(words)):
                     continue
             if TIER_WEIGHT[rule.raise_to] > TIER_WEIGHT[tier]:
                 tier, rule_id = rule.raise_to, rule.id
