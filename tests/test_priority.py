@@ -118,6 +118,25 @@ def test_a_stated_age_from_65_raises_cold_as_an_older_resident_does(note: str,
     assert TABLE.tier("no_heating", "cold", frozenset(), "No heating", note)[0] == tier
 
 
+def test_a_disturbance_anywhere_in_the_note_makes_asbestos_an_emergency() -> None:
+    note = ("Kitchen refit - drilled into board behind boiler, board cracked, greyish fibrous "
+            "dust on worktop. Not on the register. Stopped work, reporting as suspected AIB.")
+    sentence = "Stopped work, reporting as suspected AIB."
+    assert TABLE.tier("aib", "asbestos", frozenset(), sentence, note) \
+        == ("emergency", "asbestos_disturbed")
+    assert TABLE.tier("aib", "asbestos", frozenset(), sentence,
+                      "Board intact, not disturbed, no dust. Suspected AIB.")[0] == "significant"
+
+
+def test_a_bad_reach_names_the_choices(tmp_path: Path) -> None:
+    path = tmp_path / "urgency.json"
+    path.write_text(json.dumps({"rules": [{"categories": ["asbestos"], "raise_to": "emergency",
+                                           "words": ["dust"], "reach": "case"}]}),
+                    encoding="utf-8")
+    with pytest.raises(LexiconError, match="reach must be 'sentence'.*or 'note'"):
+        load_urgency(path)
+
+
 def test_a_stated_age_raises_only_the_rules_that_ask_for_its_group() -> None:
     note = "Mould in the bedroom. She is 84."
     assert TABLE.tier("mould", "damp_mould", frozenset(), "Mould in the bedroom", note) \
@@ -169,8 +188,8 @@ _RULE_WORDS = sorted({w for rule in TABLE.rules for w in rule.words} | {"no", "n
 
 def _tier_by_word_list(term_id: str, category: str, groups: frozenset[str],
                        sentence: str) -> tuple[str, str | None]:
-    """The rules as written: a rule's words are looked up in the sentence's word list, less
-    the words a "no" or "not" stands in the two words before."""
+    """The rules as written: a rule's words (and its also-words) are looked up in the
+    sentence's word list, less the words a "no" or "not" stands in the two words before."""
     import re
 
     tokens = [w.lower() for w in re.findall(r"[^\W_]+(?:[&'’][^\W_]+)?", sentence)]
@@ -184,6 +203,8 @@ def _tier_by_word_list(term_id: str, category: str, groups: frozenset[str],
         if rule.vulnerability and rule.vulnerability.isdisjoint(groups):
             continue
         if rule.words and rule.words.isdisjoint(words):
+            continue
+        if rule.also_words and rule.also_words.isdisjoint(words):
             continue
         if TIER_WEIGHT[rule.raise_to] > TIER_WEIGHT[tier]:
             tier, rule_id = rule.raise_to, rule.id

@@ -51,6 +51,8 @@ class UrgencyRule:
     vulnerability: frozenset[str] = frozenset()
     words: frozenset[str] = frozenset()
     also_words: frozenset[str] = frozenset()
+    #: Where the words are read: the mention's ``sentence`` or the whole ``note``.
+    reach: Literal["sentence", "note"] = "sentence"
     description: str = ""
 
 
@@ -94,13 +96,16 @@ class UrgencyTable:
             if not isinstance(raw, dict):
                 raise LexiconError(f"{where}: expected an object")
             allowed = {"id", "description", "categories", "vulnerability", "words",
-                       "also_words", "raise_to"}
+                       "also_words", "reach", "raise_to"}
             extra = set(raw) - allowed
             if extra:
                 raise LexiconError(f"{where}: unknown key {sorted(extra)[0]!r}; allowed: "
                                    f"{', '.join(sorted(allowed))}")
             if raw.get("raise_to") not in URGENCIES:
                 raise LexiconError(f"{where}: raise_to must be one of {', '.join(URGENCIES)}")
+            if raw.get("reach", "sentence") not in ("sentence", "note"):
+                raise LexiconError(f"{where}: reach must be 'sentence' (the mention's, the "
+                                   "default) or 'note'")
             if raw.get("also_words") and not raw.get("words"):
                 raise LexiconError(f"{where}: also_words needs words (the rule holds when the "
                                    "sentence has one of each)")
@@ -115,6 +120,7 @@ class UrgencyTable:
                 vulnerability=frozenset(raw.get("vulnerability") or ()),
                 words=frozenset(w.lower() for w in raw.get("words") or ()),
                 also_words=frozenset(w.lower() for w in raw.get("also_words") or ()),
+                reach=cast(Literal["sentence", "note"], raw.get("reach", "sentence")),
                 description=str(raw.get("description", ""))))
         return cls(dict(tiers), tuple(rules), _stated_age(data.get("stated_age"), source))
 
@@ -130,25 +136,16 @@ class UrgencyTable:
         rule_id = None
         groups = vulnerability if isinstance(vulnerability, (set, frozenset)) \
             else set(vulnerability)
-        words: list[str] | None = None
-        lowered: str | None = None
+        read: dict[str, _Words] = {}
         for rule in self._rules_by_category.get(category, ()):
             if rule.vulnerability and rule.vulnerability.isdisjoint(groups) \
                     and not self._age_group_of(rule, note):
                 continue
             if rule.words:
-                # A word of the sentence, lower-cased, is in the lower-cased sentence: most
-                # sentences hold none of the rule's words, and need no word list.
-                if lowered is None:
-                    lowered = sentence.lower()
-                if not self._any_rule_word[rule.id].search(lowered):
-                    continue
-                if words is None:
-                    words = [w.lower() for w in _WORD.findall(sentence)]
-                if not any(_undenied(words, word) for word in rule.words.intersection(words)):
-                    continue
-                if rule.also_words and not any(
-                        _undenied(words, word) for word in rule.also_words.intersection(words)):
+                text = note if rule.reach == "note" and note else sentence
+                words = read.get(rule.reach) or read.setdefault(rule.reach, _Words(text))
+                if not (words.has_any(rule.words, self._any_rule_word[rule.id])
+                        and (not rule.also_words or words.has_any(rule.also_words))):
                     continue
             if TIER_WEIGHT[rule.raise_to] > TIER_WEIGHT[tier]:
                 tier, rule_id = rule.raise_to, rule.id
@@ -196,6 +193,26 @@ def _states_age_from(note: str, from_age: int) -> bool:
     """Whether the note gives a person an age of ``from_age`` or more (cached: a note's
     mentions ask in turn)."""
     return any(age >= from_age for age in stated_ages(note))
+
+
+class _Words:
+    """A sentence's (or note's) words for the rules, lower-cased and split only when a rule's
+    word is somewhere in it: most sentences hold none, and need no word list."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lowered = text.lower()
+        self._words: list[str] | None = None
+
+    def has_any(self, wanted: frozenset[str], anywhere: re.Pattern[str] | None = None) -> bool:
+        """Whether one of ``wanted`` stands in the text with no denial in the two words before
+        it (``anywhere``, a regex of them, rules most texts out first)."""
+        if anywhere is not None and not anywhere.search(self.lowered):
+            return False
+        if self._words is None:
+            self._words = [w.lower() for w in _WORD.findall(self.text)]
+        words = self._words
+        return any(_undenied(words, word) for word in wanted.intersection(words))
 
 
 #: Words that deny the rule word after them ("not crumbling, no dust", "no headache").
