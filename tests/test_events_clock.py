@@ -150,6 +150,19 @@ def test_no_heating_from_a_condemned_boiler_closes_with_the_carbon_monoxide_work
     assert found["cold"].resolved_by == "fixed" and found["cold"].clock == "met"
 
 
+def test_mould_noticed_while_the_heating_is_fixed_does_not_close_with_the_heating() -> None:
+    """Only a hazard the remedy causes (no heating from a capped boiler) closes with it; mould
+    seen on the heating engineer's visit is its own episode."""
+    cold = CaseEvent("cold", "reported", "emergency")
+    timeline = [note("2026-04-03T08:50", cold),
+                note("2026-04-03T13:30", CaseEvent("cold", "made_safe"), mould("reported"),
+                     note_id="noticed"),
+                note("2026-04-08T14:20", CaseEvent("cold", "works_done"), note_id="fixed")]
+    found = hazards(timeline, "2026-04-10")
+    assert found["cold"].resolved_by == "fixed"
+    assert found["damp_mould"].open and found["damp_mould"].opened_by == "noticed"
+
+
 def test_no_heating_or_hot_water_is_one_breakdown_and_one_cold_episode() -> None:
     boiler_down = (CaseMention("cold", "risk", "present", "significant", "no_heating"),
                    CaseMention("water", "risk", "present", "significant", "no_hot_water"))

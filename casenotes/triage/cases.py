@@ -139,7 +139,8 @@ CONFIRMING_EVENTS: Final = frozenset({"inspected", "resolved"})
 #: reports it there. A hazard the note names only by its equipment opens nothing.
 FINDING_EVENTS: Final = frozenset({"inspected", "made_safe"})
 #: Hazards whose making safe causes another: no heating after a boiler is condemned for a
-#: gas or carbon monoxide danger ends when that danger's works are done.
+#: gas or carbon monoxide danger ends when that danger's works are done. Only these hazards
+#: are linked to another episode (see ``_Episode.linked_to``).
 CAUSES_OF: Final[dict[str, tuple[str, ...]]] = {"cold": ("carbon_monoxide", "gas")}
 #: One breakdown named as two hazards: a note that reports no heating and no hot water (a
 #: boiler down) is one cold episode for the clock, so where a note's mentions of the first
@@ -331,10 +332,10 @@ def _case_hazards(case: str, timeline: Sequence[CaseNote], as_of: datetime) -> l
                         continue
                     names, found_by_action = ["reported", *names], True
                 current = _Episode(category, note)
-                current.linked_to = next((e for e in already_open if e.category != category
-                                          and e.urgency == "emergency"), None) or next(
-                    (open_episodes[c] for c in CAUSES_OF.get(category, ())
-                     if c in open_episodes), None)
+                current.linked_to = None if category not in CAUSES_OF else next(
+                    (e for e in already_open if e.category != category
+                     and e.urgency == "emergency"), None) or next(
+                    (open_episodes[c] for c in CAUSES_OF[category] if c in open_episodes), None)
                 episodes[category].append(current)
                 open_episodes[category] = current
                 opening = "recurrence" if len(episodes[category]) > 1 else (

@@ -1,16 +1,18 @@
 """Exploratory: why the clock is wrong, hazard by hazard, with each train/dev writer held out.
 
-    python scripts/experiments/clock_errors.py
+    python scripts/experiments/clock_errors.py [--list]
 
 Trains the event model on all train/dev writers but one, reads that one (as
 ``train_events.py --cross-writers`` does) and sorts every gold hazard whose clock state or
 open/resolved is wrong by its first cause: no episode, a wrong tier, an episode opened at
 another note, the clock stopped early, late or not at all, a close missed (and what the gold
-closing note was read as) or a close too many. The test writers are never read here.
+closing note was read as) or a close too many; ``--list`` prints each wrong hazard too. The
+test writers are never read here.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections import Counter
 from pathlib import Path
@@ -72,6 +74,9 @@ def close_cause(gold: GoldHazard, mine: CaseHazard, timeline: Timeline,
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--list", action="store_true", help="print each wrong hazard")
+    listing = parser.parse_args().list
     timelines = [t for name in ("train.jsonl", "dev.jsonl")
                  for t in load_timelines(TIMELINES / name)]
     scored_by_case = train_events.scored_notes(timelines)
@@ -88,13 +93,19 @@ def main() -> int:
             for gold in timeline.hazards:
                 hazards += 1
                 found = mine.get(gold.category)
+                wrong = []
                 if found is None:
-                    causes["no episode"] += gold.clock != "not applicable" or gold.open
-                    continue
-                if found.clock != gold.clock:
-                    causes["clock: " + clock_cause(gold, found, timeline)] += 1
-                if found.open != gold.open:
-                    causes["open/resolved: " + close_cause(gold, found, timeline, scored)] += 1
+                    if gold.clock != "not applicable" or gold.open:
+                        wrong.append("no episode")
+                else:
+                    if found.clock != gold.clock:
+                        wrong.append("clock: " + clock_cause(gold, found, timeline))
+                    if found.open != gold.open:
+                        wrong.append("open/resolved: "
+                                     + close_cause(gold, found, timeline, scored))
+                causes.update(wrong)
+                for cause in wrong if listing else ():
+                    print(f"{timeline.case}\t{gold.category}\t{cause}")
     print(f"{hazards} gold hazards, each train/dev writer held out in turn; "
           "wrong clock states and open/resolved by first cause:")
     for cause, count in causes.most_common():
