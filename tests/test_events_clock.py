@@ -97,6 +97,27 @@ def test_a_report_while_open_is_a_chaser_and_a_report_after_a_close_is_a_recurre
     assert hazard.clock == "overdue"          # the recurrence has a clock of its own
 
 
+def test_mould_reported_again_within_three_weeks_of_the_works_goes_on_with_its_clock() -> None:
+    """The works did not hold: one episode, still open, its clock from the first report."""
+    timeline = [note("2025-11-03T09:00", mould("reported"), note_id="a"),
+                note("2025-11-06T09:00", mould("inspected"), note_id="b"),
+                note("2025-11-20T09:00", mould("works_done"), note_id="c"),
+                note("2025-12-05T09:00", mould("reported"), note_id="back")]
+    hazard = hazards(timeline, "2026-01-05")["damp_mould"]
+    assert (hazard.episodes, hazard.opened_by, hazard.open) == (1, "a", True)
+    assert (hazard.clock, hazard.action_by) == ("met", "b")
+    assert ("back", "chaser", 1) in [(e.note_id, e.event, e.episode) for e in hazard.all_events]
+
+
+def test_an_emergency_reported_again_soon_after_its_close_has_a_new_clock() -> None:
+    timeline = [note("2025-11-03T21:00", gas("reported"), note_id="a"),
+                note("2025-11-03T23:00", gas("made_safe"), note_id="b"),
+                note("2025-11-04T12:00", gas("resolved"), note_id="c"),
+                note("2025-11-07T19:00", gas("reported"), note_id="smell-again")]
+    hazard = hazards(timeline, "2025-11-09")["gas"]
+    assert (hazard.episodes, hazard.opened_by, hazard.clock) == (2, "smell-again", "overdue")
+
+
 def test_a_complaint_after_the_close_opens_no_new_episode() -> None:
     timeline = [note("2025-11-03T09:00", mould("reported"), note_id="a"),
                 note("2025-11-07T09:00", mould("works_done"), note_id="c"),

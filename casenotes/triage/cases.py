@@ -321,6 +321,11 @@ def _case_hazards(case: str, timeline: Sequence[CaseNote], as_of: datetime) -> l
             current = open_episodes.get(category)
             names = list(events)
             found_by_action = False
+            if current is None and {"reported", "recurrence"}.intersection(names) \
+                    and category in episodes:
+                current = _reopened(episodes[category][-1], note)
+                if current is not None:
+                    open_episodes[category] = current
             if current is None:
                 if category in episodes:  # a chaser is about an open hazard: after a close
                     names = [n for n in names if n != "chaser"]  # it retells, it does not open
@@ -367,6 +372,23 @@ def _case_hazards(case: str, timeline: Sequence[CaseNote], as_of: datetime) -> l
                 episode.closed = note
                 del open_episodes[category]
     return [_hazard(case, category, found, as_of) for category, found in episodes.items()]
+
+
+#: A report this soon after the works that closed a hazard that is not an emergency says the
+#: works did not hold ("the mould wash was done but it's back on the wall"): the episode goes
+#: on and its clock stands; it is not a recurrence with a new clock. An emergency reported
+#: again always has a new 24-hour clock, however soon: a danger told again is treated as back.
+HELD_FOR: Final = timedelta(days=21)
+
+
+def _reopened(latest: _Episode, note: CaseNote) -> _Episode | None:
+    """The hazard's last episode, open again, when ``note`` reports it within
+    :data:`HELD_FOR` of its close and it is not an emergency; else None."""
+    if latest.closed is None or latest.urgency == "emergency" \
+            or note.when - latest.closed.when > HELD_FOR:
+        return None
+    latest.closed = None
+    return latest
 
 
 def _hazard(case: str, category: str, episodes: Sequence[_Episode], as_of: datetime) -> CaseHazard:
