@@ -259,6 +259,24 @@ def test_condemning_the_gas_appliance_makes_the_inspected_co_danger_safe() -> No
     assert (hazard.clock, hazard.action_by) == ("met", "condemned")
 
 
+def test_capping_the_boiler_that_leaves_no_heating_makes_the_open_co_danger_safe() -> None:
+    """ "Boiler capped, labelled. No heating or hot water now": the reader gives the making
+    safe to the cold it leaves; the carbon monoxide open in the case was what it made safe."""
+    co = CaseEvent("carbon_monoxide", "reported", "emergency")
+    timeline = [note("2026-02-07T06:12", co, note_id="alarm"),
+                note("2026-02-07T08:10", CaseEvent("carbon_monoxide", "reported", "emergency"),
+                     CaseEvent("cold", "reported", "significant"), CaseEvent("cold", "made_safe"),
+                     note_id="capped")]
+    hazard = hazards(timeline, "2026-02-10")["carbon_monoxide"]
+    assert (hazard.clock, hazard.action_by) == ("met", "capped")
+
+
+def test_heaters_for_no_heating_make_no_hazard_safe_that_is_not_open_there() -> None:
+    timeline = [note("2026-02-07T06:12", CaseEvent("cold", "reported", "significant"),
+                     CaseEvent("cold", "made_safe"), gas("inspected"), note_id="heaters")]
+    assert "gas" not in hazards(timeline, "2026-02-10")
+
+
 def test_isolating_the_circuit_makes_the_inspected_fire_danger_safe() -> None:
     fire = CaseEvent("fire", "reported", "emergency")
     timeline = [note("2026-04-03T02:10", fire, note_id="smoke"),

@@ -282,6 +282,11 @@ def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
         for category in pair.difference(made_safe) if made_safe else ():
             if "inspected" in by_category.get(category, {}):
                 by_category[category]["made_safe"] = by_category[made_safe[0]]["made_safe"]
+    for caused, causes in CAUSES_OF.items():  # "boiler capped, no heating now": what left
+        if "made_safe" in by_category.get(caused, {}):  # the cold made its cause safe
+            for category in causes:
+                if category in open_episodes and category in by_category:
+                    by_category[category].setdefault("made_safe", "")
     if loose and open_episodes:
         about = next((e.about for e in loose if e.about in open_episodes), "")
         refs = {ref for e in loose for ref in e.refs}
