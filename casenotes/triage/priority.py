@@ -142,8 +142,10 @@ class UrgencyTable:
                     and not self._age_group_of(rule, note):
                 continue
             if rule.words:
-                text = note if rule.reach == "note" and note else sentence
-                words = read.get(rule.reach) or read.setdefault(rule.reach, _Words(text))
+                if rule.reach == "note" and note:
+                    words = _note_words(note)  # shared by the note's mentions
+                else:
+                    words = read.get("sentence") or read.setdefault("sentence", _Words(sentence))
                 if not (words.has_any(rule.words, self._any_rule_word[rule.id])
                         and (not rule.also_words or words.has_any(rule.also_words))):
                     continue
@@ -213,6 +215,13 @@ class _Words:
             self._words = [w.lower() for w in _WORD.findall(self.text)]
         words = self._words
         return any(_undenied(words, word) for word in wanted.intersection(words))
+
+
+@lru_cache(maxsize=16)
+def _note_words(note: str) -> _Words:
+    """A whole note's words for the rules that read the note (cached: each of its mentions
+    asks in turn)."""
+    return _Words(note)
 
 
 #: Words that deny the rule word after them ("not crumbling, no dust", "no headache").
