@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from casenotes.nlp.ages import stated_ages
+from casenotes.nlp.ages import stated_ages, states_age_from
 
 
 @pytest.mark.parametrize(("text", "age"), [
@@ -68,3 +68,18 @@ def test_any_text_reads_as_ages_of_two_or_three_digits(text: str) -> None:
        st.sampled_from(["%", "ppm", "mm", " mins", " days", "C"]))
 def test_a_number_with_a_unit_is_never_an_age(number: int, unit: str) -> None:
     assert stated_ages(f"tenant is {number}{unit} today") == ()
+
+
+@given(st.text(max_size=200), st.sampled_from([60, 65, 80, 100]))
+def test_the_quick_rule_out_never_changes_the_answer(text: str, from_age: int) -> None:
+    assert states_age_from(text, from_age) == any(age >= from_age for age in stated_ages(text))
+
+
+@pytest.mark.parametrize(("text", "from_age", "states"), [
+    ("she is 79, lives alone", 65, True),
+    ("she is 79, lives alone", 80, False),
+    ("tenant is 41", 65, False),
+    ("mum is in her eighties", 65, True),
+])
+def test_a_note_states_an_age_from(text: str, from_age: int, states: bool) -> None:
+    assert states_age_from(text, from_age) is states

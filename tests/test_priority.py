@@ -133,7 +133,7 @@ def test_a_bad_reach_names_the_choices(tmp_path: Path) -> None:
     path.write_text(json.dumps({"rules": [{"categories": ["asbestos"], "raise_to": "emergency",
                                            "words": ["dust"], "reach": "case"}]}),
                     encoding="utf-8")
-    with pytest.raises(LexiconError, match="reach must be 'sentence'.*or 'note'"):
+    with pytest.raises(LexiconError, match=r"reach must be 'sentence'.*or 'note'"):
         load_urgency(path)
 
 

@@ -64,3 +64,27 @@ def stated_ages(text: str) -> tuple[int, ...]:
             value for stem, value in _DECADE_AGE.items() if stem in decade)
         ages.append(base + 7 if "late" in decade else base + 4 if "mid" in decade else base)
     return tuple(ages)
+
+
+#: Every age of 60 or more the forms read holds one of these ("79", "104", "eighties").
+_MAYBE_SIXTY_OR_MORE: Final = re.compile(r"[6-9]\d|1[01]\d|ties", re.IGNORECASE)
+#: How much of the note around such a number the forms need: the longest reaches back from
+#: the age over a title, a name and a bracket of 40 characters.
+_BEFORE, _AFTER = 100, 30
+
+
+def states_age_from(text: str, from_age: int) -> bool:
+    """Whether the note gives a person an age of ``from_age`` or more. For 60 or more only the
+    text around each number of 60 or more (or "...ties") is read: long notes are full of
+    dates and job numbers, and the forms are slow to try at every place."""
+    if from_age < 60:
+        return any(age >= from_age for age in stated_ages(text))
+    for candidate in _MAYBE_SIXTY_OR_MORE.finditer(text):
+        start, end = candidate.span()
+        if text[start].isdigit() and ((start and text[start - 1].isdigit())
+                                      or (end < len(text) and text[end].isdigit())):
+            continue  # part of a longer number: a year, a job number
+        window = text[max(0, start - _BEFORE):end + _AFTER]
+        if any(age >= from_age for age in stated_ages(window)):
+            return True
+    return False

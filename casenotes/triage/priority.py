@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, cast
 
 from ..errors import LexiconError
-from ..nlp.ages import stated_ages
+from ..nlp.ages import states_age_from
 from ..types import CATEGORIES
 
 Urgency = Literal["emergency", "significant", "standard"]
@@ -146,8 +146,8 @@ class UrgencyTable:
                     words = _note_words(note)  # shared by the note's mentions
                 else:
                     words = read.get("sentence") or read.setdefault("sentence", _Words(sentence))
-                if not (words.has_any(rule.words, self._any_rule_word[rule.id])
-                        and (not rule.also_words or words.has_any(rule.also_words))):
+                wanted, also = self._word_patterns[rule.id]
+                if not (words.has_any(wanted) and (also is None or words.has_any(also))):
                     continue
             if TIER_WEIGHT[rule.raise_to] > TIER_WEIGHT[tier]:
                 tier, rule_id = rule.raise_to, rule.id
@@ -160,9 +160,10 @@ class UrgencyTable:
             and _states_age_from(note, age.from_age)
 
     @cached_property
-    def _any_rule_word(self) -> dict[str, re.Pattern[str]]:
-        """For each rule with words, a regex finding any of them anywhere in a text."""
-        return {rule.id: re.compile("|".join(map(re.escape, sorted(rule.words))))
+    def _word_patterns(self) -> dict[str, tuple[re.Pattern[str], re.Pattern[str] | None]]:
+        """For each rule with words, the regexes of its words and of its also-words."""
+        return {rule.id: (_words_pattern(rule.words),
+                          _words_pattern(rule.also_words) if rule.also_words else None)
                 for rule in self.rules if rule.words}
 
     @cached_property
@@ -194,27 +195,42 @@ def _stated_age(raw: object, source: str) -> StatedAge | None:
 def _states_age_from(note: str, from_age: int) -> bool:
     """Whether the note gives a person an age of ``from_age`` or more (cached: a note's
     mentions ask in turn)."""
-    return any(age >= from_age for age in stated_ages(note))
+    return states_age_from(note, from_age)
 
 
 class _Words:
-    """A sentence's (or note's) words for the rules, lower-cased and split only when a rule's
-    word is somewhere in it: most sentences hold none, and need no word list."""
+    """A sentence (or note), lower-cased once, as the rules read it: a rule word counts where it
+    stands as a whole word with no denial in the two words before it."""
 
     def __init__(self, text: str) -> None:
-        self.text = text
         self.lowered = text.lower()
-        self._words: list[str] | None = None
 
-    def has_any(self, wanted: frozenset[str], anywhere: re.Pattern[str] | None = None) -> bool:
-        """Whether one of ``wanted`` stands in the text with no denial in the two words before
-        it (``anywhere``, a regex of them, rules most texts out first)."""
-        if anywhere is not None and not anywhere.search(self.lowered):
-            return False
-        if self._words is None:
-            self._words = [w.lower() for w in _WORD.findall(self.text)]
-        words = self._words
-        return any(_undenied(words, word) for word in wanted.intersection(words))
+    def has_any(self, pattern: re.Pattern[str]) -> bool:
+        """Whether a word of ``pattern`` (from :func:`_words_pattern`) stands in the text as one
+        of its words with no denial in the two words before it. Only the words around each
+        match are split, from a space (never inside a word) at least ``_DENIAL_REACH``
+        characters before it."""
+        lowered = self.lowered
+        for match in pattern.finditer(lowered):
+            start, found = match.start(), match.group()
+            begin = max(0, lowered.rfind(" ", 0, max(0, start - _DENIAL_REACH)))
+            stop = lowered.find(" ", match.end())
+            words = _WORD.findall(lowered, begin, len(lowered) if stop < 0 else stop)
+            at = len(_WORD.findall(lowered, begin, start))
+            if at < len(words) and words[at] == found and \
+                    _DENIALS.isdisjoint(words[max(0, at - 2):at]):
+                return True
+        return False
+
+
+def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
+    """A regex finding ``words`` anywhere (longest first, so "drilled" is not cut to "drill");
+    :meth:`_Words.has_any` keeps those that stand as words."""
+    return re.compile("|".join(map(re.escape, sorted(words, key=lambda w: (-len(w), w)))))
+
+
+#: How far before a rule word its two words before are looked for (characters).
+_DENIAL_REACH: Final = 80
 
 
 @lru_cache(maxsize=16)
@@ -227,12 +243,6 @@ def _note_words(note: str) -> _Words:
 #: Words that deny the rule word after them ("not crumbling, no dust", "no headache").
 _DENIALS: Final = frozenset({"no", "not", "without", "nothing", "never", "nor", "isn't",
                              "wasn't", "aren't", "don't", "doesn't", "didn't", "hasn't"})
-
-
-def _undenied(tokens: list[str], word: str) -> bool:
-    """Whether ``word`` stands somewhere in ``tokens`` with no denial in the two words before."""
-    return any(token == word and _DENIALS.isdisjoint(tokens[max(0, at - 2):at])
-               for at, token in enumerate(tokens))
 
 
 def load_urgency(path: str | Path | None = None) -> UrgencyTable:
