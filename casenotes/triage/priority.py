@@ -136,16 +136,15 @@ class UrgencyTable:
         rule_id = None
         groups = vulnerability if isinstance(vulnerability, (set, frozenset)) \
             else set(vulnerability)
-        read: dict[str, _Words] = {}
+        read: dict[str, _Words] = {}  # the sentence's and the note's words, as rules ask
         for rule in self._rules_by_category.get(category, ()):
             if rule.vulnerability and rule.vulnerability.isdisjoint(groups) \
                     and not self._age_group_of(rule, note):
                 continue
             if rule.words:
-                if rule.reach == "note" and note:
-                    words = _note_words(note)  # shared by the note's mentions
-                else:
-                    words = read.get("sentence") or read.setdefault("sentence", _Words(sentence))
+                reach = rule.reach if note else "sentence"
+                words = read.get(reach) or read.setdefault(
+                    reach, _Words(note if reach == "note" else sentence))
                 wanted, also = self._word_patterns[rule.id]
                 if not (words.has_any(wanted) and (also is None or words.has_any(also))):
                     continue
@@ -231,13 +230,6 @@ def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
 
 #: How far before a rule word its two words before are looked for (characters).
 _DENIAL_REACH: Final = 80
-
-
-@lru_cache(maxsize=16)
-def _note_words(note: str) -> _Words:
-    """A whole note's words for the rules that read the note (cached: each of its mentions
-    asks in turn)."""
-    return _Words(note)
 
 
 #: Words that deny the rule word after them ("not crumbling, no dust", "no headache").
