@@ -4,7 +4,7 @@ The vulnerability lexicon reads the unambiguous forms ("aged 84", "84 years old"
 bare number is an age only beside a person ("she is 79", "tenant 72 with COPD") or in a
 person's bracket or list ("Mrs K (lives alone, 79)"); the same number after a flat, a reading
 or a date is not. The urgency rules read these ages for the tier (see
-:meth:`casenotes.triage.priority.UrgencyTable.noted_groups`).
+:meth:`casenotes.triage.priority.UrgencyTable.tier`).
 """
 
 from __future__ import annotations

@@ -128,9 +128,9 @@ class UrgencyTable:
              sentence: str, note: str = "") -> tuple[Urgency, str | None]:
         """The tier of a risk mention and the rule that set it (None: the term's own).
 
-        ``vulnerability`` holds the note's groups; ``note``, the whole note, is read for a
-        stated age only when a rule of the category asks for its group and the lexicon noted
-        none of the rule's groups.
+        ``vulnerability`` holds the note's groups; ``note``, the whole note, is read by the
+        rules whose ``reach`` is the note, and for a stated age when a rule of the category
+        asks for its group and the lexicon noted none of the rule's groups.
         """
         tier = self.tiers.get(term_id, "standard")
         rule_id = None
@@ -211,13 +211,14 @@ class _Words:
         characters before it."""
         lowered = self.lowered
         for match in pattern.finditer(lowered):
-            start, found = match.start(), match.group()
+            start = match.start()
             begin = max(0, lowered.rfind(" ", 0, max(0, start - _DENIAL_REACH)))
             stop = lowered.find(" ", match.end())
-            words = _WORD.findall(lowered, begin, len(lowered) if stop < 0 else stop)
-            at = len(_WORD.findall(lowered, begin, start))
-            if at < len(words) and words[at] == found and \
-                    _DENIALS.isdisjoint(words[max(0, at - 2):at]):
+            words = [(word.start(), word.group()) for word in _WORD.finditer(
+                lowered, begin, len(lowered) if stop < 0 else stop)]
+            at = next((i for i, (where, _) in enumerate(words) if where == start), None)
+            if at is not None and words[at][1] == match.group() and \
+                    _DENIALS.isdisjoint(word for _, word in words[max(0, at - 2):at]):
                 return True
         return False
 
