@@ -5,7 +5,8 @@ Two layers, as for risk. **Rules as data** (``resources/events.json``): phrases 
 event, found in one Aho-Corasick pass and given to the hazard categories of their sentence (else
 the nearest mention). **An event model** (``models/hazard-events-v1``) weighs, for each
 (note, category) and event, the rule hits with the words around them (negation, plans), the
-hazard verdict and its context; trained on the project's labelled timelines. Without a model
+hazard verdict and its context, and the note's words; trained on the project's labelled
+timelines. Without a model
 the rules decide alone. Every event carries its evidence span and named reasons.
 """
 
@@ -276,7 +277,8 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
             return []
         about = _equipment_category(lower, equipment) if equipment is not None else ""
         return [_candidate("", hits, hits, _hit_contexts(lower, hits, ()), None,
-                           (hits[0].start, hits[0].end), "", rules.certain, about, refs)]
+                           (hits[0].start, hits[0].end), "", rules.certain, about, refs,
+                           words=note_words(lower))]
     given: dict[str, list[RuleHit]] = {m.category: [] for m in mentions}
     risky = [m.mention for m in ordered if m.label == "risk"]
     for hit in hits:
@@ -285,6 +287,7 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
     verdicts = {h.category: h for h in note.hazards}
     kit = _equipment_spans(lower, equipment) if equipment is not None else ()
     contexts = _hit_contexts(lower, hits, kit)
+    words = note_words(lower)
     out = []
     for category, mine in given.items():
         verdict = verdicts.get(category)  # type: ignore[call-overload]
@@ -295,14 +298,15 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
         out.append(_candidate(category, mine, hits, contexts, verdict,
                               (strongest.start, strongest.end),
                               tier or _term_tier(note, category, text), rules.certain, "", refs,
-                              shared=len(given) > 1))
-    out.extend(_equipment_candidates(hits, contexts, given, rules.certain, refs))
+                              shared=len(given) > 1, words=words))
+    out.extend(_equipment_candidates(hits, contexts, given, rules.certain, refs, words))
     return out
 
 
 def _equipment_candidates(hits: Sequence[RuleHit], contexts: Mapping[int, HitContext],
                           named: Mapping[str, Any], certain_rules: frozenset[str],
-                          refs: tuple[str, ...]) -> list[EventCandidate]:
+                          refs: tuple[str, ...], words: tuple[str, ...] = (),
+                          ) -> list[EventCandidate]:
     """A candidate for each category the note names only by equipment in an event phrase's
     clause, with the phrases of those clauses."""
     by_category: dict[str, list[RuleHit]] = {}
@@ -314,7 +318,7 @@ def _equipment_candidates(hits: Sequence[RuleHit], contexts: Mapping[int, HitCon
     for category, mine in by_category.items():
         out.append(_candidate(category, mine, hits, contexts, None,
                               (mine[0].start, mine[0].end), "", certain_rules, "", refs,
-                              shared=True, by_equipment=True))
+                              shared=True, by_equipment=True, words=words))
     return out
 
 
@@ -425,11 +429,14 @@ def _candidate(category: str, mine: Sequence[RuleHit], every: Sequence[RuleHit],
                contexts: Mapping[int, HitContext], verdict: Any, evidence: tuple[int, int],
                tier: str, certain_rules: frozenset[str] = frozenset(), about: str = "",
                refs: tuple[str, ...] = (), *, shared: bool = False,
-               by_equipment: bool = False) -> EventCandidate:
+               by_equipment: bool = False, words: tuple[str, ...] = ()) -> EventCandidate:
     """The features of one (note, category): the rule hits given to it, each with its context
     (negation, plan, the two words either side, the equipment or trade in its clause:
-    "plumber job raised" books the leak, not the mould beside it), and the hazard's verdict."""
-    features: dict[str, float] = {"bias": 1.0, "named" if category else "unnamed": 1.0}
+    "plumber job raised" books the leak, not the mould beside it), the hazard's verdict, and
+    the note's words (``words``: :func:`note_words`)."""
+    features: dict[str, float] = dict.fromkeys(words, 1.0)
+    features["bias"] = 1.0
+    features["named" if category else "unnamed"] = 1.0
     if shared:
         features["shared"] = 1.0
     if by_equipment:
@@ -476,6 +483,14 @@ def _candidate(category: str, mine: Sequence[RuleHit], every: Sequence[RuleHit],
 WINDOW_WORDS: Final = 2
 _WINDOW_CHARS: Final = 30
 _WORD: Final = re.compile(r"[a-z]+|\d+")
+
+
+def note_words(lower: str) -> tuple[str, ...]:
+    """The feature names of every word of the lower-cased note, once each (every number is
+    "0"): what happens is often said in words no phrase lists ("FGA within limits", "readings
+    40%+", "hammer tested", "all rads warm"), and the model learns them from the timelines."""
+    return tuple(dict.fromkeys(f"word={'0' if word[0].isdigit() else word}"
+                               for word in _WORD.findall(lower)))
 
 
 def _window(lower: str, hit: RuleHit) -> tuple[str, ...]:
@@ -597,6 +612,8 @@ def describe_feature(name: str) -> str:
     kind, _, value = name.partition("=")
     if kind == "phrase":
         return f"phrase {value.partition(':')[2]!r}"
+    if kind == "word":
+        return f"the word {value!r} in the note"
     if kind in ("after", "before"):
         event, _, word = value.partition(":")
         return f"{word!r} {kind} a {event.replace('_', ' ')} phrase"
@@ -784,6 +801,7 @@ __all__ = [
     "event_examples",
     "load_event_model",
     "load_event_rules",
+    "note_words",
     "save_event_model",
     "train_event_model",
 ]

@@ -169,12 +169,24 @@ def test_the_words_beside_a_phrase_and_the_trade_in_its_clause_are_features() ->
     assert read["electrical"].features.get("trade_here=booked") == 1.0
 
 
+def test_every_candidate_reads_the_words_of_its_note() -> None:
+    text = "Attended 14:05. FGA within limits, readings 40%+ on the mould wall by the boiler."
+    note = default_scorer().score_note(text, "n")
+    found = candidates(text, note, load_event_rules(), equipment_automaton())
+    assert len(found) >= 2                        # mould, and the boiler's heating
+    for candidate in found:
+        assert {"word=fga", "word=within", "word=limits", "word=readings"} <= set(
+            candidate.features)
+        assert candidate.features["word=0"] == 1.0  # every number is one word, once
+
+
 @pytest.mark.parametrize(("feature", "words"), [
     ("phrase=no_access:card left", "phrase 'card left'"),
     ("rule=made_safe", "a made safe phrase here"),
     ("negated=inspected", "a negated inspected phrase"),
     ("about=cold", "equipment of cold"),
     ("after=booked:for", "'for' after a booked phrase"),
+    ("word=fga", "the word 'fga' in the note"),
     ("before=works_done:from", "'from' before a works done phrase"),
     ("category_rule=water:booked", "a booked phrase for water"),
     ("trade_here=booked", "a booked phrase beside this hazard's equipment or trade"),
