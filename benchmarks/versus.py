@@ -1,11 +1,13 @@
 """Two commits of casenotes, end to end, in turn: what a change did to ``casenotes score``.
 
-    python benchmarks/versus.py OLD NEW [--notes 100000] [--runs 3] [--jobs 2]
+    python benchmarks/versus.py OLD NEW [--notes 100000] [--runs 3] [--jobs 2] [--events]
 
 Checks each commit out into a temporary worktree, compiles its reader core in place, and
 runs ``casenotes score`` (CSV in, notes and mentions tables out as Parquet) with that commit's
 code, OLD then NEW, ``--runs`` times over the realistic export of ``score.py``. Prints every
 run's seconds and the medians, and checks that both commits wrote the same tables.
+``--events`` also reads every note's events (``score --events``), for a change to the event
+reader or its model; their tables are compared too, and differ when the model does.
 
 This virtual machine's speed drifts by 10-30% within minutes, so two runs an hour apart
 cannot tell a 10% change from the drift; runs in turn, on the same file, can. Needs git, a C
@@ -38,22 +40,27 @@ def worktree(commit: str, folder: Path) -> Path:
     return folder
 
 
-def score_once(code: Path, source: Path, out: Path, jobs: int) -> float:
+def score_once(code: Path, source: Path, out: Path, jobs: int, events: bool = False) -> float:
     """Seconds ``casenotes score`` takes with the package in ``code``."""
     out.mkdir(parents=True, exist_ok=True)
     environment = {**os.environ, "PYTHONPATH": str(code)}
+    command = [sys.executable, "-m", "casenotes", "score", str(source), "--notes",
+               str(out / "notes.parquet"), "--mentions", str(out / "mentions.parquet"),
+               "--jobs", str(jobs), "--quiet"]
+    if events:
+        command += ["--events", str(out / "events.parquet")]
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "casenotes", "score", str(source), "--notes",
-                    str(out / "notes.parquet"), "--mentions", str(out / "mentions.parquet"),
-                    "--jobs", str(jobs), "--quiet"], env=environment, check=True, cwd=out)
+    subprocess.run(command, env=environment, check=True, cwd=out)
     return time.perf_counter() - started
 
 
-def same_tables(first: Path, second: Path) -> bool:
+def same_tables(first: Path, second: Path, names: tuple[str, ...] = ("notes.parquet",
+                                                                     "mentions.parquet"),
+                ) -> bool:
     import pandas as pd
 
     return all(pd.read_parquet(first / name).equals(pd.read_parquet(second / name))
-               for name in ("notes.parquet", "mentions.parquet"))
+               for name in names)
 
 
 def main() -> int:
@@ -63,6 +70,8 @@ def main() -> int:
     parser.add_argument("--notes", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--events", action="store_true",
+                        help="also read every note's events (score --events)")
     args = parser.parse_args()
     folder = Path(tempfile.gettempdir()) / "casenotes-bench"
     folder.mkdir(exist_ok=True)
@@ -76,7 +85,8 @@ def main() -> int:
             seconds: dict[str, list[float]] = {"old": [], "new": []}
             for run in range(1, args.runs + 1):
                 for name in ("old", "new"):
-                    taken = score_once(trees[name], source, base / f"out-{name}", args.jobs)
+                    taken = score_once(trees[name], source, base / f"out-{name}", args.jobs,
+                                       args.events)
                     seconds[name].append(taken)
                     print(f"run {run}  {name} ({getattr(args, name)})  {taken:.1f} s",
                           flush=True)
@@ -85,6 +95,9 @@ def main() -> int:
                   f"{args.notes / new:,.0f} notes/s at {args.new}")
             equal = same_tables(base / "out-old", base / "out-new")
             print("notes and mentions tables " + ("identical" if equal else "DIFFER"))
+            if args.events:
+                print("events tables " + ("identical" if same_tables(
+                    base / "out-old", base / "out-new", ("events.parquet",)) else "differ"))
             return 0 if equal else 1
         finally:
             for tree in trees.values():
