@@ -13,6 +13,7 @@ the rules decide alone. Every event carries its evidence span and named reasons.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import re
 from bisect import bisect_right
@@ -249,6 +250,14 @@ class EventCandidate:
     #: completed, CO alarm tested": the inspection is the gas's). Such a candidate never
     #: opens an episode: it records no report, chaser or recurrence.
     by_equipment: bool = False
+    #: The note's words as feature names (:func:`note_words`): one tuple shared by every
+    #: candidate of the note, so the model weighs them once per note.
+    words: tuple[str, ...] = ()
+
+    @property
+    def all_features(self) -> dict[str, float]:
+        """The features with the note's words: what the model is trained on."""
+        return {**self.features, **dict.fromkeys(self.words, 1.0)}
 
     @property
     def possible_events(self) -> tuple[EventName, ...]:
@@ -433,10 +442,9 @@ def _candidate(category: str, mine: Sequence[RuleHit], every: Sequence[RuleHit],
     """The features of one (note, category): the rule hits given to it, each with its context
     (negation, plan, the two words either side, the equipment or trade in its clause:
     "plumber job raised" books the leak, not the mould beside it), the hazard's verdict, and
-    the note's words (``words``: :func:`note_words`)."""
-    features: dict[str, float] = dict.fromkeys(words, 1.0)
-    features["bias"] = 1.0
-    features["named" if category else "unnamed"] = 1.0
+    the note's words (``words``: :func:`note_words`), kept apart as they are the same for every
+    candidate of the note."""
+    features: dict[str, float] = {"bias": 1.0, "named" if category else "unnamed": 1.0}
     if shared:
         features["shared"] = 1.0
     if by_equipment:
@@ -475,7 +483,7 @@ def _candidate(category: str, mine: Sequence[RuleHit], every: Sequence[RuleHit],
             _trade_features(features, hit, category, equipment)
         features.update(dict.fromkeys(window, 1.0))
     return EventCandidate(category, features, tuple(mine), evidence, tier, about, refs,
-                          frozenset(certain), by_equipment)
+                          frozenset(certain), by_equipment, words)
 
 
 #: Words either side of a phrase that the model weighs: "booked for" / "booked by", "status
@@ -548,38 +556,58 @@ class EventModel:
     intercepts: Mapping[str, float]
     thresholds: Mapping[str, float]
     card: Mapping[str, Any] = field(default_factory=dict)
-    _rows: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _index: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
+    _matrix: Any = field(default=None, repr=False, compare=False)
     _bias: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        """Each feature's weights for every event as one row, so a candidate costs one sum."""
-        names = {name for weights in self.weights.values() for name in weights}
-        rows = {name: np.array([self.weights.get(event, {}).get(name, 0.0)
-                                for event in EVENT_NAMES]) for name in names}
-        object.__setattr__(self, "_rows", rows)
+        """Each feature's weights for every event as one row of a matrix, so a candidate
+        costs one product over the rows of its features (a note's words are many)."""
+        names = sorted({name for weights in self.weights.values() for name in weights})
+        matrix = np.zeros((len(names), len(EVENT_NAMES)))
+        index = {name: row for row, name in enumerate(names)}
+        for column, event in enumerate(EVENT_NAMES):
+            for name, weight in self.weights.get(event, {}).items():
+                matrix[index[name], column] = weight
+        object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_matrix", matrix)
         object.__setattr__(self, "_bias", np.array(
             [self.intercepts.get(event, -10.0) for event in EVENT_NAMES]))
 
-    def probabilities(self, features: Mapping[str, float]) -> dict[EventName, float]:
-        """P(event) for one candidate, for every event."""
-        z = self._bias.copy()
-        rows = self._rows
+    def shared_logits(self, words: Sequence[str]) -> Any:
+        """The log-odds, for every event, of features that are 1.0 for every candidate of a
+        note (its words): summed once per note, not once per candidate."""
+        index = self._index
+        rows = [index[word] for word in words if word in index]
+        return self._matrix[rows].sum(axis=0) if rows else 0.0
+
+    def probabilities(self, features: Mapping[str, float], shared: Any = 0.0,
+                      ) -> dict[EventName, float]:
+        """P(event) for one candidate, for every event (``shared``: :meth:`shared_logits` of
+        the candidate's note)."""
+        index = self._index
+        rows, values = [], []
         for name, value in features.items():
-            row = rows.get(name)
+            row = index.get(name)
             if row is not None:
-                z += row * value if value != 1.0 else row
+                rows.append(row)
+                values.append(value)
+        z = self._bias + shared
+        if rows:
+            z = z + np.asarray(values) @ self._matrix[rows]
         p = 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
         return dict(zip(EVENT_NAMES, p.tolist(), strict=True))
 
     def reasons(self, event: str, features: Mapping[str, float], top: int = 3,
-                ) -> tuple[Reason, ...]:
+                words: Sequence[str] = ()) -> tuple[Reason, ...]:
         """The features that pushed hardest towards ``event``, in words, with their log-odds:
-        e.g. ``Reason("phrase 'card left'", 2.10)``."""
+        e.g. ``Reason("phrase 'card left'", 2.10)`` (``words``: the note's, each 1.0)."""
         weights = self.weights.get(event, {})
-        parts = sorted(((weights.get(name, 0.0) * value, name) for name, value in
-                        features.items() if name != "bias"), reverse=True)
-        return tuple(Reason(describe_feature(name), value) for value, name in parts[:top]
-                     if value > 0)
+        parts = [(weights[name] * value, name) for name, value in features.items()
+                 if name in weights and name != "bias"]
+        parts += [(weights[name], name) for name in words if name in weights]
+        return tuple(Reason(describe_feature(name), value)
+                     for value, name in heapq.nlargest(top, parts) if value > 0)
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": EVENTS_FORMAT, "weights": self.weights,
@@ -679,11 +707,12 @@ def event_examples(pairs: Iterable[tuple[str, ScoredNote, Iterable[tuple[str, st
     event of its note, whatever the category)."""
     rules = rules or load_event_rules()
     equipment = equipment_automaton(rules=rules)
-    features, labels = [], []
+    features: list[Mapping[str, float]] = []
+    labels: list[frozenset[str]] = []
     for text, note, gold in pairs:
         gold = list(gold)
         for candidate in candidates(text, note, rules, equipment):
-            features.append(candidate.features)
+            features.append(candidate.all_features)
             labels.append(frozenset(e for c, e in gold
                                     if not candidate.category or c == candidate.category))
     return features, labels
@@ -717,8 +746,11 @@ class EventReader:
     def read(self, text: str, note: ScoredNote) -> tuple[NoteEvent, ...]:
         """The note's events, by category in order of first mention, then by event."""
         out: list[NoteEvent] = []
+        shared: Any = None
         for candidate in candidates(text, note, self.rules, self.equipment):
-            decided = self._decide(note.note_id, candidate)
+            if shared is None and self.model is not None:
+                shared = self.model.shared_logits(candidate.words)
+            decided = self._decide(note.note_id, candidate, shared)
             have = {e.event for e in decided}
             for event in sorted(candidate.certain - have, key=EVENT_NAMES.index):
                 hit = next(h for h in candidate.hits if event in h.events
@@ -737,11 +769,16 @@ class EventReader:
                          event, probability, span[0], span[1],  # type: ignore[arg-type]
                          reasons, candidate.tier, candidate.about, candidate.refs)
 
-    def _decide(self, note_id: str, candidate: EventCandidate) -> list[NoteEvent]:
+    def _decide(self, note_id: str, candidate: EventCandidate, shared: Any = None,
+                ) -> list[NoteEvent]:
+        """The events the model reads for one candidate (``shared``: the log-odds of its
+        note's words, when already summed for another candidate of the note)."""
         if self.model is None:
             return self._by_rules(note_id, candidate)
         out = []
-        probabilities = self.model.probabilities(candidate.features)
+        if shared is None:
+            shared = self.model.shared_logits(candidate.words)
+        probabilities = self.model.probabilities(candidate.features, shared)
         shown = candidate.features.get("p_risk", 0.0)
         if probabilities["resolved"] >= self.model.thresholds.get("resolved", 0.5):
             shown = 0.0  # "the mould hasn't come back": the note shows the hazard gone
@@ -759,7 +796,8 @@ class EventReader:
             span = next(((h.start, h.end) for h in candidate.hits if event in h.events),
                         candidate.evidence)
             out.append(self._event(note_id, candidate, event, round(probability, 4), span,
-                                   self.model.reasons(event, candidate.features)))
+                                   self.model.reasons(event, candidate.features,
+                                                      words=candidate.words)))
         return out
 
     def _by_rules(self, note_id: str, candidate: EventCandidate) -> list[NoteEvent]:

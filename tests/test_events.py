@@ -175,9 +175,20 @@ def test_every_candidate_reads_the_words_of_its_note() -> None:
     found = candidates(text, note, load_event_rules(), equipment_automaton())
     assert len(found) >= 2                        # mould, and the boiler's heating
     for candidate in found:
+        assert candidate.words is found[0].words  # one tuple, weighed once per note
         assert {"word=fga", "word=within", "word=limits", "word=readings"} <= set(
-            candidate.features)
-        assert candidate.features["word=0"] == 1.0  # every number is one word, once
+            candidate.all_features)
+        assert candidate.words.count("word=0") == 1  # every number is one word, once
+
+
+def test_a_note_s_words_weigh_the_same_summed_once_or_with_each_candidate() -> None:
+    text = "Attended 14:05. FGA within limits, readings 40%+ on the mould wall by the boiler."
+    note = default_scorer().score_note(text, "n")
+    model = load_event_model()
+    for candidate in candidates(text, note, load_event_rules(), equipment_automaton()):
+        once = model.probabilities(candidate.features, model.shared_logits(candidate.words))
+        each = model.probabilities(candidate.all_features)
+        assert once == pytest.approx(each, abs=1e-12)
 
 
 @pytest.mark.parametrize(("feature", "words"), [

@@ -100,7 +100,7 @@ def main() -> None:
                                                           for n in t.notes), strict=True):
             for c in candidates(gold.text, note, rules, reader.equipment):
                 labels = {e for cat, e in gold.events if not c.category or cat == c.category}
-                rows.append((t.writer, gold.note_id, c.category, dict(c.features),
+                rows.append((t.writer, gold.note_id, c.category, c.all_features,
                              candidate_text(gold.text, note, c), labels))
     embeddings = encoder.encode([r[4] for r in rows], batch_size=32, normalize_embeddings=True)
     print(f"{len(rows)} candidates embedded", flush=True)

@@ -137,7 +137,7 @@ def run_fold(args: Any, timelines: list[Any], scored: dict[str, list[Any]], held
     for t in out_timelines:
         for gold, note in zip(t.notes, scored[t.case], strict=True):
             for c in candidates(gold.text, note, rules, equipment):
-                lr_table[(gold.note_id, c.category)] = shipped.probabilities(c.features)
+                lr_table[(gold.note_id, c.category)] = shipped.probabilities(c.all_features)
     held_rows = [r for r in rows if r[0] in held]
     loss_fn = torch.nn.BCEWithLogitsLoss()
     order = list(range(len(train)))
