@@ -746,10 +746,11 @@ class EventReader:
     def read(self, text: str, note: ScoredNote) -> tuple[NoteEvent, ...]:
         """The note's events, by category in order of first mention, then by event."""
         out: list[NoteEvent] = []
-        shared: Any = None
-        for candidate in candidates(text, note, self.rules, self.equipment):
-            if shared is None and self.model is not None:
-                shared = self.model.shared_logits(candidate.words)
+        found = candidates(text, note, self.rules, self.equipment)
+        # Every candidate of the note holds the same words: their log-odds are summed once.
+        shared = (self.model.shared_logits(found[0].words)
+                  if found and self.model is not None else None)
+        for candidate in found:
             decided = self._decide(note.note_id, candidate, shared)
             have = {e.event for e in decided}
             for event in sorted(candidate.certain - have, key=EVENT_NAMES.index):
@@ -772,7 +773,7 @@ class EventReader:
     def _decide(self, note_id: str, candidate: EventCandidate, shared: Any = None,
                 ) -> list[NoteEvent]:
         """The events the model reads for one candidate (``shared``: the log-odds of its
-        note's words, when already summed for another candidate of the note)."""
+        note's words, :meth:`EventModel.shared_logits`, when already summed for the note)."""
         if self.model is None:
             return self._by_rules(note_id, candidate)
         out = []

@@ -65,15 +65,15 @@ class LookupModel(EventModel):
     current: tuple[str, str] = ("", "")
     table: dict[tuple[str, str], dict[str, float]] = {}  # noqa: RUF012 (set per run)
 
-    def probabilities(self, features: Any) -> dict[Any, float]:
+    def probabilities(self, features: Any, shared: Any = 0.0) -> dict[Any, float]:
         return self.table.get(self.current, dict.fromkeys(EVENT_NAMES, 0.0))  # type: ignore
 
 
 class LookupReader(EventReader):
-    def _decide(self, note_id: str, candidate: EventCandidate) -> Any:
+    def _decide(self, note_id: str, candidate: EventCandidate, shared: Any = None) -> Any:
         assert isinstance(self.model, LookupModel)
         self.model.current = (note_id, candidate.category)
-        return super()._decide(note_id, candidate)
+        return super()._decide(note_id, candidate, shared)
 
 
 def main() -> None:
