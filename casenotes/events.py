@@ -58,6 +58,7 @@ class FeatureNames(NamedTuple):
     planned: tuple[str, ...]
     elsewhere: tuple[str, ...]
     rule_id: tuple[str, ...]
+    historical: tuple[str, ...]
 
 
 class RuleHit(NamedTuple):
@@ -189,7 +190,8 @@ def _build_automaton(rules: Sequence[EventRule]) -> Any:
                              tuple(f"negated={e}" for e in events),
                              tuple(f"planned={e}" for e in events),
                              tuple(f"elsewhere={e}" for e in events),
-                             tuple(f"rule_id={r}" for r in ids))
+                             tuple(f"rule_id={r}" for r in ids),
+                             tuple(f"historical={e}" for e in events))
         automaton.add_word(phrase, (phrase, tuple(ids), tuple(events), names))
     automaton.make_automaton()
     return automaton
@@ -408,13 +410,15 @@ def _term_tier(note: ScoredNote, category: str, text: str) -> str:
 
 class HitContext(NamedTuple):
     """What surrounds one rule hit, the same for every hazard it is given to: a negation or a
-    plan in the words before it, the feature names of the two words either side, and the
-    categories of the equipment or trades its clause names."""
+    plan in the words before it, the feature names of the two words either side, the
+    categories of the equipment or trades its clause names, and whether its clause dates it
+    in the past ("gas fire was condemned 2023", "leak fixed last year")."""
 
     negated: bool
     planned: bool
     window: tuple[str, ...]
     equipment: frozenset[str]
+    historical: bool = False
 
 
 def _hit_contexts(lower: str, hits: Sequence[RuleHit], kit: Sequence[tuple[int, int, str]],
@@ -423,6 +427,7 @@ def _hit_contexts(lower: str, hits: Sequence[RuleHit], kit: Sequence[tuple[int, 
     is where the note names equipment and of which category."""
     ends = [h.end for h in hits]  # hits come in text order; overlaps were removed
     breaks = [m.end() for m in _CLAUSE_BREAK.finditer(lower)]
+    past = [m.start() for m in _PAST.finditer(lower)]
     out = {}
     for hit in hits:
         before = _TOKEN.findall(lower, _clause_start(hit.start, ends, breaks), hit.start)[
@@ -430,8 +435,29 @@ def _hit_contexts(lower: str, hits: Sequence[RuleHit], kit: Sequence[tuple[int, 
         out[hit.start] = HitContext(
             any(word in _NEGATIONS or word.endswith("n't") for word in before),
             any(word in _PLANS for word in before), _window(lower, hit),
-            _equipment_in_clause(len(lower), hit, kit, breaks) if kit else frozenset())
+            _equipment_in_clause(len(lower), hit, kit, breaks) if kit else frozenset(),
+            bool(past) and _in_clause(past, hit, breaks, len(lower)))
     return out
+
+
+#: Words that date an event phrase's clause in the past: a year on its own (not part of a
+#: date: "condemned 2023", "capped since 2019"), "last year", "years ago", "previously",
+#: "history". An expiry year ahead ("CO alarm tested, expiry 2031") matches too: the model
+#: weighs the flag per event, and only a certain rule's hit is dropped for it.
+_PAST: Final = re.compile(r"(?<![\d/.:-])(?:19[5-9]\d|20[0-4]\d)(?![\d/.:-])|\blast year\b"
+                          r"|\b(?:years?|months?) ago\b|\bpreviously\b|\bhistor(?:y|ic|ical)\b"
+                          r"|\bin the past\b")
+
+
+def _in_clause(offsets: Sequence[int], hit: RuleHit, breaks: Sequence[int], length: int,
+               ) -> bool:
+    """Whether any of ``offsets`` (sorted) falls in the clause of ``hit``."""
+    first = bisect_right(breaks, hit.start)
+    begin = breaks[first - 1] if first else 0
+    last = bisect_right(breaks, max(hit.start, hit.end - 1))
+    end = breaks[last] if last < len(breaks) else length
+    i = bisect_right(offsets, begin - 1)
+    return i < len(offsets) and offsets[i] < end
 
 
 def _candidate(category: str, mine: Sequence[RuleHit], every: Sequence[RuleHit],
@@ -466,8 +492,9 @@ def _candidate(category: str, mine: Sequence[RuleHit], every: Sequence[RuleHit],
     certain: set[str] = set()
     for hit in mine:
         names = hit.names
-        negated, planned, window, equipment = contexts[hit.start]
-        if not negated and not planned and certain_rules.intersection(hit.rules):
+        negated, planned, window, equipment, historical = contexts[hit.start]
+        if not negated and not planned and not historical and \
+                certain_rules.intersection(hit.rules):
             certain.update(rule.split(".")[0] for rule in hit.rules if rule in certain_rules)
         for name in names.rule:
             features[name] = min(features.get(name, 0.0) + 1.0, 3.0)
@@ -479,6 +506,8 @@ def _candidate(category: str, mine: Sequence[RuleHit], every: Sequence[RuleHit],
             features.update(dict.fromkeys(names.negated, 1.0))
         if planned:
             features.update(dict.fromkeys(names.planned, 1.0))
+        if historical:
+            features.update(dict.fromkeys(names.historical, 1.0))
         if equipment:
             _trade_features(features, hit, category, equipment)
         features.update(dict.fromkeys(window, 1.0))
@@ -617,6 +646,7 @@ class EventModel:
 _FEATURE_WORDS: Final = {
     "rule": "a {} phrase here", "elsewhere": "a {} phrase elsewhere in the note",
     "negated": "a negated {} phrase", "planned": "a planned {} phrase",
+    "historical": "a {} phrase dated in the past",
     "rule_id": "rule {}", "verdict": "hazard verdict {}", "context": "mention context {}",
     "category": "hazard {}", "about": "equipment of {}",
     "trade_here": "a {} phrase beside this hazard's equipment or trade",
@@ -802,13 +832,13 @@ class EventReader:
         return out
 
     def _by_rules(self, note_id: str, candidate: EventCandidate) -> list[NoteEvent]:
-        """Rules alone: an event for each rule that fires unnegated and not as a plan; a
-        report only where the verdict is risk."""
+        """Rules alone: an event for each rule that fires unnegated, not as a plan and not
+        dated in the past; a report only where the verdict is risk."""
         features = candidate.features
         out = []
         for event in candidate.possible_events:
             if not features.get(f"rule={event}") or features.get(f"negated={event}") or \
-                    features.get(f"planned={event}"):
+                    features.get(f"planned={event}") or features.get(f"historical={event}"):
                 continue
             if event == "reported" and not features.get("verdict=risk"):
                 continue

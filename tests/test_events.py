@@ -94,6 +94,30 @@ def test_a_plan_is_not_an_event() -> None:
     assert ("damp_mould", "inspected") not in found
 
 
+@pytest.mark.parametrize("history", [
+    "Lounge gas fire was condemned 2023 and removed, cap at fire point checked.",
+    "History: boiler previously capped (flue fault), since replaced.",
+    "Old gas fire in lounge condemned last year, cap checked.",
+])
+def test_a_certain_phrase_dated_in_the_past_records_nothing_for_certain(history: str) -> None:
+    note = default_scorer().score_note(history, "n")
+    read = candidates(history, note, load_event_rules(), equipment_automaton())
+    assert read and all("made_safe" not in c.certain for c in read)
+    assert any(c.features.get("historical=made_safe") for c in read)  # the model weighs it
+    assert ("gas", "made_safe") not in events_of(history, EventReader(load_event_rules()))
+
+
+@pytest.mark.parametrize("today", [
+    "Gas fire condemned and capped today, warning notice issued 14/03/2026.",
+    "Boiler condemned 2 hrs ago, capped at the ECV.",   # "ago" dates nothing without years
+])
+def test_a_certain_phrase_of_this_visit_still_records_its_event(today: str) -> None:
+    note = default_scorer().score_note(today, "n")
+    read = candidates(today, note, load_event_rules(), equipment_automaton())
+    assert any("made_safe" in c.certain for c in read)
+    assert not any(c.features.get("historical=made_safe") for c in read)
+
+
 def test_a_note_that_names_no_hazard_carries_its_equipment_and_job_numbers() -> None:
     text = "Storage heater element replaced, job 299031 complete."
     note = default_scorer().score_note(text, "n")
@@ -195,6 +219,7 @@ def test_a_note_s_words_weigh_the_same_summed_once_or_with_each_candidate() -> N
     ("phrase=no_access:card left", "phrase 'card left'"),
     ("rule=made_safe", "a made safe phrase here"),
     ("negated=inspected", "a negated inspected phrase"),
+    ("historical=made_safe", "a made safe phrase dated in the past"),
     ("about=cold", "equipment of cold"),
     ("after=booked:for", "'for' after a booked phrase"),
     ("word=fga", "the word 'fga' in the note"),
