@@ -65,6 +65,21 @@ def test_a_confirmation_after_the_close_is_listed_with_the_episode_and_changes_n
         ("revisit", "inspected"), ("revisit", "resolved")]        # not the booking
 
 
+def test_a_call_naming_no_hazard_after_every_close_confirms_the_latest_closed_hazard() -> None:
+    timeline = [note("2025-11-10T09:00", mould("reported"), note_id="a"),
+                note("2025-11-11T09:00", gas("reported"), gas("made_safe"), note_id="b"),
+                note("2025-11-20T10:00", mould("works_done"), note_id="c"),
+                note("2025-11-21T10:00", gas("works_done"), note_id="d"),
+                note("2025-12-01T10:00", loose("resolved"), loose("booked"), loose("reported"),
+                     note_id="thanks")]      # "T rang to say thank you, no smell since"
+    found = hazards(timeline, "2026-01-10")
+    gas_events = [(e.note_id, e.event) for e in found["gas"].events]
+    assert gas_events[-1] == ("thanks", "resolved")       # only what confirms the close
+    assert "thanks" not in {e.note_id for e in found["damp_mould"].events}
+    assert (found["gas"].open, found["gas"].episodes, found["gas"].resolved_by) == (
+        False, 1, "d")
+
+
 def test_making_safe_stops_the_24_hour_clock_and_works_done_close_the_episode() -> None:
     timeline = [note("2025-11-10T18:40", gas("reported"), note_id="a"),
                 note("2025-11-10T22:00", gas("inspected"), gas("made_safe"), note_id="b"),
@@ -169,6 +184,35 @@ def test_no_heating_from_a_condemned_boiler_closes_with_the_carbon_monoxide_work
                      note_id="fixed")]
     found = hazards(timeline, "2026-02-05")
     assert found["cold"].resolved_by == "fixed" and found["cold"].clock == "met"
+
+
+def test_the_new_boiler_that_ends_no_heating_closes_the_capped_gas_danger_too() -> None:
+    timeline = [note("2025-11-29T22:37", gas("reported"), note_id="smell"),
+                note("2025-11-30T00:55", gas("made_safe"), CaseEvent("cold", "reported"),
+                     note_id="capped"),
+                note("2025-12-04T16:15", loose("works_done", about="cold"), note_id="new combi")]
+    found = hazards(timeline, "2025-12-20")
+    assert found["cold"].resolved_by == found["gas"].resolved_by == "new combi"
+
+
+def test_heating_fixed_never_closes_a_gas_danger_that_was_not_made_safe() -> None:
+    timeline = [note("2026-01-05T09:00", CaseEvent("cold", "reported"), note_id="cold"),
+                note("2026-01-06T20:00", gas("reported"), note_id="smell"),
+                note("2026-01-07T11:00", CaseEvent("cold", "works_done"), note_id="heating on")]
+    found = hazards(timeline, "2026-01-10")
+    assert found["cold"].resolved_by == "heating on"
+    assert found["gas"].open and found["gas"].clock == "overdue"
+
+
+def test_a_circuit_renewed_closes_the_fire_danger_of_that_circuit() -> None:
+    fire = CaseEvent("fire", "reported", "emergency")
+    timeline = [note("2026-01-13T14:45", fire, CaseEvent("electrical", "reported", "emergency"),
+                     note_id="scorched"),
+                note("2026-01-13T19:00", CaseEvent("electrical", "made_safe"), note_id="isolated"),
+                note("2026-01-20T10:00", CaseEvent("electrical", "works_done"), note_id="rewired")]
+    found = hazards(timeline, "2026-01-25")
+    assert found["fire"].resolved_by == found["electrical"].resolved_by == "rewired"
+    assert not found["fire"].open
 
 
 def test_mould_noticed_while_the_heating_is_fixed_does_not_close_with_the_heating() -> None:

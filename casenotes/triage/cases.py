@@ -261,12 +261,29 @@ def with_verdicts(mentions: Iterable[CaseMention], verdicts: Mapping[str, tuple[
                  for m in mentions)
 
 
+def _closes_with(category: str, other: _Episode) -> bool:
+    """Whether works done on (or the resolution of) ``category`` also close ``other``, an open
+    episode the note does not name: one source ("boiler replaced" ends its gas and carbon
+    monoxide dangers; a circuit renewed, its electrical and fire ones); the cause's works end
+    the hazard it caused (the condemned boiler replaced: no heating ends); the caused
+    hazard's works end its cause only once the cause was made safe (the boiler capped and the
+    heating restored by its replacement: never a gas escape left live)."""
+    if any({category, other.category} == pair for pair in ONE_SOURCE):
+        return True
+    if category in CAUSES_OF.get(other.category, ()):
+        return True
+    return other.category in CAUSES_OF.get(category, ()) and any(
+        name == "made_safe" for _, name in other.events)
+
+
 def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
                  active: dict[str, datetime]) -> dict[str, dict[str, str]]:
     """The note's events by category, each with its tier. Events of no category (a note that
     names no hazard) go to one open episode: the one its equipment points to, else one that
     shares a job or reference number with it, else the most recently active (a report among
-    them is a chaser there)."""
+    them is a chaser there). Works done or a resolution also close the open hazards of the
+    same source or cause (:func:`_closes_with`) that the note does not name. With no episode
+    open, only the events that confirm a close go, to the most recently active hazard."""
     events = note.events if note.events is not None else events_from_mentions(note.mentions)
     by_category: dict[str, dict[str, str]] = defaultdict(dict)
     loose = [event for event in events if not event.category]
@@ -287,6 +304,11 @@ def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
             for category in causes:
                 if category in open_episodes and category in by_category:
                     by_category[category].setdefault("made_safe", "")
+    for category in list(by_category):  # "new combi fitted": its other hazards end too
+        for name in CLOSING_EVENTS.intersection(by_category[category]):
+            for other, episode in open_episodes.items():
+                if other not in by_category and _closes_with(category, episode):
+                    by_category[other][name] = by_category[category][name]
     if loose and open_episodes:
         about = next((e.about for e in loose if e.about in open_episodes), "")
         refs = {ref for e in loose for ref in e.refs}
@@ -296,6 +318,14 @@ def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
         for event in loose:
             name = "chaser" if event.event in OPENING_EVENTS else event.event
             by_category[target].setdefault(name, event.tier)
+            for other, episode in open_episodes.items() if name in CLOSING_EVENTS else ():
+                if other != target and _closes_with(target, episode):
+                    by_category[other].setdefault(name, event.tier)
+    elif loose and active:  # "no smell since the engineer came": confirms the latest close
+        latest = max(active, key=lambda c: (active[c], c))
+        for event in loose:
+            if event.event in CONFIRMING_EVENTS:
+                by_category[latest].setdefault(event.event, event.tier)
     return by_category
 
 
