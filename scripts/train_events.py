@@ -47,7 +47,10 @@ from casenotes.types import EVENT_NAMES  # noqa: E402
 #: Chosen with --cross-writers (see models/EVENTS_CARD.md): the best clock state and open/
 #: resolved; at 0.6 a plain "strong smell of gas in the kitchen" (hazard P 0.70) opens the
 #: clock, at the cost of one routine-only case (a trip hazard the risk model reads as live).
-THRESHOLD = 0.3
+#: The event threshold moved from 0.3 to 0.25 in session 21, after the roll-up's one-source
+#: closes: clock 85.4% -> 86.1%, open/resolved 92.8% -> 93.0%, events 0.72 / 0.75 -> 0.71 /
+#: 0.76 (0.2: 85.9%, 92.4%, 0.70 / 0.77; 0.35: 84.8%, 92.6%).
+THRESHOLD = 0.25
 VERDICT_REPORTS_AT = 0.6
 C = 1.0
 #: Events with a threshold of their own (session 18, twenty writers held out in turn): works
