@@ -427,7 +427,7 @@ def _hit_contexts(lower: str, hits: Sequence[RuleHit], kit: Sequence[tuple[int, 
     is where the note names equipment and of which category."""
     ends = [h.end for h in hits]  # hits come in text order; overlaps were removed
     breaks = [m.end() for m in _CLAUSE_BREAK.finditer(lower)]
-    past = [m.start() for m in _PAST.finditer(lower)]
+    past = _past_offsets(lower)
     out = {}
     for hit in hits:
         before = _TOKEN.findall(lower, _clause_start(hit.start, ends, breaks), hit.start)[
@@ -443,10 +443,28 @@ def _hit_contexts(lower: str, hits: Sequence[RuleHit], kit: Sequence[tuple[int, 
 #: Words that date an event phrase's clause in the past: a year on its own (not part of a
 #: date: "condemned 2023", "capped since 2019"), "last year", "years ago", "previously",
 #: "history". An expiry year ahead ("CO alarm tested, expiry 2031") matches too: the model
-#: weighs the flag per event, and only a certain rule's hit is dropped for it.
-_PAST: Final = re.compile(r"(?<![\d/.:-])(?:19[5-9]\d|20[0-4]\d)(?![\d/.:-])|\blast year\b"
-                          r"|\b(?:years?|months?) ago\b|\bpreviously\b|\bhistor(?:y|ic|ical)\b"
-                          r"|\bin the past\b")
+#: weighs the flag per event, and only a certain rule's hit is dropped for it. The pattern
+#: has no lookarounds, so it scans fast; :func:`_past_offsets` checks the edges.
+_PAST: Final = re.compile(r"(?:19[5-9]|20[0-4])\d|last year|(?:years?|months?) ago|previously"
+                          r"|histor(?:ical|ic|y)|in the past")
+_DATE_JOINERS: Final = frozenset("0123456789/.:-")
+
+
+def _past_offsets(lower: str) -> list[int]:
+    """Where the lower-cased note dates something in the past (:data:`_PAST`): a year not
+    joined to a date or a longer number, words at word boundaries."""
+    out = []
+    for match in _PAST.finditer(lower):
+        start, end = match.span()
+        before = lower[start - 1] if start else " "
+        after = lower[end] if end < len(lower) else " "
+        if lower[start].isdigit():
+            if before in _DATE_JOINERS or after in _DATE_JOINERS:
+                continue
+        elif before.isalnum() or after.isalnum():
+            continue
+        out.append(start)
+    return out
 
 
 def _in_clause(offsets: Sequence[int], hit: RuleHit, breaks: Sequence[int], length: int,

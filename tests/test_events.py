@@ -98,6 +98,7 @@ def test_a_plan_is_not_an_event() -> None:
     "Lounge gas fire was condemned 2023 and removed, cap at fire point checked.",
     "History: boiler previously capped (flue fault), since replaced.",
     "Old gas fire in lounge condemned last year, cap checked.",
+    "Gas fire condemned in the historical works, cap checked.",
 ])
 def test_a_certain_phrase_dated_in_the_past_records_nothing_for_certain(history: str) -> None:
     note = default_scorer().score_note(history, "n")
