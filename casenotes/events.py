@@ -470,10 +470,7 @@ def _past_offsets(lower: str) -> list[int]:
 def _in_clause(offsets: Sequence[int], hit: RuleHit, breaks: Sequence[int], length: int,
                ) -> bool:
     """Whether any of ``offsets`` (sorted) falls in the clause of ``hit``."""
-    first = bisect_right(breaks, hit.start)
-    begin = breaks[first - 1] if first else 0
-    last = bisect_right(breaks, max(hit.start, hit.end - 1))
-    end = breaks[last] if last < len(breaks) else length
+    begin, end = _clause_span(length, hit, breaks)
     i = bisect_right(offsets, begin - 1)
     return i < len(offsets) and offsets[i] < end
 
@@ -540,12 +537,17 @@ _WINDOW_CHARS: Final = 30
 _WORD: Final = re.compile(r"[a-z]+|\d+")
 
 
+def _plain(word: str) -> str:
+    """A word of :data:`_WORD` as the features name it: every number is "0" (dates, times
+    and job numbers alike)."""
+    return "0" if word[0].isdigit() else word
+
+
 def note_words(lower: str) -> tuple[str, ...]:
     """The feature names of every word of the lower-cased note, once each (every number is
     "0"): what happens is often said in words no phrase lists ("FGA within limits", "readings
     40%+", "hammer tested", "all rads warm"), and the model learns them from the timelines."""
-    return tuple(dict.fromkeys(f"word={'0' if word[0].isdigit() else word}"
-                               for word in _WORD.findall(lower)))
+    return tuple(dict.fromkeys(f"word={_plain(word)}" for word in _WORD.findall(lower)))
 
 
 def _window(lower: str, hit: RuleHit) -> tuple[str, ...]:
@@ -553,7 +555,7 @@ def _window(lower: str, hit: RuleHit) -> tuple[str, ...]:
     of its events; every number is the word "0" (dates, times and job numbers alike)."""
     after = _WORD.findall(lower, hit.end, hit.end + _WINDOW_CHARS)[:WINDOW_WORDS]
     before = _WORD.findall(lower, max(0, hit.start - _WINDOW_CHARS), hit.start)[-WINDOW_WORDS:]
-    return tuple(f"{side}={event}:{'0' if word[0].isdigit() else word}"
+    return tuple(f"{side}={event}:{_plain(word)}"
                  for event in hit.events
                  for side, words in (("after", after), ("before", before)) for word in words)
 
@@ -561,11 +563,17 @@ def _window(lower: str, hit: RuleHit) -> tuple[str, ...]:
 def _equipment_in_clause(length: int, hit: RuleHit, kit: Sequence[tuple[int, int, str]],
                          breaks: Sequence[int]) -> frozenset[str]:
     """The categories of the equipment named in the hit's clause (``length``: the note's)."""
-    first = bisect_right(breaks, hit.start)
-    begin = breaks[first - 1] if first else 0
-    last = bisect_right(breaks, hit.end)
-    end = breaks[last] if last < len(breaks) else length
+    begin, end = _clause_span(length, hit, breaks)
     return frozenset(category for start, _, category in kit if begin <= start < end)
+
+
+def _clause_span(length: int, hit: RuleHit, breaks: Sequence[int]) -> tuple[int, int]:
+    """Where the hit's clause begins and ends in a note of ``length`` characters (``breaks``:
+    the offsets just after each clause break)."""
+    first = bisect_right(breaks, hit.start)
+    last = bisect_right(breaks, hit.end)
+    return (breaks[first - 1] if first else 0,
+            breaks[last] if last < len(breaks) else length)
 
 
 def _trade_features(features: dict[str, float], hit: RuleHit, category: str,

@@ -304,11 +304,6 @@ def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
             for category in causes:
                 if category in open_episodes and category in by_category:
                     by_category[category].setdefault("made_safe", "")
-    for category in list(by_category):  # "new combi fitted": its other hazards end too
-        for name in CLOSING_EVENTS.intersection(by_category[category]):
-            for other, episode in open_episodes.items():
-                if other not in by_category and _closes_with(category, episode):
-                    by_category[other][name] = by_category[category][name]
     if loose and open_episodes:
         about = next((e.about for e in loose if e.about in open_episodes), "")
         refs = {ref for e in loose for ref in e.refs}
@@ -318,14 +313,16 @@ def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
         for event in loose:
             name = "chaser" if event.event in OPENING_EVENTS else event.event
             by_category[target].setdefault(name, event.tier)
-            for other, episode in open_episodes.items() if name in CLOSING_EVENTS else ():
-                if other != target and _closes_with(target, episode):
-                    by_category[other].setdefault(name, event.tier)
     elif loose and active:  # "no smell since the engineer came": confirms the latest close
         latest = max(active, key=lambda c: (active[c], c))
         for event in loose:
             if event.event in CONFIRMING_EVENTS:
                 by_category[latest].setdefault(event.event, event.tier)
+    for category in list(by_category):  # "new combi fitted": its other hazards end too
+        for name in CLOSING_EVENTS.intersection(by_category[category]):
+            for other, episode in open_episodes.items():
+                if other not in by_category and _closes_with(category, episode):
+                    by_category[other][name] = by_category[category][name]
     return by_category
 
 
