@@ -133,6 +133,32 @@ def test_an_emergency_reported_again_soon_after_its_close_has_a_new_clock() -> N
     assert (hazard.episodes, hazard.opened_by, hazard.clock) == (2, "smell-again", "overdue")
 
 
+def test_a_hazard_told_as_back_after_a_visit_is_a_new_episode_with_a_new_clock() -> None:
+    """The engineer found nothing and no note closed the episode; "smelling gas again" months
+    later is a new danger with its own 24 hours, not a chaser of the old one."""
+    timeline = [note("2025-09-08T14:00", gas("reported"), note_id="a"),
+                note("2025-09-08T16:30", gas("inspected"), note_id="all-safe"),
+                note("2026-11-21T22:30", gas("reported"), gas("recurrence"), note_id="again")]
+    hazard = hazards(timeline, "2026-11-22T02:00")["gas"]
+    assert (hazard.episodes, hazard.opened_by, hazard.clock) == (2, "again", "due")
+
+
+def test_a_chaser_that_says_the_hazard_is_back_stays_in_its_episode() -> None:
+    """"Still not been, mould back where she wiped it": the works are outstanding, one episode."""
+    timeline = [note("2025-11-03T09:00", mould("reported"), note_id="a"),
+                note("2025-11-10T09:00", mould("inspected"), note_id="b"),
+                note("2025-11-24T09:00", mould("chaser"), mould("recurrence"), note_id="back")]
+    hazard = hazards(timeline, "2025-12-01")["damp_mould"]
+    assert (hazard.episodes, hazard.opened_by, hazard.action_by) == (1, "a", "b")
+
+
+def test_a_hazard_told_again_before_anyone_attended_is_a_chaser() -> None:
+    timeline = [note("2025-11-03T21:00", gas("reported"), note_id="a"),
+                note("2025-11-03T22:00", gas("reported"), gas("recurrence"), note_id="again")]
+    hazard = hazards(timeline, "2025-11-04T09:00")["gas"]
+    assert (hazard.episodes, hazard.opened_by) == (1, "a")
+
+
 def test_a_complaint_after_the_close_opens_no_new_episode() -> None:
     timeline = [note("2025-11-03T09:00", mould("reported"), note_id="a"),
                 note("2025-11-07T09:00", mould("works_done"), note_id="c"),

@@ -353,6 +353,10 @@ def _case_hazards(case: str, timeline: Sequence[CaseNote], as_of: datetime) -> l
             current = open_episodes.get(category)
             names = list(events)
             found_by_action = False
+            if current is not None and "recurrence" in names and "chaser" not in names \
+                    and _attended(current):  # back after a visit: a new episode and clock
+                del open_episodes[category]
+                current = None
             if current is None and {"reported", "recurrence"}.intersection(names) \
                     and category in episodes:
                 current = _reopened(episodes[category][-1], note)
@@ -411,6 +415,14 @@ def _case_hazards(case: str, timeline: Sequence[CaseNote], as_of: datetime) -> l
 #: on and its clock stands; it is not a recurrence with a new clock. An emergency reported
 #: again always has a new 24-hour clock, however soon: a danger told again is treated as back.
 HELD_FOR: Final = timedelta(days=21)
+
+
+def _attended(episode: _Episode) -> bool:
+    """Whether someone inspected or made the hazard safe in ``episode``: a note that then reads
+    it as back ("smelling gas again, stronger than last time"), and not as a chaser ("still
+    not been, mould back"), starts a new episode with its own clock, though no note closed the
+    first (the engineer's "all safe" read as an inspection only)."""
+    return any(name in FINDING_EVENTS for _, name in episode.events)
 
 
 def _reopened(latest: _Episode, note: CaseNote) -> _Episode | None:
