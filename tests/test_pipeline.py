@@ -97,6 +97,21 @@ def test_lookalikes_never_match(finder: MentionFinder, text: str) -> None:
     ("intumescent strip missing, door doesn't self-close",
      [("intumescent strip missing", "fire"), ("doesn't self-close", "fire")]),
     ("heating has not worked properly for a week", [("heating has not worked", "cold")]),
+    # Trades' shorthand and a short place between the fitting and its fault (session 22).
+    ("kitchen dbl skt by fridge crackling", [("skt by fridge crackling", "electrical")]),
+    ("skt melted bhnd fridge", [("skt melted", "electrical")]),
+    ("FRS say wiring above hob heat damaged", [("wiring above hob heat damaged", "electrical")]),
+    ("water dripping out of the light fitting",
+     [("water dripping", "water"), ("the light fitting", "electrical")]),
+    ("water is once again coming through the kitchen ceiling",
+     [("water is once again coming through", "water")]),
+    ("attd flt 3 lkg wc cist", [("lkg", "water")]),
+    ("clg down approx 1m x 0.5", [("clg down", "structural")]),
+    # Asbestos disturbed, told verb first.
+    ("been sanding textured clg bk bedroom, white dust everywhere",
+     [("sanding textured clg", "asbestos")]),
+    ("drilled through the artex to put up a light", [("drilled through the artex", "asbestos")]),
+    ("stair lobby fire door won't self close", [("won't self close", "fire")]),
 ])
 def test_fault_phrases_make_equipment_a_mention(finder: MentionFinder, text: str,
                                                 expected: list[tuple[str, str]]) -> None:
@@ -108,6 +123,8 @@ def test_fault_phrases_make_equipment_a_mention(finder: MentionFinder, text: str
     "heating and hot water working fine",
     "new light fitting in the hall",
     "ID checked at the door",
+    "CO/CO2 ratio fine, flue integrity OK",      # a flue gas analyser's reading
+    "WME ceiling plaster 25-30, walls 15-17",    # a surface, not its collapse
 ])
 def test_equipment_and_classification_words_alone_stay_context(finder: MentionFinder,
                                                                text: str) -> None:

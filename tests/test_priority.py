@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from casenotes.errors import LexiconError
 from casenotes.lexicon import default_lexicon
+from casenotes.nlp.pipeline import MentionFinder
 from casenotes.scoring import score_text
 from casenotes.triage.priority import (
     PRIORITY_GROUPS,
@@ -126,6 +127,18 @@ def test_a_disturbance_anywhere_in_the_note_makes_asbestos_an_emergency() -> Non
         == ("emergency", "asbestos_disturbed")
     assert TABLE.tier("aib", "asbestos", frozenset(), sentence,
                       "Board intact, not disturbed, no dust. Suspected AIB.")[0] == "significant"
+
+
+@pytest.mark.parametrize(("text", "tier"), [
+    ("FLOOR IN FRONT OF SINK GONE SPONGY WHEN YOU STAND ON IT", "significant"),
+    ("stair nosing loose on the 2nd floor flight", "significant"),
+    ("ceiling came down in the bedroom overnight", "emergency"),
+])
+def test_a_soft_floor_or_a_trip_is_a_defect_and_only_a_collapse_an_emergency(
+        finder: MentionFinder, text: str, tier: str) -> None:
+    """The terms' own tiers: a floor gone soft is investigated, a ceiling down is made safe."""
+    (mention,) = finder.find(text)
+    assert TABLE.tier(mention.term_id, mention.category, frozenset(), text)[0] == tier
 
 
 def test_a_bad_reach_names_the_choices(tmp_path: Path) -> None:
