@@ -429,15 +429,31 @@ def _hit_contexts(lower: str, hits: Sequence[RuleHit], kit: Sequence[tuple[int, 
     breaks = [m.end() for m in _CLAUSE_BREAK.finditer(lower)]
     past = _past_offsets(lower)
     out = {}
-    for hit in hits:
+    for at, hit in enumerate(hits):
         before = _TOKEN.findall(lower, _clause_start(hit.start, ends, breaks), hit.start)[
             -LOOK_BEHIND:]
         out[hit.start] = HitContext(
             any(word in _NEGATIONS or word.endswith("n't") for word in before),
-            any(word in _PLANS for word in before), _window(lower, hit),
+            any(word in _PLANS for word in before) or _booked_after(at, hits, breaks),
+            _window(lower, hit),
             _equipment_in_clause(len(lower), hit, kit, breaks) if kit else frozenset(),
             bool(past) and _in_clause(past, hit, breaks, len(lower)))
     return out
+
+
+def _booked_after(at: int, hits: Sequence[RuleHit], breaks: Sequence[int]) -> bool:
+    """Whether a booking follows hit ``at`` in its clause, so the hit is what was booked
+    ("mould wash + treat bed 1 booked 07/01"), not done."""
+    hit = hits[at]
+    if "booked" in hit.events:
+        return False
+    after = bisect_right(breaks, hit.end)
+    for later in hits[at + 1:]:
+        if after < len(breaks) and later.start >= breaks[after]:
+            return False
+        if "booked" in later.events:
+            return True
+    return False
 
 
 #: Words that date an event phrase's clause in the past: a year on its own (not part of a

@@ -94,6 +94,25 @@ def test_a_plan_is_not_an_event() -> None:
     assert ("damp_mould", "inspected") not in found
 
 
+@pytest.mark.parametrize(("text", "planned"), [
+    ("Mould wash + treat bed 1 booked 07/01 (contractor closed over xmas).", True),
+    ("Capped at the ECV and booked in for a new cooker", True),
+    ("Mould wash completed, re-inspection booked for 3 weeks.", False),  # the clause ended
+    ("Mould wash and treatment completed in bedroom 2.", False),
+])
+def test_what_is_booked_in_the_same_clause_is_a_plan(text: str, planned: bool) -> None:
+    """A booking after the phrase in its clause makes the phrase what was booked, not done:
+    the model weighs the flag, and a certain rule records nothing for certain."""
+    note = default_scorer().score_note(text, "n")
+    read = candidates(text, note, load_event_rules(), equipment_automaton())
+    flags = {name for c in read for name, value in c.features.items()
+             if name.startswith("planned=") and name != "planned=booked" and value}
+    assert bool(flags) is planned
+    if planned:
+        assert all(not c.certain - {"booked"} for c in read)
+        assert ("damp_mould", "works_done") not in events_of(text)
+
+
 @pytest.mark.parametrize("history", [
     "Lounge gas fire was condemned 2023 and removed, cap at fire point checked.",
     "History: boiler previously capped (flue fault), since replaced.",
