@@ -341,6 +341,18 @@ def test_capping_the_boiler_that_leaves_no_heating_makes_the_open_co_danger_safe
     assert (hazard.clock, hazard.action_by) == ("met", "capped")
 
 
+def test_capping_the_boiler_makes_safe_the_co_danger_the_note_only_names() -> None:
+    """ "180ppm at boiler ... condemned ID, capped. CO clear after venting. No heating now":
+    the reader gave this note no carbon monoxide event, but it names the danger it made safe."""
+    co_named = (CaseMention("carbon_monoxide", "routine", "present"),)
+    timeline = [note("2026-01-17T06:10", CaseEvent("carbon_monoxide", "reported", "emergency"),
+                     note_id="alarm"),
+                note("2026-01-17T07:25", CaseEvent("cold", "reported", "emergency"),
+                     CaseEvent("cold", "made_safe"), note_id="capped", mentions=co_named)]
+    hazard = hazards(timeline, "2026-01-20")["carbon_monoxide"]
+    assert (hazard.clock, hazard.action_by) == ("met", "capped")
+
+
 def test_heaters_for_no_heating_make_no_hazard_safe_that_is_not_open_there() -> None:
     timeline = [note("2026-02-07T06:12", CaseEvent("cold", "reported", "significant"),
                      CaseEvent("cold", "made_safe"), gas("inspected"), note_id="heaters")]

@@ -302,7 +302,8 @@ def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
     for caused, causes in CAUSES_OF.items():  # "boiler capped, no heating now": what left
         if "made_safe" in by_category.get(caused, {}):  # the cold made its cause safe
             for category in causes:
-                if category in open_episodes and category in by_category:
+                if category in open_episodes and (category in by_category or any(
+                        m.category == category for m in note.mentions)):
                     by_category[category].setdefault("made_safe", "")
     if loose and open_episodes:
         about = next((e.about for e in loose if e.about in open_episodes), "")
