@@ -112,6 +112,8 @@ def test_lookalikes_never_match(finder: MentionFinder, text: str) -> None:
      [("sanding textured clg", "asbestos")]),
     ("drilled through the artex to put up a light", [("drilled through the artex", "asbestos")]),
     ("stair lobby fire door won't self close", [("won't self close", "fire")]),
+    ("supply pipe split in kitchen floor void", [("pipe split", "water")]),
+    ("split flexi bath tap, isol + cppd", [("split flexi", "water")]),
 ])
 def test_fault_phrases_make_equipment_a_mention(finder: MentionFinder, text: str,
                                                 expected: list[tuple[str, str]]) -> None:
@@ -125,6 +127,7 @@ def test_fault_phrases_make_equipment_a_mention(finder: MentionFinder, text: str
     "ID checked at the door",
     "CO/CO2 ratio fine, flue integrity OK",      # a flue gas analyser's reading
     "WME ceiling plaster 25-30, walls 15-17",    # a surface, not its collapse
+    "thermal camera - cold band along the bay",  # a thermal image, not a cold home
 ])
 def test_equipment_and_classification_words_alone_stay_context(finder: MentionFinder,
                                                                text: str) -> None:
