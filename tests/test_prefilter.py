@@ -64,6 +64,17 @@ def test_pair_anchors_are_preferred_to_common_single_words(finder: MentionFinder
     assert phrase_anchors("asbestos", tokenize_with(finder)) == {"asbestos"}
 
 
+@pytest.mark.parametrize("everyday", ["water", "heating", "heater in", "heaters in", "boiler",
+                                      "light", "unit", "now", "still", "again"])
+def test_no_bundled_anchor_is_an_everyday_word_of_case_notes(everyday: str) -> None:
+    """Every note holding an anchor pays for its entries' checks: session 22's pattern
+    "water (is) once again coming ..." made "water" an anchor ("hot water" is in a third of
+    realistic notes) and cost the fast tier 18% (benchmarks/versus.py 3909cdd 98e9e68)."""
+    from casenotes.nlp.reader import NoteReader
+
+    assert everyday not in NoteReader().prefilter.anchors
+
+
 def test_a_pattern_without_a_literal_token_cannot_be_anchored(finder: MentionFinder) -> None:
     pattern = TokenPattern(json.dumps([{"TEXT": {"REGEX": "^x+$"}}]))
     with pytest.raises(UnanchoredPatternError, match="add such a token"):
