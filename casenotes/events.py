@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import islice
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
@@ -432,24 +433,23 @@ def _hit_contexts(lower: str, hits: Sequence[RuleHit], kit: Sequence[tuple[int, 
     for at, hit in enumerate(hits):
         before = _TOKEN.findall(lower, _clause_start(hit.start, ends, breaks), hit.start)[
             -LOOK_BEHIND:]
+        begin, end = _clause_span(len(lower), hit, breaks)
         out[hit.start] = HitContext(
             any(word in _NEGATIONS or word.endswith("n't") for word in before),
-            any(word in _PLANS for word in before) or _booked_after(at, hits, breaks),
+            any(word in _PLANS for word in before) or _booked_after(at, hits, end),
             _window(lower, hit),
-            _equipment_in_clause(len(lower), hit, kit, breaks) if kit else frozenset(),
-            bool(past) and _in_clause(past, hit, breaks, len(lower)))
+            _equipment_in_clause(kit, begin, end) if kit else frozenset(),
+            bool(past) and _in_clause(past, begin, end))
     return out
 
 
-def _booked_after(at: int, hits: Sequence[RuleHit], breaks: Sequence[int]) -> bool:
-    """Whether a booking follows hit ``at`` in its clause, so the hit is what was booked
-    ("mould wash + treat bed 1 booked 07/01"), not done."""
-    hit = hits[at]
-    if "booked" in hit.events:
+def _booked_after(at: int, hits: Sequence[RuleHit], clause_end: int) -> bool:
+    """Whether a booking follows hit ``at`` before ``clause_end``, so the hit is what was
+    booked ("mould wash + treat bed 1 booked 07/01"), not done."""
+    if "booked" in hits[at].events:
         return False
-    after = bisect_right(breaks, hit.end)
-    for later in hits[at + 1:]:
-        if after < len(breaks) and later.start >= breaks[after]:
+    for later in islice(hits, at + 1, None):
+        if later.start >= clause_end:
             return False
         if "booked" in later.events:
             return True
@@ -483,10 +483,8 @@ def _past_offsets(lower: str) -> list[int]:
     return out
 
 
-def _in_clause(offsets: Sequence[int], hit: RuleHit, breaks: Sequence[int], length: int,
-               ) -> bool:
-    """Whether any of ``offsets`` (sorted) falls in the clause of ``hit``."""
-    begin, end = _clause_span(length, hit, breaks)
+def _in_clause(offsets: Sequence[int], begin: int, end: int) -> bool:
+    """Whether any of ``offsets`` (sorted) falls in the clause from ``begin`` to ``end``."""
     i = bisect_right(offsets, begin - 1)
     return i < len(offsets) and offsets[i] < end
 
@@ -576,10 +574,9 @@ def _window(lower: str, hit: RuleHit) -> tuple[str, ...]:
                  for side, words in (("after", after), ("before", before)) for word in words)
 
 
-def _equipment_in_clause(length: int, hit: RuleHit, kit: Sequence[tuple[int, int, str]],
-                         breaks: Sequence[int]) -> frozenset[str]:
-    """The categories of the equipment named in the hit's clause (``length``: the note's)."""
-    begin, end = _clause_span(length, hit, breaks)
+def _equipment_in_clause(kit: Sequence[tuple[int, int, str]], begin: int, end: int,
+                         ) -> frozenset[str]:
+    """The categories of the equipment named in the clause from ``begin`` to ``end``."""
     return frozenset(category for start, _, category in kit if begin <= start < end)
 
 
