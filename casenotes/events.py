@@ -30,7 +30,16 @@ import numpy as np
 
 from .errors import LexiconError, ModelError
 from .triage.priority import TIER_WEIGHT, load_urgency
-from .types import CATEGORIES, EVENT_NAMES, OPENING_EVENTS, EventName, NoteEvent, Reason, ScoredNote
+from .types import (
+    CATEGORIES,
+    EVENT_NAMES,
+    OPENING_EVENTS,
+    EventBasis,
+    EventName,
+    NoteEvent,
+    Reason,
+    ScoredNote,
+)
 
 EVENTS_FORMAT: Final = 1
 EVENT_MODEL: Final = "hazard-events-v1"
@@ -827,17 +836,18 @@ class EventReader:
                            and self.rules.certain.intersection(h.rules))
                 decided.append(self._event(note.note_id, candidate, event, 1.0,
                                            (hit.start, hit.end),
-                                           (Reason(f"certain rule {hit.phrase!r}"),)))
+                                           (Reason(f"certain rule {hit.phrase!r}"),), "rule"))
             decided.sort(key=lambda e: EVENT_NAMES.index(e.event))
             out.extend(decided)
         return tuple(out)
 
     @staticmethod
     def _event(note_id: str, candidate: EventCandidate, event: str, probability: float,
-               span: tuple[int, int], reasons: tuple[Reason, ...]) -> NoteEvent:
+               span: tuple[int, int], reasons: tuple[Reason, ...],
+               basis: EventBasis = "model") -> NoteEvent:
         return NoteEvent(note_id, candidate.category,  # type: ignore[arg-type]
                          event, probability, span[0], span[1],  # type: ignore[arg-type]
-                         reasons, candidate.tier, candidate.about, candidate.refs)
+                         reasons, candidate.tier, candidate.about, candidate.refs, basis)
 
     def _decide(self, note_id: str, candidate: EventCandidate, shared: Any = None,
                 ) -> list[NoteEvent]:
@@ -859,7 +869,7 @@ class EventReader:
                 out.append(self._event(note_id, candidate, "reported", round(shown, 4),
                                        candidate.evidence,
                                        (Reason(f"hazard verdict risk (P {shown:.2f}): "
-                                               "the note shows the hazard"),)))
+                                               "the note shows the hazard"),), "verdict"))
                 continue
             if probability < self.model.thresholds.get(event, 0.5):
                 continue
@@ -883,7 +893,7 @@ class EventReader:
                 continue
             hit = next(h for h in candidate.hits if event in h.events)
             out.append(self._event(note_id, candidate, event, 1.0, (hit.start, hit.end),
-                                   (Reason(f"rule {hit.rules[0]} {hit.phrase!r}"),)))
+                                   (Reason(f"rule {hit.rules[0]} {hit.phrase!r}"),), "rule"))
         return out
 
 

@@ -31,6 +31,9 @@ EventName = Literal[
     "reported", "booked", "no_access", "refused", "inspected", "made_safe", "works_done",
     "resolved", "chaser", "recurrence",
 ]
+#: What an event rests on: the event model's reading, a certain rule, or (for a report only)
+#: the hazard verdict, where the note shows the hazard as a risk but the model read no report.
+EventBasis = Literal["model", "rule", "verdict"]
 VulnerabilityGroup = Literal[
     "child", "pregnancy", "elderly", "disability", "respiratory", "health",
     "mental_health", "hoarding", "lives_alone", "general",
@@ -263,6 +266,9 @@ class NoteEvent:
     #: give the event to the right open hazard of the case.
     about: str = ""
     refs: tuple[str, ...] = ()
+    #: What the event rests on (:data:`EventBasis`): the roll-up does not let a report that
+    #: rests on the verdict alone start a new episode after an emergency's close.
+    basis: EventBasis = "model"
 
 
 @dataclass(frozen=True, slots=True)

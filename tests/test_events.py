@@ -264,6 +264,20 @@ def test_every_event_names_its_evidence_and_reasons() -> None:
         assert event.reasons and 0.0 <= event.probability <= 1.0
 
 
+def test_every_event_says_what_it_rests_on() -> None:
+    """A report the model does not read, on a note that shows the hazard as a risk, rests on
+    the verdict; the roll-up reads that basis (a retelling letter reopens no emergency)."""
+    text = "Smell of gas in hall, P1 job raised. Attended, no answer, card left."
+    note = default_scorer().score_note(text, "n")
+    read = default_event_reader().read(text, note)
+    assert {e.basis for e in read} <= {"model", "rule", "verdict"}
+    for event in read:
+        assert (event.basis == "verdict") == str(event.reasons[0]).startswith("hazard verdict")
+        assert event.basis != "verdict" or event.event == "reported"
+    alone = EventReader(load_event_rules(), None).read(text, note)
+    assert alone and {e.basis for e in alone} == {"rule"}
+
+
 def test_rules_alone_read_events_without_a_model() -> None:
     found = events_of("Attended, no access, card left.", EventReader(load_event_rules(), None))
     assert ("", "no_access") in found
@@ -314,6 +328,7 @@ def test_score_frame_gives_the_events_table_with_each_note_s_row() -> None:
                                    "Rent paid"]})
     notes, _, events = casenotes.score_frame(frame, id="id", events=True, chunk_size=2)
     assert list(events.columns) == list(casenotes.io.schema.EVENT_COLUMNS)
+    assert set(events["basis"]) <= {"model", "rule", "verdict"}
     by_row = events.groupby("row")["event"].apply(set).to_dict()
     assert "booked" in by_row[1] and "no_access" in by_row[2] and "works_done" in by_row[3]
     assert 4 not in by_row                       # repeated ids are told apart by row

@@ -168,6 +168,44 @@ def test_a_complaint_after_the_close_opens_no_new_episode() -> None:
     assert "stage-1-complaint" not in {e.note_id for e in hazard.all_events}
 
 
+def test_a_letter_retelling_an_emergency_after_its_close_opens_no_new_episode() -> None:
+    """"On New Year's Day your CO alarm sounded ...": the note shows the danger, but its report
+    rests on that verdict alone (the reader read no report and no recurrence)."""
+    retold = CaseEvent("gas", "reported", "emergency", basis="verdict")
+    timeline = [note("2026-01-01T07:15", gas("reported"), note_id="a"),
+                note("2026-01-01T09:05", gas("made_safe"), note_id="b"),
+                note("2026-01-12T15:50", gas("works_done"), note_id="c"),
+                note("2026-01-26T14:00", retold, note_id="cllr-letter")]
+    hazard = hazards(timeline, "2026-02-01")["gas"]
+    assert (hazard.episodes, hazard.open, hazard.clock) == (1, False, "met")
+    assert "cllr-letter" not in {e.note_id for e in hazard.all_events}
+
+
+def test_an_emergency_read_as_reported_back_or_booked_after_its_close_is_a_new_episode(
+        ) -> None:
+    """"Smell of gas in hall, P1 raised" rests on the verdict too, but books a visit."""
+    closed = [note("2026-01-01T07:15", gas("reported"), note_id="a"),
+              note("2026-01-01T09:05", gas("made_safe"), note_id="b"),
+              note("2026-01-12T15:50", gas("works_done"), note_id="c")]
+    reported = CaseEvent("gas", "reported", "emergency", basis="model")
+    shown = CaseEvent("gas", "reported", "emergency", basis="verdict")
+    for events in ((reported,), (shown, gas("recurrence")), (shown, gas("booked"))):
+        hazard = hazards([*closed, note("2026-01-26T22:00", *events, note_id="new")],
+                         "2026-01-28")["gas"]
+        assert (hazard.episodes, hazard.opened_by, hazard.clock) == (2, "new", "overdue")
+
+
+def test_a_damp_hazard_shown_again_after_its_close_is_still_a_recurrence() -> None:
+    """Only an emergency's retelling is set aside: mould shown again months after the wash is
+    back, whatever the report rests on."""
+    shown = CaseEvent("damp_mould", "reported", "significant", basis="verdict")
+    timeline = [note("2025-11-03T09:00", mould("reported"), note_id="a"),
+                note("2025-11-07T09:00", mould("works_done"), note_id="c"),
+                note("2026-02-05T09:00", shown, note_id="d")]
+    hazard = hazards(timeline, "2026-03-01")["damp_mould"]
+    assert (hazard.episodes, hazard.opened_by, hazard.open) == (2, "d", True)
+
+
 def test_a_note_that_only_mentions_the_hazard_while_works_are_outstanding_does_not_close() -> None:
     timeline = [note("2025-11-03T09:00", mould("reported")),
                 note("2025-11-04T09:00", mould("inspected"), mould("booked")),

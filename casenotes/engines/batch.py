@@ -424,6 +424,7 @@ def _event_rows(rows: dict[str, list[Any]], row: int, note_id: str, events: Sequ
         rows["category"].append(event.category)
         rows["event"].append(event.event)
         rows["probability"].append(event.probability)
+        rows["basis"].append(event.basis)
         rows["tier"].append(event.tier)
         rows["start"].append(event.start)
         rows["end"].append(event.end)

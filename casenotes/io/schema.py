@@ -64,6 +64,7 @@ EVENT_COLUMNS: Final[dict[str, str]] = {
     "category": "string",
     "event": "string",
     "probability": "float64",
+    "basis": "string",
     "tier": "string",
     "start": "int64",
     "end": "int64",

@@ -6,7 +6,8 @@ works_done, resolved, chaser, recurrence). In date order, per category, an *epis
 a report (or a chaser or a return, when nothing is open) and closes at works done or a
 resolution; a report after a close opens a new episode (a recurrence) with a new clock. A
 repeat report or complaint while an episode is open is a chaser: same episode, same clock; a
-chaser after the close (a complaint about how it went) opens nothing.
+chaser after the close (a complaint about how it went) opens nothing, nor does a note that
+only shows an emergency after its close (a letter retelling it: :func:`_retells`).
 Events of a note that names no hazard ("attended, no answer, card left") go to the case's
 most recently active open episode.
 
@@ -69,6 +70,9 @@ class CaseEvent:
     about: str = ""
     #: Job or reference numbers the note names.
     refs: tuple[str, ...] = ()
+    #: What the event rests on ("model", "rule", "verdict"; "" where not known, as for events
+    #: derived from the mentions or read from an events table written before the column).
+    basis: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +370,8 @@ def _case_hazards(case: str, timeline: Sequence[CaseNote], as_of: datetime) -> l
             if current is None:
                 if category in episodes:  # a chaser is about an open hazard: after a close
                     names = [n for n in names if n != "chaser"]  # it retells, it does not open
+                    if _retells(note, category, episodes[category][-1], names):
+                        names = [n for n in names if n != "reported"]
                 if not OPENING_EVENTS.intersection(names):
                     if not FINDING_EVENTS.issubset(names) or category not in named:
                         if category in episodes:  # "tenant confirms no recurrence" after works
@@ -424,6 +430,18 @@ def _attended(episode: _Episode) -> bool:
     not been, mould back"), starts a new episode with its own clock, though no note closed the
     first (the engineer's "all safe" read as an inspection only)."""
     return any(name in FINDING_EVENTS for _, name in episode.events)
+
+
+def _retells(note: CaseNote, category: str, latest: _Episode, names: Sequence[str]) -> bool:
+    """Whether ``note``, after the close of ``latest``, an emergency, only tells it again: the
+    note shows the hazard, but its report rests on that verdict alone (the event reader read
+    no report and no recurrence) and it books nothing, as in a complaint or a councillor's
+    letter that tells the story ("on New Year's Day ... the gas fire was spilling fumes"). It
+    opens no episode; "smell of gas in hall, P1 raised" still does."""
+    return latest.urgency == "emergency" and not {"recurrence", "booked"}.intersection(
+        names) and any(
+        event.category == category and event.event == "reported" and event.basis == "verdict"
+        for event in note.events or ())
 
 
 def _reopened(latest: _Episode, note: CaseNote) -> _Episode | None:
@@ -585,7 +603,7 @@ def _text_cell(value: Any) -> str:
 def _case_event(row: Any) -> CaseEvent:
     return CaseEvent(_text_cell(row.category), str(row.event), _text_cell(row.tier),
                      _text_cell(getattr(row, "about", "")),
-                     split_list(getattr(row, "refs", "")))
+                     split_list(getattr(row, "refs", "")), _text_cell(getattr(row, "basis", "")))
 
 
 def hazards_table(hazards: Sequence[CaseHazard]) -> Any:

@@ -130,7 +130,7 @@ def case_notes_from(timeline: Timeline, scored: Sequence[ScoredNote], *,
 
 
 def case_events(events: Iterable[NoteEvent]) -> tuple[CaseEvent, ...]:
-    return tuple(CaseEvent(e.category, e.event, e.tier, e.about, e.refs) for e in events)
+    return tuple(CaseEvent(e.category, e.event, e.tier, e.about, e.refs, e.basis) for e in events)
 
 
 @dataclass
