@@ -134,6 +134,19 @@ def test_equipment_and_classification_words_alone_stay_context(finder: MentionFi
     assert finder.find(text) == []
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("no water at all from any tap since she got up", [("no water", "no_water")]),
+    ("Tenant has no water.", [("no water", "no_water")]),
+    ("no water supply to block D", [("no water supply", "no_water")]),
+    ("Checked loft, no water ingress found.", [("water ingress", "leak")]),
+    ("Ceiling below checked - dry, no water damage.", [("water damage", "leak")]),
+])
+def test_no_water_is_the_supply_unless_a_finding_follows(
+        finder: MentionFinder, text: str, expected: list[tuple[str, str]]) -> None:
+    """"No water ingress" denies a leak; it is not a home without water (session 23)."""
+    assert [(m.term, m.term_id) for m in finder.find(text)] == expected
+
+
 def test_asb_means_asbestos_only_next_to_survey_words(finder: MentionFinder) -> None:
     assert terms(finder, "asb survey booked for the void") == [("asb", "asbestos")]
     assert terms(finder, "suspected asb in soffit") == [("asb", "asbestos")]
