@@ -438,10 +438,10 @@ def _retells(note: CaseNote, category: str, latest: _Episode, names: Sequence[st
     no report and no recurrence) and it books nothing, as in a complaint or a councillor's
     letter that tells the story ("on New Year's Day ... the gas fire was spilling fumes"). It
     opens no episode; "smell of gas in hall, P1 raised" still does."""
-    return latest.urgency == "emergency" and not {"recurrence", "booked"}.intersection(
-        names) and any(
-        event.category == category and event.event == "reported" and event.basis == "verdict"
-        for event in note.events or ())
+    if latest.urgency != "emergency" or {"recurrence", "booked"}.intersection(names):
+        return False
+    return any(event.category == category and event.event == "reported"
+               and event.basis == "verdict" for event in note.events or ())
 
 
 def _reopened(latest: _Episode, note: CaseNote) -> _Episode | None:
