@@ -97,7 +97,7 @@ def features(rows: list[dict]) -> list[tuple[str, str, list[float], list[float]]
         loose = next((c for c in row["cands"] if not c["category"]), None)
         opened = [c for c, (is_open, _, _) in row["state"].items() if is_open]
         recent = max(opened, key=lambda c: row["state"][c][1]) if opened else None
-        refs = set().union(*(c["refs"] for c in row["cands"])) if row["cands"] else set()
+        refs = set().union(*(c["refs"] for c in row["cands"]))
         for category in sorted(set(row["state"]) | set(by_category)):
             mine, state = by_category.get(category), row["state"].get(category)
             others = [c for k, c in by_category.items() if k != category]
@@ -134,7 +134,7 @@ def main() -> int:
                  for t in load_timelines(TIMELINES / name)]
     read, raw = first_stage(timelines, train_events.scored_notes(timelines))
     rows = {t.case: features(raw[t.case]) for t in timelines}
-    predicted: dict[tuple[str, str], Any] = {}
+    predicted: dict[str, dict[str, Any]] = defaultdict(dict)  # note id -> category -> P
     for held in sorted({t.writer for t in timelines}):
         train = [r for t in timelines if t.writer != held for r in rows[t.case]]
         test = [r for t in timelines if t.writer == held for r in rows[t.case]]
@@ -147,7 +147,8 @@ def main() -> int:
                      if args.model == "hgb" else LogisticRegression(C=1.0, max_iter=2000))
             model.fit(x, y[:, j])
             probabilities[:, j] = model.predict_proba(np.array([r[2] for r in test]))[:, 1]
-        predicted.update({(r[0], r[1]): p for r, p in zip(test, probabilities, strict=True)})
+        for r, p in zip(test, probabilities, strict=True):
+            predicted[r[0]][r[1]] = p
     for name, readings in (("the reader", read), ("with the second stage", None)):
         result = CaseEvaluation(event_counts={e: Counter() for e in EVENT_NAMES})
         for timeline in timelines:
@@ -162,8 +163,7 @@ def main() -> int:
 
 
 def _second(note: Any, predicted: dict, args: argparse.Namespace) -> Any:
-    mine = {category: p for (note_id, category), p in predicted.items()
-            if note_id == note.note_id}
+    mine = predicted.get(note.note_id, {})
 
     def kept(event: NoteEvent) -> bool:
         if event.event not in STOPPING:
