@@ -241,6 +241,23 @@ def test_vulnerability_cues_are_reported_per_note(finder: MentionFinder) -> None
                                             "mental_health"}
 
 
+@pytest.mark.parametrize(("text", "groups"), [
+    ("Ms Okafor rang, no heating since Friday.", set()),
+    ("MS SMITH RANG RE HEATING", set()),
+    ("Tenant has MS, struggles with stairs.", {"disability"}),
+    ("MR B HAS MS", {"disability"}),
+    ("No children in the household and she is not pregnant.", set()),
+    ("no health issues or support needs disclosed, not vulnerable", set()),
+    ("No kids. Grandson (4) stays weekends.", {"child"}),
+])
+def test_a_title_or_a_denial_is_not_a_vulnerability(finder: MentionFinder, text: str,
+                                                     groups: set[str]) -> None:
+    """"Ms" is a title, not multiple sclerosis: "MS" is the illness after "has", "with" or
+    "diagnosed" (in capitals, so an all-capitals note's "MS SMITH" is a title too);
+    "no children", "not pregnant" and "not vulnerable" deny the group they name."""
+    assert finder.analyse(text).vulnerability_groups == groups
+
+
 def test_batch_streams_in_order_and_matches_single(finder: MentionFinder) -> None:
     notes = [("a", "smell of gas"), ("b", ""), ("c", "no mould seen"), ("d", "nothing here")]
     batch = list(finder.analyse_many(iter(notes)))
