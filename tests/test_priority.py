@@ -96,6 +96,16 @@ def test_the_vulnerability_factor_is_capped() -> None:
      "unknown key 'wrods'"),
     ({"rules": [{"categories": ["water"], "raise_to": "emergency", "also_words": ["thru"]}]},
      "also_words needs words"),
+    ({"rules": [{"categories": ["fire"], "raise_to": "emergency", "lower_to": "significant"}]},
+     "give one of raise_to .* or lower_to"),
+    ({"rules": [{"categories": ["fire"], "words": ["fire"]}]}, "give one of raise_to"),
+    ({"rules": [{"categories": ["fire"], "lower_to": "low"}]}, "lower_to must be one of"),
+    ({"rules": [{"categories": ["water"], "raise_to": "emergency", "words": ["ceiling"],
+                 "within": 3}]}, "within is how many words apart .* with also_words"),
+    ({"rules": [{"categories": ["water"], "raise_to": "emergency", "words": ["ceiling"],
+                 "also_words": ["thru"], "within": 0}]}, "a whole number of 1 or more"),
+    ({"rules": [{"categories": ["fire"], "lower_to": "significant", "terms": "fire"}]},
+     "terms must be a list of hazard term ids"),
     ({"stated_age": {"group": "old", "from": 65}}, "group must be one of"),
     ({"stated_age": {"group": "elderly", "from": "65"}}, "from must be a whole number"),
     ({"stated_age": {"group": "elderly", "form": 65}}, 'expected {"group"'),
@@ -139,6 +149,50 @@ def test_a_soft_floor_or_a_trip_is_a_defect_and_only_a_collapse_an_emergency(
     """The terms' own tiers: a floor gone soft is investigated, a ceiling down is made safe."""
     (mention,) = finder.find(text)
     assert TABLE.tier(mention.term_id, mention.category, frozenset(), text)[0] == tier
+
+
+@pytest.mark.parametrize(("text", "term_id", "tier", "rule"), [
+    ("Big diagonal crack in the kitchen ceiling, plaster bowing slightly.", "ceiling_collapse",
+     "significant", "ceiling_not_falling"),
+    ("Plasterboard above sink saturated and sagging approx 1m sq, not down.",
+     "ceiling_collapse", "significant", "ceiling_not_falling"),
+    ("bedroom ceiling bowing badly, looks like it could come down", "ceiling_collapse",
+     "emergency", None),
+    ("Thinks the gutter above is overflowing, water pours down the front of the house.",
+     "flood", "significant", "gutter_overflowing"),
+    ("overflowing toilet, water over the bathroom floor", "flood", "emergency", None),
+    ("Gutter overflowing and water now coming through the bedroom ceiling.", "leak",
+     "emergency", "water_through_ceiling"),
+    ("Flat v cluttered, would be hard to get out in a fire.", "fire", "significant", "fire_if"),
+    ("small fire in the kitchen last night, out now", "fire", "emergency", None),
+    ("mould round bathroom ceiling & on window frame, and toilet cistern keeps leaking onto "
+     "floor, towels down", "leak", "significant", None),
+    ("leak from the flat above coming through the kitchen ceiling", "leak", "emergency",
+     "water_through_ceiling"),
+])
+def test_a_sentence_that_says_the_hazard_is_milder_lowers_its_terms_tier(
+        finder: MentionFinder, text: str, term_id: str, tier: str, rule: str | None) -> None:
+    """Lowering rules read the sentence first: a ceiling bowing slightly or not down is a
+    defect, a gutter overflowing outside is not a flood, a fire that might happen is not a fire;
+    a raising rule (water through a ceiling) still raises after them, and only where its
+    words stand near each other."""
+    tiers = {TABLE.tier(m.term_id, m.category, frozenset(), text)
+             for m in finder.find(text) if m.term_id == term_id}
+    assert tiers == {(tier, rule)}
+
+
+def test_a_lowering_rule_never_raises_and_a_raising_rule_never_lowers(tmp_path: Path) -> None:
+    path = tmp_path / "urgency.json"
+    path.write_text(json.dumps({"tiers": {"fire": "emergency", "smoke_alarm": "standard"},
+                                "rules": [{"id": "down", "categories": ["fire"],
+                                           "words": ["maybe"], "lower_to": "significant"},
+                                          {"id": "up", "categories": ["fire"],
+                                           "words": ["maybe"], "raise_to": "significant"}]}),
+                    encoding="utf-8")
+    table = load_urgency(path)
+    assert table.tier("fire", "fire", frozenset(), "maybe a fire") == ("significant", "down")
+    assert table.tier("smoke_alarm", "fire", frozenset(), "maybe") == ("significant", "up")
+    assert table.tier("fire", "fire", frozenset(), "a fire") == ("emergency", None)
 
 
 def test_a_bad_reach_names_the_choices(tmp_path: Path) -> None:
@@ -196,47 +250,65 @@ def test_the_scorer_gives_urgency_and_priority_as_the_tables_do() -> None:
     assert mentions["urgency"].fillna("").tolist() == [m.urgency for m in note.mentions]
 
 
-_RULE_WORDS = sorted({w for rule in TABLE.rules for w in rule.words} | {"no", "not"})
+_RULE_WORDS = sorted({w for rule in TABLE.rules for w in rule.words | rule.also_words}
+                     | {"no", "not"})
+_TERMS = sorted({t for rule in TABLE.rules for t in rule.terms} | {"term"})
 
 
 def _tier_by_word_list(term_id: str, category: str, groups: frozenset[str],
                        sentence: str) -> tuple[str, str | None]:
-    """The rules as written: a rule's words (and its also-words) are looked up in the
-    sentence's word list, less the words a "no" or "not" stands in the two words before."""
+    """The rules as written: a rule's words and phrases (and its also-words) are looked up in
+    the sentence's word list, less those a denial stands in the two words before; the
+    lowering rules first, then the raising ones."""
     import re
 
-    tokens = [w.lower() for w in re.findall(r"[^\W_]+(?:[&'’][^\W_]+)?", sentence)]
+    def split(text: str) -> list[str]:
+        return [w.lower() for w in re.findall(r"[^\W_]+(?:[&'’][^\W_]+)?", text)]
+
+    tokens = split(sentence)
     denials = {"no", "not", "without", "nothing", "never", "nor", "isn't", "wasn't", "aren't",
                "don't", "doesn't", "didn't", "hasn't"}
-    words = {w for i, w in enumerate(tokens) if denials.isdisjoint(tokens[max(0, i - 2):i])}
+
+    def places(phrases: frozenset[str]) -> set[int]:
+        return {i for phrase in phrases for i in range(len(tokens))
+                if tokens[i:i + len(split(phrase))] == split(phrase)
+                and denials.isdisjoint(tokens[max(0, i - 2):i])}
+
+    def holds(rule: object) -> bool:
+        if category not in rule.categories or (rule.terms and term_id not in rule.terms):
+            return False
+        if rule.vulnerability and rule.vulnerability.isdisjoint(groups):
+            return False
+        found = places(rule.words) if rule.words else {-1}
+        beside = places(rule.also_words) if rule.also_words else found
+        return bool(found) and any(rule.within is None or abs(i - j) <= rule.within
+                                   for i in found for j in beside)
+
     tier, rule_id = TABLE.tiers.get(term_id, "standard"), None
     for rule in TABLE.rules:
-        if category not in rule.categories:
-            continue
-        if rule.vulnerability and rule.vulnerability.isdisjoint(groups):
-            continue
-        if rule.words and rule.words.isdisjoint(words):
-            continue
-        if rule.also_words and rule.also_words.isdisjoint(words):
-            continue
-        if TIER_WEIGHT[rule.raise_to] > TIER_WEIGHT[tier]:
+        if rule.lower_to and TIER_WEIGHT[rule.lower_to] < TIER_WEIGHT[tier] and holds(rule):
+            tier, rule_id = rule.lower_to, rule.id
+    for rule in TABLE.rules:
+        if rule.raise_to and TIER_WEIGHT[rule.raise_to] > TIER_WEIGHT[tier] and holds(rule):
             tier, rule_id = rule.raise_to, rule.id
     return tier, rule_id
 
 
 @given(words=st.lists(st.one_of(st.sampled_from(_RULE_WORDS), st.text(max_size=5)),
-                      max_size=6),
+                      max_size=8),
        gaps=st.lists(st.sampled_from([" ", "", "'", "&", "-", "_", "K", "\u212a", "'s "]),
-                     min_size=6, max_size=6),
+                     min_size=8, max_size=8),
        casing=st.sampled_from([str, str.upper, str.title]),
        category=st.sampled_from(sorted({c for rule in TABLE.rules for c in rule.categories})),
+       term_id=st.sampled_from(_TERMS),
        groups=st.frozensets(st.sampled_from(sorted(PRIORITY_GROUPS))))
 def test_a_rule_word_counts_only_as_a_word_of_the_sentence(
-        words: list[str], gaps: list[str], casing: object, category: str,
+        words: list[str], gaps: list[str], casing: object, category: str, term_id: str,
         groups: frozenset[str]) -> None:
     """The quick check for a rule's words (anywhere in the lower-cased sentence) never
-    changes a tier: a word counts only as one of the sentence's words, as the rules say."""
+    changes a tier: a word or phrase counts only as words of the sentence, as the rules say,
+    within the reach the rule gives its also-words."""
     joined = "".join(w + g for w, g in zip(words, gaps, strict=False))
     sentence = casing(joined)  # type: ignore[operator]
-    assert TABLE.tier("term", category, groups, sentence) == _tier_by_word_list(
-        "term", category, groups, sentence)
+    assert TABLE.tier(term_id, category, groups, sentence) == _tier_by_word_list(
+        term_id, category, groups, sentence)

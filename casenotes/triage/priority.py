@@ -3,7 +3,9 @@
 Each hazard term has an urgency tier (``emergency``, ``significant`` or ``standard``, after
 Awaab's Law) in ``resources/urgency.json``; rules there raise a tier when a vulnerable resident
 is noted (by the vulnerability lexicon, or by an age the note states: "she is 79") or symptoms
-are named near the mention. A note's priority combines, for its strongest
+are named near the mention, and lower a term's own tier where the sentence says it is milder
+than the term ("bowing slightly", "not down", a gutter overflowing outside, "hard to get out in
+a fire"). A note's priority combines, for its strongest
 mention, the probability of risk, the tier and the vulnerability noted:
 
     priority = 100 x max over mentions of  P(risk) x tier weight / 3  x  vulnerability factor / 2
@@ -39,20 +41,24 @@ _WORD = re.compile(r"[^\W_]+(?:[&'’][^\W_]+)?")
 
 @dataclass(frozen=True, slots=True)
 class UrgencyRule:
-    """Raise a mention's tier to ``raise_to`` when its category is one of ``categories`` and
-    (if given) a vulnerability group of the note is in ``vulnerability`` and (if given) a word
-    of its sentence is in ``words`` with no denial in the two words before it ("not crumbling,
-    no dust" raises nothing), and (if given) a word of ``also_words`` too ("ceiling" and
-    "through")."""
+    """Raise a mention's tier to ``raise_to`` (or lower its term's own tier to ``lower_to``)
+    when its category is one of ``categories``, its term one of ``terms`` (if given), a
+    vulnerability group of the note is in ``vulnerability`` (if given), a word or phrase of
+    its sentence is in ``words`` (if given) with no denial in the two words before it ("not
+    crumbling, no dust" raises nothing), and a word of ``also_words`` too (if given: "ceiling"
+    and "through"), at most ``within`` words from it (if given)."""
 
     id: str
     categories: frozenset[str]
-    raise_to: Urgency
+    raise_to: Urgency | None = None
+    lower_to: Urgency | None = None
     vulnerability: frozenset[str] = frozenset()
     words: frozenset[str] = frozenset()
     also_words: frozenset[str] = frozenset()
     #: Where the words are read: the mention's ``sentence`` or the whole ``note``.
     reach: Literal["sentence", "note"] = "sentence"
+    terms: frozenset[str] = frozenset()
+    within: int | None = None
     description: str = ""
 
 
@@ -96,31 +102,46 @@ class UrgencyTable:
             if not isinstance(raw, dict):
                 raise LexiconError(f"{where}: expected an object")
             allowed = {"id", "description", "categories", "vulnerability", "words",
-                       "also_words", "reach", "raise_to"}
+                       "also_words", "reach", "raise_to", "lower_to", "terms", "within"}
             extra = set(raw) - allowed
             if extra:
                 raise LexiconError(f"{where}: unknown key {sorted(extra)[0]!r}; allowed: "
                                    f"{', '.join(sorted(allowed))}")
-            if raw.get("raise_to") not in URGENCIES:
-                raise LexiconError(f"{where}: raise_to must be one of {', '.join(URGENCIES)}")
+            if ("raise_to" in raw) == ("lower_to" in raw):
+                raise LexiconError(f"{where}: give one of raise_to (the rule raises a tier) or "
+                                   "lower_to (it lowers the term's own tier)")
+            direction = "raise_to" if "raise_to" in raw else "lower_to"
+            if raw[direction] not in URGENCIES:
+                raise LexiconError(f"{where}: {direction} must be one of {', '.join(URGENCIES)}")
             if raw.get("reach", "sentence") not in ("sentence", "note"):
                 raise LexiconError(f"{where}: reach must be 'sentence' (the mention's, the "
                                    "default) or 'note'")
             if raw.get("also_words") and not raw.get("words"):
                 raise LexiconError(f"{where}: also_words needs words (the rule holds when the "
                                    "sentence has one of each)")
+            within = raw.get("within")
+            if within is not None and (not raw.get("also_words") or not isinstance(within, int)
+                                       or isinstance(within, bool) or within < 1):
+                raise LexiconError(f"{where}: within is how many words apart a word and an "
+                                   "also-word may stand: a whole number of 1 or more, with "
+                                   "also_words")
             categories = raw.get("categories") or []
             bad = [c for c in categories if c not in CATEGORIES]
             if not categories or bad:
                 raise LexiconError(f"{where}: categories must be hazard categories "
                                    f"({', '.join(CATEGORIES)})")
+            terms = raw.get("terms") or []
+            if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+                raise LexiconError(f"{where}: terms must be a list of hazard term ids")
             rules.append(UrgencyRule(
                 id=str(raw.get("id") or f"rule{number}"), categories=frozenset(categories),
-                raise_to=cast(Urgency, raw["raise_to"]),
+                raise_to=cast("Urgency | None", raw.get("raise_to")),
+                lower_to=cast("Urgency | None", raw.get("lower_to")),
                 vulnerability=frozenset(raw.get("vulnerability") or ()),
                 words=frozenset(w.lower() for w in raw.get("words") or ()),
                 also_words=frozenset(w.lower() for w in raw.get("also_words") or ()),
                 reach=cast(Literal["sentence", "note"], raw.get("reach", "sentence")),
+                terms=frozenset(terms), within=within,
                 description=str(raw.get("description", ""))))
         return cls(dict(tiers), tuple(rules), _stated_age(data.get("stated_age"), source))
 
@@ -128,29 +149,52 @@ class UrgencyTable:
              sentence: str, note: str = "") -> tuple[Urgency, str | None]:
         """The tier of a risk mention and the rule that set it (None: the term's own).
 
-        ``vulnerability`` holds the note's groups; ``note``, the whole note, is read by the
-        rules whose ``reach`` is the note, and for a stated age when a rule of the category
-        asks for its group and the lexicon noted none of the rule's groups.
+        The term's own tier is lowered by the lowering rules that hold, then raised by the
+        raising rules that hold. ``vulnerability`` holds the note's groups; ``note``, the
+        whole note, is read by the rules whose ``reach`` is the note, and for a stated age
+        when a rule of the category asks for its group and the lexicon noted none of the
+        rule's groups.
         """
         tier = self.tiers.get(term_id, "standard")
         rule_id = None
+        rules = self._rules_by_category.get(category, ())
+        if not rules:
+            return tier, rule_id
         groups = vulnerability if isinstance(vulnerability, (set, frozenset)) \
             else set(vulnerability)
         read: dict[str, _Words] = {}  # the sentence's and the note's words, as rules ask
-        for rule in self._rules_by_category.get(category, ()):
-            if rule.vulnerability and rule.vulnerability.isdisjoint(groups) \
-                    and not self._age_group_of(rule, note):
-                continue
-            if rule.words:
-                reach = rule.reach if note else "sentence"
-                words = read.get(reach) or read.setdefault(
-                    reach, _Words(note if reach == "note" else sentence))
-                wanted, also = self._word_patterns[rule.id]
-                if not (words.has_any(wanted) and (also is None or words.has_any(also))):
-                    continue
-            if TIER_WEIGHT[rule.raise_to] > TIER_WEIGHT[tier]:
+        for rule in rules:
+            if rule.lower_to is not None and TIER_WEIGHT[rule.lower_to] < TIER_WEIGHT[tier] \
+                    and self._holds(rule, term_id, groups, sentence, note, read):
+                tier, rule_id = rule.lower_to, rule.id
+        for rule in rules:
+            if rule.raise_to is not None and TIER_WEIGHT[rule.raise_to] > TIER_WEIGHT[tier] \
+                    and self._holds(rule, term_id, groups, sentence, note, read):
                 tier, rule_id = rule.raise_to, rule.id
         return tier, rule_id
+
+    def _holds(self, rule: UrgencyRule, term_id: str, groups: Iterable[str], sentence: str,
+               note: str, read: dict[str, _Words]) -> bool:
+        """Whether ``rule`` holds for a mention of ``term_id`` (its category already matched);
+        ``read`` keeps the words of the sentence and the note once read."""
+        if rule.terms and term_id not in rule.terms:
+            return False
+        if rule.vulnerability and rule.vulnerability.isdisjoint(groups) \
+                and not self._age_group_of(rule, note):
+            return False
+        if not rule.words:
+            return True
+        reach = rule.reach if note else "sentence"
+        words = read.get(reach) or read.setdefault(
+            reach, _Words(note if reach == "note" else sentence))
+        wanted, also = self._word_patterns[rule.id]
+        found = words.places(wanted)
+        if not found or also is None:
+            return bool(found)
+        beside = words.places(also)
+        if rule.within is None:
+            return bool(beside)
+        return any(abs(i - j) <= rule.within for i in found for j in beside)
 
     def _age_group_of(self, rule: UrgencyRule, note: str) -> bool:
         """Whether the note states an age that notes one of the rule's groups."""
@@ -159,10 +203,10 @@ class UrgencyTable:
             and _states_age_from(note, age.from_age)
 
     @cached_property
-    def _word_patterns(self) -> dict[str, tuple[re.Pattern[str], re.Pattern[str] | None]]:
-        """For each rule with words, the regexes of its words and of its also-words."""
-        return {rule.id: (_words_pattern(rule.words),
-                          _words_pattern(rule.also_words) if rule.also_words else None)
+    def _word_patterns(self) -> dict[str, tuple[_RuleWords, _RuleWords | None]]:
+        """For each rule with words, its words and its also-words, ready to look up."""
+        return {rule.id: (_RuleWords.of(rule.words),
+                          _RuleWords.of(rule.also_words) if rule.also_words else None)
                 for rule in self.rules if rule.words}
 
     @cached_property
@@ -197,40 +241,46 @@ def _states_age_from(note: str, from_age: int) -> bool:
     return states_age_from(note, from_age)
 
 
+@dataclass(frozen=True, slots=True)
+class _RuleWords:
+    """A rule's words and phrases: a regex that finds any of them in the lower-cased text (the
+    quick check: most sentences have none) and each as its words, by its first word."""
+
+    quick: re.Pattern[str]
+    by_first: dict[str, tuple[tuple[str, ...], ...]]
+
+    @classmethod
+    def of(cls, phrases: frozenset[str]) -> _RuleWords:
+        split = sorted({tuple(_WORD.findall(p)) for p in phrases if _WORD.search(p)})
+        by_first: dict[str, list[tuple[str, ...]]] = {}
+        for words in split:
+            by_first.setdefault(words[0], []).append(words)
+        quick = re.compile("|".join(map(re.escape, sorted(
+            phrases, key=lambda w: (-len(w), w)))))
+        return cls(quick, {first: tuple(found) for first, found in by_first.items()})
+
+
 class _Words:
-    """A sentence (or note), lower-cased once, as the rules read it: a rule word counts where it
-    stands as a whole word with no denial in the two words before it."""
+    """A sentence (or note), lower-cased once, as the rules read it: a rule word or phrase counts
+    where it stands as whole words with no denial in the two words before it."""
 
     def __init__(self, text: str) -> None:
         self.lowered = text.lower()
+        self._words: list[str] | None = None
 
-    def has_any(self, pattern: re.Pattern[str]) -> bool:
-        """Whether a word of ``pattern`` (from :func:`_words_pattern`) stands in the text as one
-        of its words with no denial in the two words before it. Only the words around each
-        match are split, from a space (never inside a word) at least ``_DENIAL_REACH``
-        characters before it."""
-        lowered = self.lowered
-        for match in pattern.finditer(lowered):
-            start = match.start()
-            begin = max(0, lowered.rfind(" ", 0, max(0, start - _DENIAL_REACH)))
-            stop = lowered.find(" ", match.end())
-            words = [(word.start(), word.group()) for word in _WORD.finditer(
-                lowered, begin, len(lowered) if stop < 0 else stop)]
-            at = next((i for i, (where, _) in enumerate(words) if where == start), None)
-            if at is not None and words[at][1] == match.group() and \
-                    _DENIALS.isdisjoint(word for _, word in words[max(0, at - 2):at]):
-                return True
-        return False
-
-
-def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
-    """A regex finding ``words`` anywhere (longest first, so "drilled" is not cut to "drill");
-    :meth:`_Words.has_any` keeps those that stand as words."""
-    return re.compile("|".join(map(re.escape, sorted(words, key=lambda w: (-len(w), w)))))
-
-
-#: How far before a rule word its two words before are looked for (characters).
-_DENIAL_REACH: Final = 80
+    def places(self, rule_words: _RuleWords) -> list[int]:
+        """The word positions where one of the rule's words or phrases starts, as whole words,
+        with no denial in the two words before it. The text is split into words only when the
+        quick regex finds one of them in it."""
+        if rule_words.quick.search(self.lowered) is None:
+            return []
+        if self._words is None:
+            self._words = _WORD.findall(self.lowered)
+        words, by_first = self._words, rule_words.by_first
+        return [at for at, word in enumerate(words)
+                if word in by_first
+                and any(tuple(words[at:at + len(phrase)]) == phrase for phrase in by_first[word])
+                and _DENIALS.isdisjoint(words[max(0, at - 2):at])]
 
 
 #: Words that deny the rule word after them ("not crumbling, no dust", "no headache").
