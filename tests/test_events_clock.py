@@ -407,8 +407,27 @@ def test_isolating_the_circuit_makes_the_inspected_fire_danger_safe() -> None:
     assert (found["fire"].clock, found["fire"].action_by) == ("met", "isolated")
 
 
+def test_isolating_the_circuit_makes_an_open_fire_danger_safe_though_the_note_names_none() -> None:
+    """"Fused spur melted ... circuit isolated, cable terminated - safe" after a report of smoke
+    and a flame from it: the electrical making safe stops the fire's clock too. Clearing a
+    fire's debris leaves the circuit's clock running."""
+    timeline = [note("2026-04-04T19:55", CaseEvent("fire", "reported", "emergency"),
+                     note_id="flame"),
+                note("2026-04-04T23:30", CaseEvent("electrical", "reported", "emergency"),
+                     CaseEvent("electrical", "made_safe", "emergency"), note_id="isolated")]
+    found = hazards(timeline, "2026-04-10")
+    assert (found["fire"].clock, found["fire"].action_by) == ("met", "isolated")
+    cleared = [note("2026-04-04T19:55", CaseEvent("fire", "reported", "emergency"),
+                    CaseEvent("electrical", "reported", "emergency"), note_id="scorched"),
+               note("2026-04-05T09:00", CaseEvent("fire", "made_safe"), note_id="debris out")]
+    found = hazards(cleared, "2026-04-10")
+    assert found["fire"].clock == "met"
+    assert (found["electrical"].clock, found["electrical"].action_by) == ("overdue", "")
+
+
 def test_a_making_safe_stops_no_other_hazard_the_note_did_not_look_at() -> None:
-    """Capping the gas says nothing of an alarm the note never inspected, nor of damp."""
+    """Capping the gas says nothing of an alarm the note never inspected (its carbon monoxide may
+    come from a stove or a neighbour's flue), nor of damp."""
     timeline = [note("2025-12-24T19:05", CaseEvent("carbon_monoxide", "reported", "emergency"),
                      mould("reported"), note_id="alarm"),
                 note("2025-12-24T22:40", gas("made_safe"), note_id="capped")]

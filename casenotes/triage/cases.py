@@ -155,8 +155,16 @@ SAME_BREAKDOWN: Final[dict[str, tuple[str, frozenset[str]]]] = {
 }
 #: Hazards with one source: making the appliance or circuit safe makes both safe ("boiler
 #: ID, condemned & disconnected, capped" ends the carbon monoxide danger the engineer
-#: inspected; isolating a burnt socket ends the fire danger from it).
+#: inspected; isolating a burnt socket ends the fire danger from it, reported or inspected
+#: there or still open: "fused spur melted ... circuit isolated, cable terminated - safe"
+#: after a report of smoke and a flame from it).
 ONE_SOURCE: Final = (frozenset({"gas", "carbon_monoxide"}), frozenset({"electrical", "fire"}))
+#: A source whose making safe ends an open danger of another hazard even where the note does
+#: not name it: isolating the circuit that burned or smoked ("fused spur melted ... circuit
+#: isolated, cable terminated - safe") ends the fire danger reported from it. Not the other way
+#: (a fire's debris cleared leaves the circuit live), and not gas for carbon monoxide, whose
+#: alarm may have another source (a solid-fuel stove, a neighbour's flue).
+MAKES_SAFE: Final[dict[str, str]] = {"electrical": "fire"}
 #: Events that stop the clock, by the hazard's deadline rule.
 CLOCK_STOPPING: Final[dict[str, frozenset[str]]] = {
     "emergency": frozenset({"made_safe", "works_done", "resolved"}),
@@ -328,6 +336,9 @@ def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
             for other, episode in open_episodes.items():
                 if other not in by_category and _closes_with(category, episode):
                     by_category[other][name] = by_category[category][name]
+    for source, danger in MAKES_SAFE.items():  # "circuit isolated": its fire danger is safe
+        if "made_safe" in by_category.get(source, {}) and danger in open_episodes:
+            by_category[danger].setdefault("made_safe", by_category[source]["made_safe"])
     return by_category
 
 
