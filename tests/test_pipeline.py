@@ -52,6 +52,7 @@ def terms(finder: MentionFinder, text: str) -> list[tuple[str, str]]:
     ("boiler broken down again", "boiler broken down", "cold"),
     ("mice droppings behind the cooker", "mice droppings", "pests"),
     ("bed bugs in the mattress", "bed bugs", "pests"),
+    ("brigade out in the night for a chimney fire", "chimney fire", "fire"),
 ])
 def test_each_category_is_found(finder: MentionFinder, text: str, term: str,
                                 category: str) -> None:
@@ -77,6 +78,8 @@ def test_each_category_is_found(finder: MentionFinder, text: str, term: str,
     "ASB case opened re noise",
     "asb reported by neighbour",
     "ASB",
+    "visible debris wet-wiped and bagged",
+    "surfaces wet wiped, H-vac clean of the landing",
 ])
 def test_lookalikes_never_match(finder: MentionFinder, text: str) -> None:
     assert finder.find(text) == []
