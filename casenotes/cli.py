@@ -724,6 +724,9 @@ def evaluate_cases_command(
         "--show-wrong", help="List every hazard whose clock or state is wrong.")] = False,
     json_out: Annotated[Path | None, typer.Option(
         "--json", dir_okay=False, help="Also write the figures here as JSON.")] = None,
+    by_writer: Annotated[bool, typer.Option(
+        "--by-writer", help="Also give each writer's figures (the timelines' 'writer'), after "
+        "the pooled ones; with --json, under 'by_writer'.")] = False,
 ) -> None:
     """How well the clock reads labelled timelines: clock state, open/resolved, and events."""
     from .events import EventReader, default_event_reader, load_event_model, load_event_rules
@@ -748,10 +751,18 @@ def evaluate_cases_command(
     scorer.events = reader
     result = evaluate_timelines(cases, scorer)
     typer.echo(format_evaluation(result))
+    figures = result.to_dict()
+    if by_writer:
+        writers = sorted({case.writer for case in cases}, key=lambda w: (len(w), w))
+        figures["by_writer"] = {}
+        for writer in writers:
+            own = evaluate_timelines([case for case in cases if case.writer == writer], scorer)
+            typer.echo(f"\n== {writer}\n{format_evaluation(own)}")
+            figures["by_writer"][writer] = own.to_dict()
     if json_out is not None:
         from .io.tables import write_text_atomically
 
-        write_text_atomically(json_out, json.dumps(result.to_dict(), indent=1) + "\n")
+        write_text_atomically(json_out, json.dumps(figures, indent=1) + "\n")
     if show_wrong and result.wrong:
         typer.echo("\nwrong:")
         for line in result.wrong:

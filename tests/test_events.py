@@ -477,6 +477,25 @@ def test_evaluate_cases_prints_the_clock_figures_on_timelines(tmp_path: Path) ->
                                      result.stdout.splitlines())
 
 
+def test_evaluate_cases_by_writer_gives_each_writers_figures_after_the_pooled_ones(
+        tmp_path: Path) -> None:
+    lines = (ROOT / "data" / "samples" / "timelines" / "train.jsonl").read_text().splitlines()
+    chosen = [line for line in lines if json.loads(line)["writer"] == "W1"][:3] \
+        + [line for line in lines if json.loads(line)["writer"] == "W10"][:2]
+    sample, figures = tmp_path / "two-writers.jsonl", tmp_path / "figures.json"
+    sample.write_text("\n".join(chosen) + "\n")
+    result = CliRunner().invoke(app, ["evaluate-cases", str(sample), "--by-writer",
+                                      "--json", str(figures)])
+    assert result.exit_code == 0, result.output
+    pooled, _, rest = result.stdout.partition("\n== W1\n")
+    assert "clock state right" in pooled and "== W10" in rest
+    assert rest.index("clock state right") < rest.index("== W10")  # W1 first, then W10
+    data = json.loads(figures.read_text())
+    assert list(data["by_writer"]) == ["W1", "W10"]
+    assert [data["by_writer"][w]["timelines"] for w in ("W1", "W10")] == [3, 2]
+    assert sum(own["hazards"] for own in data["by_writer"].values()) == data["hazards"]
+
+
 def test_the_report_links_each_clock_verdict_to_its_notes(
         clock_report: Callable[[dict[str, list[str]]], str]) -> None:
     page = clock_report({
