@@ -731,7 +731,12 @@ def evaluate_cases_command(
     """How well the clock reads labelled timelines: clock state, open/resolved, and events."""
     from .events import EventReader, default_event_reader, load_event_model, load_event_rules
     from .scoring import build_scorer
-    from .triage.timelines import evaluate_timelines, format_evaluation, load_timelines
+    from .triage.timelines import (
+        evaluate_timelines,
+        evaluate_timelines_by_writer,
+        format_evaluation,
+        load_timelines,
+    )
 
     if json_out is not None and not json_out.parent.is_dir():
         raise _fail(f"{json_out.parent}: no such folder for --json; create it first", code=2)
@@ -749,16 +754,16 @@ def evaluate_cases_command(
         reader = EventReader(load_event_rules(), load_event_model(events_model))
     scorer = build_scorer(model)
     scorer.events = reader
-    result = evaluate_timelines(cases, scorer)
+    if by_writer:
+        result, writers = evaluate_timelines_by_writer(cases, scorer)
+    else:
+        result, writers = evaluate_timelines(cases, scorer), {}
     typer.echo(format_evaluation(result))
     figures = result.to_dict()
+    for writer, own in writers.items():
+        typer.echo(f"\n== {writer}\n{format_evaluation(own)}")
     if by_writer:
-        writers = sorted({case.writer for case in cases}, key=lambda w: (len(w), w))
-        figures["by_writer"] = {}
-        for writer in writers:
-            own = evaluate_timelines([case for case in cases if case.writer == writer], scorer)
-            typer.echo(f"\n== {writer}\n{format_evaluation(own)}")
-            figures["by_writer"][writer] = own.to_dict()
+        figures["by_writer"] = {writer: own.to_dict() for writer, own in writers.items()}
     if json_out is not None:
         from .io.tables import write_text_atomically
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
@@ -247,13 +247,35 @@ def system_events(hazards: Sequence[CaseHazard], notes: Sequence[CaseNote],
 
 def evaluate_timelines(timelines: Sequence[Timeline], scorer: Any) -> CaseEvaluation:
     """Score every note of every timeline, roll each case up at its ``as_of`` and compare."""
-    result = CaseEvaluation(event_counts={e: Counter() for e in EVENT_NAMES})
+    result = _evaluation()
+    for timeline, notes, hazards in _read_timelines(timelines, scorer):
+        _compare(timeline, notes, hazards, result)
+    return result
+
+
+def evaluate_timelines_by_writer(timelines: Sequence[Timeline], scorer: Any,
+                                 ) -> tuple[CaseEvaluation, dict[str, CaseEvaluation]]:
+    """As :func:`evaluate_timelines`, and each writer's figures beside the pooled ones (writers
+    in the order W1, W2, ..., W10); every note is scored once."""
+    pooled, by_writer = _evaluation(), dict[str, CaseEvaluation]()
+    for timeline, notes, hazards in _read_timelines(timelines, scorer):
+        _compare(timeline, notes, hazards, pooled)
+        _compare(timeline, notes, hazards,
+                 by_writer.setdefault(timeline.writer, _evaluation()))
+    return pooled, dict(sorted(by_writer.items(), key=lambda item: (len(item[0]), item[0])))
+
+
+def _evaluation() -> CaseEvaluation:
+    return CaseEvaluation(event_counts={e: Counter() for e in EVENT_NAMES})
+
+
+def _read_timelines(timelines: Sequence[Timeline], scorer: Any,
+                    ) -> Iterator[tuple[Timeline, list[CaseNote], list[CaseHazard]]]:
+    """Each timeline with its notes as scored and its case rolled up at its ``as_of``."""
     for timeline in timelines:
         scored = list(scorer.score_notes((n.note_id, n.text) for n in timeline.notes))
         notes = case_notes_from(timeline, scored, with_events=scorer.events is not None)
-        hazards = roll_up(notes, as_of=timeline.as_of)
-        _compare(timeline, notes, hazards, result)
-    return result
+        yield timeline, notes, roll_up(notes, as_of=timeline.as_of)
 
 
 def _compare(timeline: Timeline, notes: Sequence[CaseNote], hazards: Sequence[CaseHazard],
