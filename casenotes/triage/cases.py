@@ -155,9 +155,8 @@ SAME_BREAKDOWN: Final[dict[str, tuple[str, frozenset[str]]]] = {
 }
 #: Hazards with one source: making the appliance or circuit safe makes both safe ("boiler
 #: ID, condemned & disconnected, capped" ends the carbon monoxide danger the engineer
-#: inspected; isolating a burnt socket ends the fire danger from it, reported or inspected
-#: there or still open: "fused spur melted ... circuit isolated, cable terminated - safe"
-#: after a report of smoke and a flame from it).
+#: inspected; isolating a burnt socket ends the fire danger the electrician inspected there;
+#: see also ``MAKES_SAFE``).
 ONE_SOURCE: Final = (frozenset({"gas", "carbon_monoxide"}), frozenset({"electrical", "fire"}))
 #: A source whose making safe ends an open danger of another hazard even where the note does
 #: not name it: isolating the circuit that burned or smoked ("fused spur melted ... circuit
