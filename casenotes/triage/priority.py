@@ -255,8 +255,7 @@ class _RuleWords:
         by_first: dict[str, list[tuple[str, ...]]] = {}
         for words in split:
             by_first.setdefault(words[0], []).append(words)
-        quick = re.compile("|".join(map(re.escape, sorted(
-            phrases, key=lambda w: (-len(w), w)))))
+        quick = re.compile("|".join(map(re.escape, sorted(phrases))))  # only asks "any?"
         return cls(quick, {first: tuple(found) for first, found in by_first.items()})
 
 
