@@ -136,17 +136,13 @@ def main() -> int:
                  for t in load_timelines(TIMELINES / name)]
     read, raw = first_stage(timelines, train_events.scored_notes(timelines))
     if args.mode == "oracle":
-        result = CaseEvaluation(event_counts={e: Counter() for e in EVENT_NAMES})
-        for timeline in timelines:
-            notes = [replace(note, events=tuple(
-                [e for e in note.events if e.event not in STOPPING]
-                + [NoteEvent(note.note_id, category, event, 1.0, 0, 0)  # type: ignore[arg-type]
-                   for category, event in gold.events if event in STOPPING]))
-                for gold, note in zip(timeline.notes, read[timeline.case], strict=True)]
-            case_notes = case_notes_from(timeline, notes)
-            _compare(timeline, case_notes, roll_up(case_notes, as_of=timeline.as_of), result)
         print("== the reader with the gold's stopping and closing events")
-        print(format_evaluation(result))
+        print(format_evaluation(_evaluate(timelines, lambda timeline: [
+            replace(note, events=tuple(
+                [e for e in note.events if e.event not in STOPPING]
+                + [NoteEvent(note.note_id, category, event, 1.0, 0, 0)
+                   for category, event in gold.events if event in STOPPING]))
+            for gold, note in zip(timeline.notes, read[timeline.case], strict=True)])))
         return 0
     rows = {t.case: features(raw[t.case]) for t in timelines}
     predicted: dict[str, dict[str, Any]] = defaultdict(dict)  # note id -> category -> P
@@ -164,17 +160,23 @@ def main() -> int:
             probabilities[:, j] = model.predict_proba(np.array([r[2] for r in test]))[:, 1]
         for r, p in zip(test, probabilities, strict=True):
             predicted[r[0]][r[1]] = p
-    for name, readings in (("the reader", read), ("with the second stage", None)):
-        result = CaseEvaluation(event_counts={e: Counter() for e in EVENT_NAMES})
-        for timeline in timelines:
-            notes = read[timeline.case] if readings is not None else [
-                _second(note, predicted, args) for note in read[timeline.case]]
-            case_notes = case_notes_from(timeline, notes)
-            _compare(timeline, case_notes, roll_up(case_notes, as_of=timeline.as_of), result)
+    for name, second in (("the reader", False), ("with the second stage", True)):
+        result = _evaluate(timelines, lambda timeline, second=second: [
+            _second(note, predicted, args) if second else note
+            for note in read[timeline.case]])
         print(f"== {name} ({args.model}, {args.mode}, threshold {args.threshold}, "
               f"drop below {args.drop_below})")
         print(format_evaluation(result))
     return 0
+
+
+def _evaluate(timelines: list, notes_of: Any) -> CaseEvaluation:
+    """The clock's figures on ``timelines``, each read as ``notes_of(timeline)`` gives it."""
+    result = CaseEvaluation(event_counts={e: Counter() for e in EVENT_NAMES})
+    for timeline in timelines:
+        case_notes = case_notes_from(timeline, notes_of(timeline))
+        _compare(timeline, case_notes, roll_up(case_notes, as_of=timeline.as_of), result)
+    return result
 
 
 def _second(note: Any, predicted: dict, args: argparse.Namespace) -> Any:
