@@ -17,7 +17,7 @@ import heapq
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -33,6 +33,7 @@ from .triage.priority import TIER_WEIGHT, load_urgency
 from .types import (
     CATEGORIES,
     EVENT_NAMES,
+    NAMED_AS_PART_OF,
     OPENING_EVENTS,
     EventBasis,
     EventName,
@@ -290,7 +291,7 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
     of an event phrase."""
     hits = rules.hits(text)
     lower = _lower_same_length(text)
-    ordered = sorted(note.mentions, key=lambda m: m.mention.start)
+    ordered = _own_hazards(sorted(note.mentions, key=lambda m: m.mention.start))
     mentions = [m.mention for m in ordered]
     refs = tuple(dict.fromkeys(REFERENCE.findall(text)))[:MAX_REFS]
     if not mentions:
@@ -320,12 +321,24 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
                               (strongest.start, strongest.end),
                               tier or _term_tier(note, category, text), rules.certain, "", refs,
                               shared=len(given) > 1, words=words))
-    out.extend(_equipment_candidates(hits, contexts, given, rules.certain, refs, words))
+    named = given.keys() | {m.mention.category for m in note.mentions}
+    out.extend(_equipment_candidates(hits, contexts, named, rules.certain, refs, words))
     return out
 
 
+def _own_hazards(ordered: list[Any]) -> list[Any]:
+    """The note's scored mentions less those of a category it names only as part of another's
+    danger (``NAMED_AS_PART_OF``: "no heating or hot water" records its events about the
+    cold, not the water too)."""
+    named = {m.mention.category for m in ordered}
+    part = {category for category, (carrier, terms) in NAMED_AS_PART_OF.items()
+            if carrier in named and category in named
+            and all(m.mention.term_id in terms for m in ordered if m.mention.category == category)}
+    return [m for m in ordered if m.mention.category not in part] if part else ordered
+
+
 def _equipment_candidates(hits: Sequence[RuleHit], contexts: Mapping[int, HitContext],
-                          named: Mapping[str, Any], certain_rules: frozenset[str],
+                          named: Collection[str], certain_rules: frozenset[str],
                           refs: tuple[str, ...], words: tuple[str, ...] = (),
                           ) -> list[EventCandidate]:
     """A candidate for each category the note names only by equipment in an event phrase's

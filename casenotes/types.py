@@ -43,6 +43,14 @@ CATEGORIES: Final[tuple[Category, ...]] = get_args(Category)
 EVENT_NAMES: Final[tuple[EventName, ...]] = get_args(EventName)
 #: Events that open an episode of a hazard when none is open (the case roll-up).
 OPENING_EVENTS: Final[frozenset[str]] = frozenset({"reported", "chaser", "recurrence"})
+#: One danger named as two hazards: a note that reports no heating and no hot water (a boiler
+#: down) records its events about the cold. Where a note names the first category only through
+#: these terms and also names the second, the first has no events of its own there (the event
+#: reader) and opens no episode (the case roll-up). The hazards table still lists both; a leak
+#: beside no heating stays a water hazard.
+NAMED_AS_PART_OF: Final[dict[str, tuple[str, frozenset[str]]]] = {
+    "water": ("cold", frozenset({"no_hot_water"})),
+}
 LABELS: Final[tuple[Label, ...]] = get_args(Label)
 CONTEXTS: Final[tuple[Context, ...]] = get_args(Context)
 CUE_KINDS: Final[tuple[CueKind, ...]] = get_args(CueKind)

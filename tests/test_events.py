@@ -190,6 +190,34 @@ def test_a_hazard_named_only_by_its_equipment_never_opens_an_episode() -> None:
             assert not {e.event for e in reader._decide("n", candidate)} & OPENING_EVENTS
 
 
+@pytest.mark.parametrize(("text", "part", "carrier"), [
+    ("OOH: no heating or hot water since last night, boiler showing F28. Heating engineer "
+     "booked P1.", "water", "cold"),
+    ("T/C no heating and no hw, house freezing, 2 kids. Passed to gas contractor P1.",
+     "water", "cold"),
+])
+def test_a_hazard_named_only_as_part_of_another_s_breakdown_has_no_events_of_its_own(
+        text: str, part: str, carrier: str) -> None:
+    note = default_scorer().score_note(text, "n")
+    named = {m.mention.category for m in note.mentions}
+    assert {part, carrier} <= named                 # the hazards table still lists both
+    read = candidates(text, note, load_event_rules(), equipment_automaton())
+    assert carrier in {c.category for c in read}
+    assert part not in {c.category for c in read}
+    assert part not in {category for category, _ in events_of(text)}
+
+
+@pytest.mark.parametrize(("text", "own"), [
+    ("Leak under the bath and no heating since Sunday. Plumber booked.", "water"),
+    ("No hot water since the weekend, boiler showing F28. Heating engineer booked.", "water"),
+])
+def test_a_hazard_named_in_its_own_right_beside_another_keeps_its_events(text: str,
+                                                                        own: str) -> None:
+    note = default_scorer().score_note(text, "n")
+    read = candidates(text, note, load_event_rules(), equipment_automaton())
+    assert own in {c.category for c in read}
+
+
 def test_a_phrase_outside_the_hazards_sentences_goes_to_the_one_read_as_a_risk() -> None:
     text = ("on site. damp readings 28-34% ext wall. no leaks found. black mould behind "
             "wardrobe approx 1.5m2")

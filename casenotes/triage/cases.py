@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Any, Final, Literal
 
 from ..io.schema import is_missing, join_list, split_list
-from ..types import OPENING_EVENTS
+from ..types import NAMED_AS_PART_OF, OPENING_EVENTS
 from .priority import TIER_WEIGHT
 
 Clock = Literal["met", "late", "overdue", "due", "not applicable"]
@@ -146,13 +146,6 @@ FINDING_EVENTS: Final = frozenset({"inspected", "made_safe"})
 #: gas or carbon monoxide danger ends when that danger's works are done. Only these hazards
 #: are linked to another episode (see ``_Episode.linked_to``).
 CAUSES_OF: Final[dict[str, tuple[str, ...]]] = {"cold": ("carbon_monoxide", "gas")}
-#: One breakdown named as two hazards: a note that reports no heating and no hot water (a
-#: boiler down) is one cold episode for the clock, so where a note's mentions of the first
-#: category are only these terms and it also names the second, the first opens nothing of its
-#: own there. The hazards table still lists both; a leak beside no heating stays a water hazard.
-SAME_BREAKDOWN: Final[dict[str, tuple[str, frozenset[str]]]] = {
-    "water": ("cold", frozenset({"no_hot_water"})),
-}
 #: Hazards with one source: making the appliance or circuit safe makes both safe ("boiler
 #: ID, condemned & disconnected, capped" ends the carbon monoxide danger the engineer
 #: inspected; isolating a burnt socket ends the fire danger the electrician inspected there;
@@ -301,7 +294,7 @@ def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
     for event in events:
         if event.category:
             by_category[event.category][event.event] = event.tier
-    for category, (carrier, terms) in SAME_BREAKDOWN.items():
+    for category, (carrier, terms) in NAMED_AS_PART_OF.items():
         if category in by_category and carrier in by_category and \
                 category not in open_episodes and _only_terms(note, category, terms):
             del by_category[category]
