@@ -80,6 +80,23 @@ def test_a_call_naming_no_hazard_after_every_close_confirms_the_latest_closed_ha
         False, 1, "d")
 
 
+def test_a_call_naming_no_hazard_confirms_every_hazard_closed_by_the_last_works() -> None:
+    """ "Mr O very pleased with new boiler, flat warm, no alarms since": the boiler's
+    replacement closed its carbon monoxide danger and the cold, and the call confirms both."""
+    co = (CaseMention("carbon_monoxide", "risk", "present", "emergency", "carbon_monoxide"),)
+    timeline = [note("2025-11-10T18:40", CaseEvent("carbon_monoxide", "reported", "emergency"),
+                     CaseEvent("carbon_monoxide", "made_safe"), CaseEvent("cold", "reported"),
+                     note_id="a", mentions=co),
+                note("2025-11-14T10:00", CaseEvent("carbon_monoxide", "works_done"),
+                     CaseEvent("cold", "works_done"), note_id="new boiler"),
+                note("2025-11-20T10:00", loose("resolved"), note_id="thanks")]
+    found = hazards(timeline, "2025-12-01")
+    for category in ("carbon_monoxide", "cold"):
+        assert [(e.note_id, e.event) for e in found[category].events][-1] == (
+            "thanks", "resolved")
+        assert found[category].resolved_by == "new boiler"
+
+
 def test_making_safe_stops_the_24_hour_clock_and_works_done_close_the_episode() -> None:
     timeline = [note("2025-11-10T18:40", gas("reported"), note_id="a"),
                 note("2025-11-10T22:00", gas("inspected"), gas("made_safe"), note_id="b"),

@@ -287,7 +287,7 @@ def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
     shares a job or reference number with it, else the most recently active (a report among
     them is a chaser there). Works done or a resolution also close the open hazards of the
     same source or cause (:func:`_closes_with`) that the note does not name. With no episode
-    open, only the events that confirm a close go, to the most recently active hazard."""
+    open, only the events that confirm a close go, to the hazards last active (in one note)."""
     events = note.events if note.events is not None else events_from_mentions(note.mentions)
     by_category: dict[str, dict[str, str]] = defaultdict(dict)
     loose = [event for event in events if not event.category]
@@ -318,11 +318,12 @@ def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
         for event in loose:
             name = "chaser" if event.event in OPENING_EVENTS else event.event
             by_category[target].setdefault(name, event.tier)
-    elif loose and active:  # "no smell since the engineer came": confirms the latest close
-        latest = max(active, key=lambda c: (active[c], c))
-        for event in loose:
-            if event.event in CONFIRMING_EVENTS:
-                by_category[latest].setdefault(event.event, event.tier)
+    elif loose and active:  # "no smell since the engineer came": confirms the latest close,
+        last = max(active.values())  # of every hazard active in that note ("new boiler": the
+        for category in [c for c, when in active.items() if when == last]:  # CO and the cold)
+            for event in loose:
+                if event.event in CONFIRMING_EVENTS:
+                    by_category[category].setdefault(event.event, event.tier)
     for category in list(by_category):  # "new combi fitted": its other hazards end too
         for name in CLOSING_EVENTS.intersection(by_category[category]):
             for other, episode in open_episodes.items():
