@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import casenotes
 from casenotes.cli import app
 from casenotes.errors import InputError, LexiconError, ModelError
 from casenotes.events import (
+    EventModel,
     EventReader,
     EventRules,
     candidates,
@@ -67,10 +69,55 @@ def test_phrases_match_whole_words_only() -> None:
      "'certain'"),
     ({"rules": [{"id": "x", "event": "booked", "phrases": ["a"]},
                 {"id": "x", "event": "booked", "phrases": ["b"]}]}, "'id'"),
+    ({"rules": [{"id": "x", "event": "booked", "phrases": ["booked"]}],
+      "same_as": {"bkd": "bookd"}}, "'bookd' is not a phrase of any rule"),
+    ({"rules": [{"id": "x", "event": "booked", "phrases": ["booked"]},
+                {"id": "y", "event": "made_safe", "phrases": ["capped"]}],
+      "same_as": {"capped": "booked"}}, "no event in common"),
+    ({"rules": [{"id": "x", "event": "booked", "phrases": ["booked"]}],
+      "same_as": ["booked"]}, "'same_as' must map"),
 ])
 def test_a_bad_rules_file_names_the_entry_and_key(data: object, message: str) -> None:
     with pytest.raises(LexiconError, match=message):
         EventRules.from_dict(data)
+
+
+@pytest.mark.parametrize(("short", "full"), [
+    ("re attd 14:10. cppd at ecv, no gas cook or heat.",
+     "re attd 14:10. capped at ecv, no gas cook or heat."),
+    ("gas eng attd, meter capped. appt booked 12/3 for new cooker hose.",
+     "gas eng attended, meter capped. appointment booked 12/3 for new cooker hose."),
+])
+def test_shorthand_reads_as_the_phrase_and_words_it_stands_for(short: str, full: str) -> None:
+    """A voice that writes "cppd" or "attd" shares what the model learned of "capped" and
+    "attended" from writers who spell them out."""
+    rules = load_event_rules()
+
+    def features(text: str) -> set[str]:
+        note = default_scorer().score_note(text, "n")
+        found = candidates(text, note, rules, equipment_automaton())
+        return {name for c in found for name in (*c.features, *c.words)
+                if name.startswith(("phrase=", "word="))}
+    assert features(short) == features(full)
+
+
+def test_shorthand_fires_the_rules_of_its_full_form_certain_ones_too() -> None:
+    rules = load_event_rules()
+    [short] = [h for h in rules.hits("boiler cppd at ecv") if h.phrase == "cppd"]
+    [full] = [h for h in rules.hits("boiler capped at ecv") if h.phrase == "capped"]
+    assert short.rules == full.rules and short.names == full.names
+    assert "made_safe.certain" in short.rules
+
+
+def test_every_shorthand_of_the_bundled_rules_names_a_phrase_of_the_same_event() -> None:
+    rules = load_event_rules()
+    events = {phrase: {r.event for r in rules.rules if phrase in r.phrases}
+              for r in rules.rules for phrase in r.phrases}
+    assert rules.same_as
+    for short, full in rules.same_as.items():
+        assert events[full] and events.get(short, events[full]) & events[full], (short, full)
+    assert rules.word_same_as["attd"] == "attended"
+    assert "lk stopped" not in rules.word_same_as            # two words: a phrase only
 
 
 # ----------------------------------------------------------------------------- reading
@@ -304,6 +351,24 @@ def test_every_event_says_what_it_rests_on() -> None:
         assert event.basis != "verdict" or event.event == "reported"
     alone = EventReader(load_event_rules(), None).read(text, note)
     assert alone and {e.basis for e in alone} == {"rule"}
+
+
+def test_a_chaser_records_works_done_only_when_the_model_is_sure_of_them() -> None:
+    """ "mr C asking when clg done": a resident chasing the works says they are not done, so
+    works done the model reads at its usual low threshold are dropped beside a chaser."""
+    text = "mr C asking when clg done, props in way of cooker"
+    note = default_scorer().score_note(text, "n")
+
+    def reader(works_done: float, chaser: float) -> EventReader:
+        logit: dict[str, float] = dict.fromkeys(EVENT_NAMES, -10.0)
+        logit["works_done"] = math.log(works_done / (1 - works_done))
+        logit["chaser"] = math.log(chaser / (1 - chaser))
+        model = EventModel({e: {} for e in EVENT_NAMES}, logit,
+                           {**dict.fromkeys(EVENT_NAMES, 0.25), "works_done": 0.2})
+        return EventReader(load_event_rules(), model)
+    assert {e.event for e in reader(0.3, 0.9).read(text, note)} == {"chaser"}
+    assert {e.event for e in reader(0.6, 0.9).read(text, note)} == {"chaser", "works_done"}
+    assert {e.event for e in reader(0.3, 0.1).read(text, note)} == {"works_done"}
 
 
 def test_rules_alone_read_events_without_a_model() -> None:
