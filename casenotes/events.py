@@ -596,7 +596,7 @@ def _candidate(category: str, mine: Sequence[RuleHit], every: Sequence[RuleHit],
         names = hit.names
         negated, planned, window, equipment, historical = contexts[hit.start]
         if not negated and not planned and not historical and \
-                certain_rules.intersection(hit.rules):
+                certain_rules.intersection(hit.rules) and _about_this(equipment, category):
             certain.update(rule.split(".")[0] for rule in hit.rules if rule in certain_rules)
         for name in names.rule:
             features[name] = min(features.get(name, 0.0) + 1.0, 3.0)
@@ -615,6 +615,14 @@ def _candidate(category: str, mine: Sequence[RuleHit], every: Sequence[RuleHit],
         features.update(dict.fromkeys(window, 1.0))
     return EventCandidate(category, features, tuple(mine), evidence, tier, about, refs,
                           frozenset(certain), by_equipment, words)
+
+
+def _about_this(equipment: frozenset[str], category: str) -> bool:
+    """Whether a phrase whose clause names ``equipment`` (categories) can be certain for
+    ``category``: not where the clause names only other hazards' equipment ("lighting
+    circuit isolated at consumer unit" beside water through the light makes the electrics
+    safe, not the leak)."""
+    return not equipment or not category or category in equipment
 
 
 #: Words either side of a phrase that the model weighs: "booked for" / "booked by", "status

@@ -353,6 +353,19 @@ def test_every_event_says_what_it_rests_on() -> None:
     assert alone and {e.basis for e in alone} == {"rule"}
 
 
+def test_a_certain_phrase_about_another_hazard_s_equipment_is_not_certain_for_this_one(
+        ) -> None:
+    """ "bathroom fitting full of water, lighting circuit isolated at consumer unit": the
+    isolation makes the electrics safe for certain, not the leak still dripping."""
+    text = ("Electrician report: bathroom fitting full of water, lighting circuit isolated at "
+            "consumer unit and labelled. Water still dripping.")
+    note = default_scorer().score_note(text, "n")
+    read = {c.category: c for c in candidates(text, note, load_event_rules(),
+                                              equipment_automaton())}
+    assert "made_safe" in read["electrical"].certain
+    assert "water" in read and "made_safe" not in read["water"].certain
+
+
 def test_a_chaser_records_works_done_only_when_the_model_is_sure_of_them() -> None:
     """ "mr C asking when clg done": a resident chasing the works says they are not done, so
     works done the model reads at its usual low threshold are dropped beside a chaser."""
