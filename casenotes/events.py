@@ -145,8 +145,9 @@ class EventRules:
             rules.append(EventRule(rule_id, event, phrases, str(entry.get("description", "")),
                                    certain))
         digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-        same_as = _same_as(data.get("same_as", {}), rules, source)
-        return cls(tuple(rules), digest, _build_automaton(rules, same_as),
+        by_phrase = _rules_by_phrase(rules)
+        same_as = _same_as(data.get("same_as", {}), by_phrase, source)
+        return cls(tuple(rules), digest, _build_automaton(by_phrase, same_as),
                    _trades(data.get("trades", {}), source), same_as)
 
     @cached_property
@@ -202,16 +203,27 @@ def _trades(data: object, source: str) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def _same_as(data: object, rules: Sequence[EventRule], source: str) -> dict[str, str]:
+def _rules_by_phrase(rules: Sequence[EventRule],
+                     ) -> dict[str, tuple[list[str], list[EventName]]]:
+    """Each phrase of the rules with the ids of its rules and its events (each once)."""
+    by_phrase: dict[str, tuple[list[str], list[EventName]]] = {}
+    for rule in rules:
+        for phrase in rule.phrases:
+            ids, events = by_phrase.setdefault(phrase, ([], []))
+            ids.append(rule.id)
+            if rule.event not in events:
+                events.append(rule.event)
+    return by_phrase
+
+
+def _same_as(data: object, by_phrase: Mapping[str, tuple[list[str], list[EventName]]],
+             source: str) -> dict[str, str]:
     """The ``same_as`` section: shorthand phrase -> the phrase of the rules it stands for (a
     shorthand that is a phrase of the rules too must signal an event of its full form); a bad
     entry raises LexiconError."""
     if not isinstance(data, dict):
         raise LexiconError(f"{source}: 'same_as' must map a shorthand phrase to its full form")
-    events: dict[str, set[str]] = {}
-    for rule in rules:
-        for phrase in rule.phrases:
-            events.setdefault(phrase, set()).add(rule.event)
+    events = {phrase: set(found) for phrase, (_, found) in by_phrase.items()}
     out = {}
     for short, full in data.items():
         if not isinstance(full, str):
@@ -232,22 +244,16 @@ def _one_word(same_as: Mapping[str, str]) -> dict[str, str]:
             if _WORD.fullmatch(short) and _WORD.fullmatch(full)}
 
 
-def _build_automaton(rules: Sequence[EventRule], same_as: Mapping[str, str] | None = None,
-                     ) -> Any:
-    by_phrase: dict[str, tuple[list[str], list[EventName]]] = {}
-    for rule in rules:
-        for phrase in rule.phrases:
-            ids, events = by_phrase.setdefault(phrase, ([], []))
-            ids.append(rule.id)
-            if rule.event not in events:
-                events.append(rule.event)
-    for short, full in (same_as or {}).items():  # "cppd" is read as "capped", wholly
-        by_phrase[short] = by_phrase[full]
+def _build_automaton(by_phrase: Mapping[str, tuple[list[str], list[EventName]]],
+                     same_as: Mapping[str, str]) -> Any:
+    """The automaton of the rules' phrases (``by_phrase``: :func:`_rules_by_phrase`) and their
+    shorthand, each read as its full form ("cppd" as "capped", wholly)."""
+    read_as = {phrase: phrase for phrase in by_phrase} | dict(same_as)
     automaton = ahocorasick.Automaton()
-    for phrase, (ids, events) in by_phrase.items():
+    for phrase, full in read_as.items():
+        ids, events = by_phrase[full]
         names = FeatureNames(tuple(f"rule={e}" for e in events),
-                             tuple(f"phrase={e}:{(same_as or {}).get(phrase, phrase)}"
-                                   for e in events),
+                             tuple(f"phrase={e}:{full}" for e in events),
                              tuple(f"negated={e}" for e in events),
                              tuple(f"planned={e}" for e in events),
                              tuple(f"elsewhere={e}" for e in events),
@@ -372,7 +378,7 @@ def candidates(text: str, note: ScoredNote, rules: EventRules,
                               (strongest.start, strongest.end),
                               tier or _term_tier(note, category, text), rules.certain, "", refs,
                               shared=len(given) > 1, words=words))
-    named = given.keys() | {m.mention.category for m in note.mentions}
+    named = {m.mention.category for m in note.mentions}  # those named as part of another too
     out.extend(_equipment_candidates(hits, contexts, named, rules.certain, refs, words))
     return out
 
