@@ -33,13 +33,13 @@ from .triage.priority import TIER_WEIGHT, load_urgency
 from .types import (
     CATEGORIES,
     EVENT_NAMES,
-    NAMED_AS_PART_OF,
     OPENING_EVENTS,
     EventBasis,
     EventName,
     NoteEvent,
     Reason,
     ScoredNote,
+    named_only_as_part,
 )
 
 EVENTS_FORMAT: Final = 1
@@ -388,9 +388,8 @@ def _own_hazards(ordered: list[Any]) -> list[Any]:
     danger (``NAMED_AS_PART_OF``: "no heating or hot water" records its events about the
     cold, not the water too)."""
     named = {m.mention.category for m in ordered}
-    part = {category for category, (carrier, terms) in NAMED_AS_PART_OF.items()
-            if carrier in named and category in named
-            and all(m.mention.term_id in terms for m in ordered if m.mention.category == category)}
+    part = {category for category, carrier in named_only_as_part(
+        (m.mention.category, m.mention.term_id) for m in ordered).items() if carrier in named}
     return [m for m in ordered if m.mention.category not in part] if part else ordered
 
 

@@ -6,6 +6,7 @@ report without any pipeline object attached.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal, cast, get_args
 
@@ -51,6 +52,17 @@ OPENING_EVENTS: Final[frozenset[str]] = frozenset({"reported", "chaser", "recurr
 NAMED_AS_PART_OF: Final[dict[str, tuple[str, frozenset[str]]]] = {
     "water": ("cold", frozenset({"no_hot_water"})),
 }
+
+
+def named_only_as_part(term_ids: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The categories a note names only through their :data:`NAMED_AS_PART_OF` terms, each
+    with the category it would be part of; ``term_ids``: (category, term id) of its mentions.
+    Whether that carrier is named (or has events) is the caller's to ask."""
+    named: dict[str, set[str]] = {}
+    for category, term_id in term_ids:
+        named.setdefault(category, set()).add(term_id)
+    return {category: carrier for category, (carrier, terms) in NAMED_AS_PART_OF.items()
+            if category in named and named[category] <= terms}
 LABELS: Final[tuple[Label, ...]] = get_args(Label)
 CONTEXTS: Final[tuple[Context, ...]] = get_args(Context)
 CUE_KINDS: Final[tuple[CueKind, ...]] = get_args(CueKind)

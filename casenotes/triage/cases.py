@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Any, Final, Literal
 
 from ..io.schema import is_missing, join_list, split_list
-from ..types import NAMED_AS_PART_OF, OPENING_EVENTS
+from ..types import OPENING_EVENTS, named_only_as_part
 from .priority import TIER_WEIGHT
 
 Clock = Literal["met", "late", "overdue", "due", "not applicable"]
@@ -294,9 +294,9 @@ def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
     for event in events:
         if event.category:
             by_category[event.category][event.event] = event.tier
-    for category, (carrier, terms) in NAMED_AS_PART_OF.items():
-        if category in by_category and carrier in by_category and \
-                category not in open_episodes and _only_terms(note, category, terms):
+    for category, carrier in named_only_as_part(
+            (m.category, m.term_id) for m in note.mentions).items():
+        if category in by_category and carrier in by_category and category not in open_episodes:
             del by_category[category]
     for pair in ONE_SOURCE:  # the source made safe, every hazard of it inspected there is
         made_safe = [c for c in pair if "made_safe" in by_category.get(c, {})]
@@ -333,12 +333,6 @@ def _note_events(note: CaseNote, open_episodes: dict[str, _Episode],
         if "made_safe" in by_category.get(source, {}) and danger in open_episodes:
             by_category[danger].setdefault("made_safe", by_category[source]["made_safe"])
     return by_category
-
-
-def _only_terms(note: CaseNote, category: str, terms: frozenset[str]) -> bool:
-    """Whether the note names ``category`` only through ``terms`` (and names it at all)."""
-    named = {m.term_id for m in note.mentions if m.category == category}
-    return bool(named) and named <= terms
 
 
 def _note_refs(note: CaseNote) -> set[str]:
