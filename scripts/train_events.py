@@ -7,8 +7,8 @@
 The settings (event threshold, the hazard P(risk) at which a note that shows a hazard reports
 it, C) are chosen by ``--cross-writers``: train on all train and dev writers but one, read
 that one, pool the figures over every writer held out in turn; the defaults below are the
-chosen ones. The model then learns from all of them. The test split (writers W4, W6-W9) is
-never read here: its figures come from ``casenotes evaluate-cases
+chosen ones. The model then learns from all of them. The test split (writers W4, W6-W9 and
+W26-W33) is never read here: its figures come from ``casenotes evaluate-cases
 data/samples/timelines/test.jsonl``. The fast risk reader scores every note first (the event
 model reads its verdicts).
 """

@@ -520,13 +520,30 @@ def test_the_labelled_timelines_are_whole_writers_per_split() -> None:
                for split in ("train", "dev", "test")}
     assert writers == {"train": {"W1", "W3", "W5", *(f"W{n}" for n in range(10, 26))},
                        "dev": {"W2"},
-                       "test": {"W4", "W6", "W7", "W8", "W9"}}
+                       "test": {"W4", "W6", "W7", "W8", "W9", *(f"W{n}" for n in range(26, 34))}}
     assert not set.intersection(*writers.values())          # no writer in two splits
     total = [t for split in writers for t in load_timelines(TIMELINES / f"{split}.jsonl")]
     assert len(total) >= 80 and sum(len(t.notes) for t in total) >= 300
     assert sum(not t.hazards for t in total) >= 10          # routine-only cases
     assert {h.clock for t in total for h in t.hazards} == {
         "met", "late", "overdue", "due", "not applicable"}
+
+
+@pytest.mark.parametrize("source", sorted((TIMELINES / "source").glob("W*.jsonl")),
+                         ids=lambda path: path.stem)
+def test_every_writers_hazard_rows_follow_from_their_gold_events(
+        source: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """scripts/check_timelines.py re-derives each hazard row from the gold events by the
+    guide's rules, independently of casenotes: every writer's file agrees with it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("check_timelines",
+                                                  ROOT / "scripts" / "check_timelines.py")
+    assert spec is not None and spec.loader is not None
+    checker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checker)
+    assert checker.main(str(source)) == 0, capsys.readouterr().out
+    assert capsys.readouterr().out.rstrip().endswith(" 0 problems")
 
 
 GOOD_TIMELINE = {
