@@ -52,6 +52,12 @@ OPENING_EVENTS: Final[frozenset[str]] = frozenset({"reported", "chaser", "recurr
 NAMED_AS_PART_OF: Final[dict[str, tuple[str, frozenset[str]]]] = {
     "water": ("cold", frozenset({"no_hot_water"})),
 }
+LABELS: Final[tuple[Label, ...]] = get_args(Label)
+CONTEXTS: Final[tuple[Context, ...]] = get_args(Context)
+CUE_KINDS: Final[tuple[CueKind, ...]] = get_args(CueKind)
+DIRECTIONS: Final[tuple[Direction, ...]] = get_args(Direction)
+EQUIPMENT_KINDS: Final[tuple[EquipmentKind, ...]] = get_args(EquipmentKind)
+VULNERABILITY_GROUPS: Final[tuple[VulnerabilityGroup, ...]] = get_args(VulnerabilityGroup)
 
 
 def named_only_as_part(term_ids: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -63,12 +69,7 @@ def named_only_as_part(term_ids: Iterable[tuple[str, str]]) -> dict[str, str]:
         named.setdefault(category, set()).add(term_id)
     return {category: carrier for category, (carrier, terms) in NAMED_AS_PART_OF.items()
             if category in named and named[category] <= terms}
-LABELS: Final[tuple[Label, ...]] = get_args(Label)
-CONTEXTS: Final[tuple[Context, ...]] = get_args(Context)
-CUE_KINDS: Final[tuple[CueKind, ...]] = get_args(CueKind)
-DIRECTIONS: Final[tuple[Direction, ...]] = get_args(Direction)
-EQUIPMENT_KINDS: Final[tuple[EquipmentKind, ...]] = get_args(EquipmentKind)
-VULNERABILITY_GROUPS: Final[tuple[VulnerabilityGroup, ...]] = get_args(VulnerabilityGroup)
+
 
 #: Cue kinds that map onto a mention context, nearest first wins; ties go to the earlier one here.
 CONTEXT_PRIORITY: Final[tuple[Context, ...]] = (
