@@ -529,12 +529,9 @@ def test_the_labelled_timelines_are_whole_writers_per_split() -> None:
         "met", "late", "overdue", "due", "not applicable"}
 
 
-@pytest.mark.parametrize("source", sorted((TIMELINES / "source").glob("W*.jsonl")),
-                         ids=lambda path: path.stem)
-def test_every_writers_hazard_rows_follow_from_their_gold_events(
-        source: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """scripts/check_timelines.py re-derives each hazard row from the gold events by the
-    guide's rules, independently of casenotes: every writer's file agrees with it."""
+@pytest.fixture(scope="module")
+def timeline_checker() -> Any:
+    """scripts/check_timelines.py as a module (it is a script, not part of the package)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("check_timelines",
@@ -542,7 +539,16 @@ def test_every_writers_hazard_rows_follow_from_their_gold_events(
     assert spec is not None and spec.loader is not None
     checker = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(checker)
-    assert checker.main(str(source)) == 0, capsys.readouterr().out
+    return checker
+
+
+@pytest.mark.parametrize("source", sorted((TIMELINES / "source").glob("W*.jsonl")),
+                         ids=lambda path: path.stem)
+def test_every_writers_hazard_rows_follow_from_their_gold_events(
+        source: Path, timeline_checker: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """scripts/check_timelines.py re-derives each hazard row from the gold events by the
+    guide's rules, independently of casenotes: every writer's file agrees with it."""
+    assert timeline_checker.main(str(source)) == 0, capsys.readouterr().out
     assert capsys.readouterr().out.rstrip().endswith(" 0 problems")
 
 
