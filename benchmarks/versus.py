@@ -11,7 +11,7 @@ reader or its model; their tables are compared too, and differ when the model do
 
 This virtual machine's speed drifts by 10-30% within minutes, so two runs an hour apart
 cannot tell a 10% change from the drift; runs in turn, on the same file, can. Needs git, a C
-compiler and the dev extra (Cython).
+compiler and the bench extra (Cython: ``pip install -e ".[bench]"``).
 """
 
 from __future__ import annotations
@@ -34,9 +34,13 @@ def worktree(commit: str, folder: Path) -> Path:
     """``commit`` checked out in ``folder``, its compiled core built in place."""
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-f", str(folder),
                     commit], check=True, capture_output=True)
-    subprocess.run([sys.executable, "-c", "from pathlib import Path; from hatch_build import "
-                    "compile_extensions; compile_extensions(Path('.').resolve(), None)"],
-                   cwd=folder, check=True, capture_output=True)
+    done = subprocess.run([sys.executable, "-c", "from pathlib import Path; from hatch_build "
+                           "import compile_extensions; compile_extensions(Path('.').resolve(), "
+                           "None)"], cwd=folder, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"building {commit}'s reader core failed (exit {done.returncode}):\n"
+                         f"{done.stderr[-2000:]}\ninstall the bench extra "
+                         "(pip install -e '.[bench]') and a C compiler")
     return folder
 
 
