@@ -7,6 +7,7 @@ scikit-learn.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -145,10 +146,12 @@ __all__ = ["PlattLogisticRegression", "make_model"]
 
 
 def fit_one_vs_rest(rows: Any, targets: dict[str, list[bool]], *, c: float = 1.0,
+                    sample_weight: Sequence[float] | None = None,
                     ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
     """One L2 logistic regression per target over named features (the event model): each
     target's weights by feature name (near-zero ones dropped) and its intercept. A target
-    with one class only gets no weights and an intercept of -10 (never) or 10 (always)."""
+    with one class only gets no weights and an intercept of -10 (never) or 10 (always).
+    ``sample_weight``: one weight per row (None: every row counts once)."""
     vectorizer = DictVectorizer()
     matrix = vectorizer.fit_transform(rows)
     names = vectorizer.get_feature_names_out()
@@ -158,7 +161,7 @@ def fit_one_vs_rest(rows: Any, targets: dict[str, list[bool]], *, c: float = 1.0
         if not any(target) or all(target):
             weights[name], intercepts[name] = {}, 10.0 if all(target) and target else -10.0
             continue
-        fitted = converged_logistic(c).fit(matrix, target)
+        fitted = converged_logistic(c).fit(matrix, target, sample_weight=sample_weight)
         weights[name] = {str(n): round(float(w), 5) for n, w in zip(
             names, fitted.coef_[0], strict=True) if abs(w) > 1e-4}
         intercepts[name] = round(float(fitted.intercept_[0]), 5)

@@ -878,14 +878,17 @@ def event_examples(pairs: Iterable[tuple[str, ScoredNote, Iterable[tuple[str, st
 
 
 def train_event_model(features: Sequence[Mapping[str, float]], labels: Sequence[frozenset[str]],
-                      *, c: float = 1.0, card: Mapping[str, Any] | None = None) -> EventModel:
+                      *, c: float = 1.0, card: Mapping[str, Any] | None = None,
+                      sample_weight: Sequence[float] | None = None) -> EventModel:
     """One L2 logistic regression per event (an event never seen in training is never
-    predicted); thresholds 0.5 until set (scripts/train_events.py)."""
+    predicted); thresholds 0.5 until set (scripts/train_events.py). ``sample_weight``: one
+    weight per candidate (None: each counts once)."""
     from .estimator import fit_one_vs_rest
 
     weights, intercepts = fit_one_vs_rest(
         [{k: v for k, v in f.items() if k != "bias"} for f in features],
-        {event: [event in label for label in labels] for event in EVENT_NAMES}, c=c)
+        {event: [event in label for label in labels] for event in EVENT_NAMES}, c=c,
+        sample_weight=sample_weight)
     return EventModel(weights, intercepts, dict.fromkeys(EVENT_NAMES, 0.5), dict(card or {}))
 
 

@@ -27,6 +27,7 @@ from casenotes.events import (
     load_event_model,
     load_event_rules,
     save_event_model,
+    train_event_model,
 )
 from casenotes.scoring import Scorer, default_scorer
 from casenotes.types import EVENT_NAMES, OPENING_EVENTS
@@ -308,6 +309,19 @@ def test_a_note_s_words_weigh_the_same_summed_once_or_with_each_candidate() -> N
         once = model.probabilities(candidate.features, model.shared_logits(candidate.words))
         each = model.probabilities(candidate.all_features)
         assert once == pytest.approx(each, abs=1e-12)
+
+
+def test_a_candidate_weighed_twice_trains_as_if_it_were_there_twice() -> None:
+    features = [{"rule=booked": 1.0}, {"rule=booked": 1.0, "word=attd": 1.0},
+                {"word=attd": 1.0}, {"word=card": 1.0}]
+    labels = [frozenset({"booked"}), frozenset({"booked", "inspected"}), frozenset({"inspected"}),
+              frozenset()]
+    weighed = train_event_model(features, labels, sample_weight=[2.0, 1.0, 1.0, 1.0])
+    repeated = train_event_model([features[0], *features], [labels[0], *labels])
+    for event in ("booked", "inspected"):
+        assert weighed.weights[event] == pytest.approx(repeated.weights[event], abs=1e-3)
+        assert weighed.intercepts[event] == pytest.approx(repeated.intercepts[event], abs=1e-3)
+    assert weighed.weights["booked"] != train_event_model(features, labels).weights["booked"]
 
 
 @pytest.mark.parametrize(("feature", "words"), [

@@ -7,9 +7,10 @@
 The event model's word features are whole words ("attd" is read as "attended" only where
 ``events.json`` lists it as the same), so a writer's own shorthand, spelling or inflection
 ("insp", "inspctd", "completion", "remade") is a word no other writer used. This adds, beside
-each word of the note and of the windows either side of an event phrase, its first four
-letters (``prefix``: "insp", "comp", "rema") or its letter trigrams (``trigrams``), and holds
-each of the twenty train/dev writers out in turn as ``train_events.py --cross-writers`` does
+each word of the note, its first four letters (``prefix``: "insp", "comp", "rema"), its
+letter trigrams (``trigrams``) or both; beside each word of the windows either side of an
+event phrase, its first four letters (with ``prefix`` and ``both`` only). It holds each of
+the twenty train/dev writers out in turn as ``train_events.py --cross-writers`` does
 (its figures, from the same code, are the baseline). ``--min-writers K`` instead (or as well)
 trains only on features that K or more of the training writers' notes have: a template's
 words ("Job Status: COMPLETE") weigh heavily for the one writer who uses them and say
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -73,62 +74,31 @@ def with_pieces(kind: str) -> None:
     events._window = window  # type: ignore[assignment]
 
 
-def with_min_writers(least: int, balance: bool = False) -> None:
+def with_training(least: int, balance: bool = False) -> None:
     """Patch ``train_events.event_model`` to drop features fewer than ``least`` of its
-    training writers' candidates have (and, with ``balance``, to weigh writers equally)."""
+    training writers' candidates have and, with ``balance``, to weigh writers equally."""
     def event_model(timelines: list[Any], scored: dict[str, list[Any]], *, c: float = 1.0,
                     threshold: float = train_events.THRESHOLD,
                     verdict_reports: float = train_events.VERDICT_REPORTS_AT) -> Any:
-        rules = events.load_event_rules()
-        equipment = events.equipment_automaton(rules=rules)
-        rows: list[tuple[str, dict[str, float], frozenset[str]]] = []
-        for timeline in timelines:
-            for gold, note in zip(timeline.notes, scored[timeline.case], strict=True):
-                for candidate in events.candidates(gold.text, note, rules, equipment):
-                    rows.append((timeline.writer, dict(candidate.all_features), frozenset(
-                        e for c_, e in gold.events
-                        if not candidate.category or c_ == candidate.category)))
+        by_writer = {writer: events.event_examples(train_events.training_pairs(
+            [t for t in timelines if t.writer == writer], scored))
+            for writer in sorted({t.writer for t in timelines})}
         writers_of: dict[str, set[str]] = defaultdict(set)
-        for writer, features, _ in rows:
-            for name in features:
-                writers_of[name].add(writer)
+        for writer, (features, _) in by_writer.items():
+            for row in features:
+                for name in row:
+                    writers_of[name].add(writer)
         kept = {name for name, writers in writers_of.items() if len(writers) >= least}
-        kept_rows = [{k: v for k, v in features.items() if k in kept} for _, features, _ in rows]
-        labels = [labels for _, _, labels in rows]
-        if not balance:
-            return train_events.with_settings(events.train_event_model(kept_rows, labels, c=c),
-                                              threshold, verdict_reports)
-        per_writer = Counter(writer for writer, _, _ in rows)
-        weight = [len(rows) / (len(per_writer) * per_writer[writer]) for writer, _, _ in rows]
-        return train_events.with_settings(_balanced_model(kept_rows, labels, weight, c),
-                                          threshold, verdict_reports)
+        rows = [{k: v for k, v in row.items() if k in kept}
+                for features, _ in by_writer.values() for row in features]
+        labels = [label for _, found in by_writer.values() for label in found]
+        weight = [len(rows) / (len(by_writer) * len(features))
+                  for features, _ in by_writer.values() for _ in features] if balance else None
+        return train_events.with_settings(
+            events.train_event_model(rows, labels, c=c, sample_weight=weight),
+            threshold, verdict_reports)
 
     train_events.event_model = event_model  # type: ignore[assignment]
-
-
-def _balanced_model(rows: list[dict[str, float]], labels: list[frozenset[str]],
-                    weight: list[float], c: float) -> Any:
-    """``events.train_event_model`` with a weight per training row."""
-    from sklearn.feature_extraction import DictVectorizer
-
-    from casenotes.estimator import converged_logistic
-    from casenotes.types import EVENT_NAMES
-
-    vectorizer = DictVectorizer()
-    matrix = vectorizer.fit_transform(rows)
-    names = vectorizer.get_feature_names_out()
-    weights: dict[str, dict[str, float]] = {}
-    intercepts: dict[str, float] = {}
-    for event in EVENT_NAMES:
-        target = [event in label for label in labels]
-        if not any(target) or all(target):
-            weights[event], intercepts[event] = {}, 10.0 if all(target) else -10.0
-            continue
-        fitted = converged_logistic(c).fit(matrix, target, sample_weight=weight)
-        weights[event] = {str(n): round(float(w), 5)
-                          for n, w in zip(names, fitted.coef_[0], strict=True) if abs(w) > 1e-4}
-        intercepts[event] = round(float(fitted.intercept_[0]), 5)
-    return events.EventModel(weights, intercepts, dict.fromkeys(EVENT_NAMES, 0.5), {})
 
 
 def main() -> int:
@@ -142,7 +112,7 @@ def main() -> int:
     if args.pieces != "none":
         with_pieces(args.pieces)
     if args.min_writers > 1 or args.balance_writers:
-        with_min_writers(args.min_writers, args.balance_writers)
+        with_training(args.min_writers, args.balance_writers)
     timelines = [t for name in ("train.jsonl", "dev.jsonl")
                  for t in load_timelines(ROOT / "data" / "samples" / "timelines" / name)]
     print(f"== word pieces: {args.pieces}, features of {args.min_writers}+ writers, "
