@@ -28,7 +28,6 @@ points to most has no open episode, to the open one its other equipment points t
 from __future__ import annotations
 
 import argparse
-import math
 import pickle
 import sys
 from collections import Counter
@@ -43,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import case_stacker  # noqa: E402
 import train_events  # noqa: E402
+from case_stacker import AT  # noqa: E402
 
 from casenotes.events import (  # noqa: E402
     _equipment_spans,
@@ -50,44 +50,44 @@ from casenotes.events import (  # noqa: E402
     equipment_automaton,
     load_event_rules,
 )
+from casenotes.model import logit  # noqa: E402
+from casenotes.triage.cases import CLOSING_EVENTS  # noqa: E402
 from casenotes.triage.timelines import format_evaluation, load_timelines  # noqa: E402
 from casenotes.types import EVENT_NAMES, NoteEvent  # noqa: E402
 
-CLOSING = ("works_done", "resolved")
+#: The closing events in the reader's order (works done before resolved, for ties).
+CLOSING = tuple(e for e in EVENT_NAMES if e in CLOSING_EVENTS)
 OPENING = frozenset({"reported", "recurrence"})
 STILL_ACTIVE = frozenset({"chaser", "booked", "no_access", "refused"})
-AT = {event: i for i, event in enumerate(EVENT_NAMES)}
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
+#: The log-odds of each closing event's threshold, as train_events.py sets them.
+THRESHOLD_LOGITS = {e: float(logit(train_events.EVENT_THRESHOLDS.get(e, train_events.THRESHOLD)))
+                    for e in CLOSING}
 
 
 def close_evidence(probabilities: list[float]) -> float:
     """How far the candidate's works done or resolved passes its threshold, in log-odds."""
-    thresholds = {**dict.fromkeys(CLOSING, train_events.THRESHOLD),
-                  **train_events.EVENT_THRESHOLDS}
-    return max(_logit(probabilities[AT[e]]) - _logit(thresholds[e]) for e in CLOSING)
+    return max(float(logit(probabilities[AT[e]])) - THRESHOLD_LOGITS[e] for e in CLOSING)
 
 
 def chain(row: dict, note: Any, category: str) -> tuple[float | None, bool, bool, bool]:
     """One note as the path sees it for ``category``: the close evidence (None: no candidate
     of the note is about it), whether it opens (a report), shows the hazard still active, and
-    whether the close would come from the note's uncategorised candidate."""
+    whether the close would come from the note's uncategorised candidate. The uncategorised
+    candidate goes where the roll-up would give it (its equipment's hazard if open, else the
+    most recently active), but without the roll-up's job-number clue."""
     mine = next((c for c in row["cands"] if c["category"] == category), None)
     loose = next((c for c in row["cands"] if not c["category"]), None)
     opened = [c for c, (is_open, _, _) in row["state"].items() if is_open]
     recent = max(opened, key=lambda c: row["state"][c][1]) if opened else None
     routed = loose is not None and (loose["about"] == category or (
         loose["about"] not in opened and recent == category))
-    evidence = [close_evidence(c["p"]) for c in (mine, loose if routed else None) if c]
+    own = close_evidence(mine["p"]) if mine else None
+    given = close_evidence(loose["p"]) if routed and loose else None
     names = {e.event for e in note.events
              if e.category == category or (not e.category and routed)}
-    return (max(evidence) if evidence else None, bool(OPENING & names),
-            bool(STILL_ACTIVE & names) and not OPENING & names,
-            bool(routed and (mine is None or close_evidence(loose["p"]) >
-                             close_evidence(mine["p"]))))
+    return (max((e for e in (own, given) if e is not None), default=None),
+            bool(OPENING & names), bool(STILL_ACTIVE & names) and not OPENING & names,
+            given is not None and (own is None or given > own))
 
 
 def decode(steps: list[tuple[float | None, bool, bool, bool]], penalty: float,
@@ -110,8 +110,7 @@ def decode(steps: list[tuple[float | None, bool, bool, bool]], penalty: float,
     return set(max(best.values())[1])
 
 
-def decoded(timeline: Any, notes: list, rows: list[dict], penalty: float,
-            slack: float = 0.0) -> list:
+def decoded(notes: list, rows: list[dict], penalty: float, slack: float = 0.0) -> list:
     """The case's notes with each category's closes as the best path puts them."""
     notes = list(notes)
     categories = sorted({c["category"] for r in rows for c in r["cands"] if c["category"]}
@@ -197,7 +196,7 @@ def main() -> int:
         for slack in args.slack:
             print(f"== decoded, penalty {penalty}, slack {slack}")
             print(format_evaluation(case_stacker._evaluate(
-                timelines, lambda t, p=penalty, s=slack: decoded(t, read[t.case], raw[t.case],
+                timelines, lambda t, p=penalty, s=slack: decoded(read[t.case], raw[t.case],
                                                                  p, s))))
     return 0
 
